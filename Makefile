@@ -1,0 +1,39 @@
+# The test command of the README: `make test`. .ci/run calls exactly this.
+# It installs what the tests need when it is missing, then runs gofmt, go vet,
+# the race-enabled test suite and a short fuzz smoke run.
+
+GO       ?= go
+GOFILES   = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
+FUZZTIME ?= 15s
+
+.PHONY: test deps lint unit fuzz-smoke fuzz bench build
+
+test: deps lint unit fuzz-smoke
+
+# System packages the tests use. Nothing yet: the real servers (BIND 9,
+# HAProxy, Prometheus) join this list with the issues that need them.
+DEBS =
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	$(GO) mod download
+
+lint:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+fuzz-smoke:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./policy
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTFOutputs$$' -fuzztime $(FUZZTIME) ./policy
+
+# Longer fuzzing, by hand: make fuzz FUZZTIME=5m
+fuzz: fuzz-smoke
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+build:
+	$(GO) build -o bin/fbctl ./cmd/fbctl

@@ -1,0 +1,26 @@
+// Command fbctl moves traffic back to a recovered primary site in
+// health-gated canary steps. This package holds only the command-line
+// wiring; the work happens in internal/app.
+package main
+
+import (
+	"os"
+
+	"github.com/fbctl/fbctl/internal/app"
+)
+
+func main() {
+	os.Exit(int(Main()))
+}
+
+// Main runs fbctl with the process's arguments and streams and returns the
+// exit code.
+func Main() app.ExitCode {
+	streams := app.IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, ErrTerminal: isTerminal(os.Stderr)}
+	return run(os.Args[1:], streams)
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
+}

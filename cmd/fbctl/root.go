@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fbctl/fbctl/internal/app"
+)
+
+// run builds the command tree, executes it and maps the outcome to an exit
+// code. Errors cobra raises before a command runs (unknown command or flag,
+// wrong arguments) are command-line errors: exit 3.
+func run(args []string, streams app.IO) app.ExitCode {
+	root, started := newRootCmd(streams)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return app.ExitOK
+	}
+	code := app.CodeOf(err)
+	var ee *app.ExitError
+	if !*started && !errors.As(err, &ee) {
+		code = app.ExitInvalid
+	}
+	if msg := app.Message(err); msg != "" {
+		fmt.Fprintf(streams.ErrOut, "Error: %s\n", msg)
+		if code == app.ExitInvalid && !*started {
+			fmt.Fprintln(streams.ErrOut, "Run 'fbctl --help' for usage.")
+		}
+	}
+	return code
+}
+
+func newRootCmd(streams app.IO) (*cobra.Command, *bool) {
+	g := &app.Global{}
+	started := false
+	root := &cobra.Command{
+		Use:   "fbctl",
+		Short: "Move traffic back to a recovered primary, in health-gated steps",
+		Long: `fbctl reads an HCL failback policy that names a primary and a secondary site,
+the health checks that judge them and the steering points between them
+(Route 53, ALB, GCP URL maps, libdns, HAProxy), and moves traffic back to the
+primary in canary steps, rolling back the moment it falters.
+
+Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
+3 invalid policy or command line, 4 locked, 5 rolled back or primary unhealthy,
+6 halted for a person to decide.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := app.CheckOutput(g.Output); err != nil {
+				return err
+			}
+			logger, err := app.NewLogger(streams.ErrOut, g.LogLevel, g.LogFormat)
+			if err != nil {
+				return err
+			}
+			g.Logger = logger
+			started = true
+			return nil
+		},
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return app.Invalid("%s", err)
+	})
+
+	pf := root.PersistentFlags()
+	pf.StringArrayVarP(&g.Policies, "policy", "f", nil, "policy file or directory (repeatable; default ./fbctl.hcl or $FBCTL_POLICY)")
+	pf.StringVarP(&g.Output, "output", "o", app.OutputText, "output format: text or json")
+	pf.StringArrayVar(&g.Vars, "var", nil, "set a variable: NAME=VALUE (repeatable)")
+	pf.StringArrayVar(&g.VarFiles, "var-file", nil, "read variables from an HCL or JSON file (repeatable)")
+	pf.StringVar(&g.TFOutputs, "tf-outputs", "", "JSON of `terraform output -json`: a file, or - for stdin")
+	pf.StringVar(&g.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	pf.StringVar(&g.LogFormat, "log-format", "text", "log format on stderr: text or json")
+
+	root.AddCommand(
+		newValidateCmd(g, streams),
+		newFmtCmd(g, streams),
+		newVersionCmd(g, streams),
+	)
+	// Cobra's own completion command (bash, zsh, fish, powershell) is
+	// created on first Execute; make it explicit so it is documented and
+	// tested like the others.
+	root.InitDefaultCompletionCmd()
+	return root, &started
+}

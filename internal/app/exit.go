@@ -1,0 +1,70 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ExitCode is a process exit status with a documented meaning.
+type ExitCode int
+
+// The exit codes of every fbctl command (DESIGN.md, "Commands and exit
+// codes"). They are a public interface: scripts and pipelines branch on them.
+const (
+	ExitOK        ExitCode = 0 // done: nothing to do, or the decided change was applied
+	ExitFailure   ExitCode = 1 // provider, network or internal error
+	ExitChanges   ExitCode = 2 // plan only: changes are pending (--detailed-exitcode)
+	ExitInvalid   ExitCode = 3 // the policy or the command line is invalid
+	ExitLocked    ExitCode = 4 // another run holds the lock
+	ExitUnhealthy ExitCode = 5 // rolled back, or the primary is unhealthy
+	ExitHalted    ExitCode = 6 // halted: only a person should decide
+)
+
+// ExitError carries an exit code out of a command. Err may be nil when the
+// command has already told the user everything (diagnostics were printed).
+type ExitError struct {
+	Code ExitCode
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Invalid returns an ExitInvalid error with a message for the user.
+func Invalid(format string, args ...any) error {
+	return &ExitError{Code: ExitInvalid, Err: fmt.Errorf(format, args...)}
+}
+
+// silent returns an error that sets the exit code and prints nothing more.
+func silent(code ExitCode) error { return &ExitError{Code: code} }
+
+// CodeOf maps an error to its exit code: ExitOK for nil, the code of an
+// ExitError, ExitFailure for anything else.
+func CodeOf(err error) ExitCode {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitFailure
+}
+
+// Message returns what to print for err, or "" when nothing should be.
+func Message(err error) string {
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Err == nil {
+		return ""
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

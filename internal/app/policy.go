@@ -1,0 +1,173 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/fbctl/fbctl/internal/kinds"
+	"github.com/fbctl/fbctl/policy"
+	"github.com/fbctl/fbctl/providers"
+)
+
+// DefaultPolicyPath is read when neither -f nor FBCTL_POLICY says otherwise.
+const DefaultPolicyPath = "fbctl.hcl"
+
+// PolicyEnv names the environment variable that replaces the default policy
+// path (a path list separated like PATH is not supported: one file or
+// directory).
+const PolicyEnv = "FBCTL_POLICY"
+
+// Global are the options every command shares.
+type Global struct {
+	Policies  []string
+	Output    string
+	Vars      []string
+	VarFiles  []string
+	TFOutputs string // a file, "-" for stdin, or "" for none
+	LogLevel  string
+	LogFormat string
+	// LookupEnv reads the environment; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+	// Registry overrides the built-in kinds, for tests.
+	Registry *providers.Registry
+	// Logger receives logs; nil discards them.
+	Logger *slog.Logger
+}
+
+func (g *Global) logger() *slog.Logger {
+	if g.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return g.Logger
+}
+
+func (g *Global) lookupEnv(k string) (string, bool) {
+	if g.LookupEnv != nil {
+		return g.LookupEnv(k)
+	}
+	return os.LookupEnv(k)
+}
+
+// PolicyPaths returns -f, else FBCTL_POLICY, else ./fbctl.hcl.
+func (g *Global) PolicyPaths() []string {
+	if len(g.Policies) > 0 {
+		return g.Policies
+	}
+	if p, ok := g.lookupEnv(PolicyEnv); ok && p != "" {
+		return []string{p}
+	}
+	return []string{DefaultPolicyPath}
+}
+
+// loaded is a policy load's outcome: the policy (nil on errors), every
+// diagnostic, and the loader that knows the files and the secrets.
+type loaded struct {
+	policy *policy.Policy
+	diags  hcl.Diagnostics
+	loader *policy.Loader
+}
+
+// loadPolicy reads the Terraform outputs (if any) and the policy files.
+func (g *Global) loadPolicy(streams IO, mode policy.Mode) loaded {
+	reg := g.Registry
+	if reg == nil {
+		reg = kinds.Registry()
+	}
+	opts := policy.Options{
+		Registry:  reg,
+		Mode:      mode,
+		Vars:      g.Vars,
+		VarFiles:  g.VarFiles,
+		LookupEnv: g.LookupEnv,
+	}
+	if g.TFOutputs != "" {
+		var data []byte
+		var err error
+		source := g.TFOutputs
+		if g.TFOutputs == "-" {
+			source = "stdin"
+			if streams.In == nil {
+				err = fmt.Errorf("no standard input")
+			} else {
+				data, err = io.ReadAll(streams.In)
+			}
+		} else {
+			data, err = os.ReadFile(g.TFOutputs)
+		}
+		if err != nil {
+			return loaded{loader: policy.NewLoader(opts), diags: hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot read Terraform outputs",
+				Detail:   fmt.Sprintf("--tf-outputs %s: %s.", source, unwrapPathErr(err)),
+			}}}
+		}
+		outs, diags := policy.ParseTFOutputs(source, data)
+		if diags.HasErrors() {
+			return loaded{loader: policy.NewLoader(opts), diags: diags}
+		}
+		opts.TFOutputs = outs
+		opts.TFOutputsSource = source
+	}
+	log := g.logger()
+	log.Debug("loading policy", "paths", g.PolicyPaths(), "vars", len(g.Vars), "var_files", g.VarFiles, "tf_outputs", opts.TFOutputsSource)
+	l := policy.NewLoader(opts)
+	p, diags := l.Load(g.PolicyPaths()...)
+	for _, d := range diags {
+		// Diagnostics are already redacted; Redact again because logs
+		// leave the machine more often than terminals do.
+		attrs := []any{"summary", l.Redact(d.Summary), "detail", l.Redact(d.Detail)}
+		if d.Subject != nil {
+			attrs = append(attrs, "at", d.Subject.String())
+		}
+		log.Debug("diagnostic", attrs...)
+	}
+	if p != nil {
+		log.Debug("policy loaded", "failbacks", len(p.Failbacks), "state", p.State.Path)
+	}
+	return loaded{policy: p, diags: diags, loader: l}
+}
+
+func unwrapPathErr(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// printDiagnostics writes diagnostics for people to ErrOut.
+func printDiagnostics(streams IO, diags hcl.Diagnostics, files map[string]*hcl.File) {
+	if len(diags) == 0 {
+		return
+	}
+	_ = policy.WriteText(streams.ErrOut, diags, files, streams.Width, streams.ErrTerminal)
+}
+
+// diagnosticsDoc is the JSON document of a command that only reports
+// diagnostics (a policy that failed to load, a fmt of a broken file).
+type diagnosticsDoc struct {
+	FormatVersion string              `json:"format_version"`
+	Valid         bool                `json:"valid"`
+	ErrorCount    int                 `json:"error_count"`
+	WarningCount  int                 `json:"warning_count"`
+	Diagnostics   []policy.Diagnostic `json:"diagnostics"`
+}
+
+func newDiagnosticsDoc(diags hcl.Diagnostics, files map[string]*hcl.File) diagnosticsDoc {
+	d := diagnosticsDoc{
+		FormatVersion: FormatVersion,
+		Valid:         !diags.HasErrors(),
+		Diagnostics:   policy.JSONDiagnostics(diags, files),
+	}
+	for _, x := range diags {
+		if x.Severity == hcl.DiagError {
+			d.ErrorCount++
+		} else {
+			d.WarningCount++
+		}
+	}
+	return d
+}

@@ -1,0 +1,40 @@
+package kinds_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/fbctl/fbctl/internal/kinds"
+	"github.com/fbctl/fbctl/providers"
+)
+
+// TestEveryDesignedKindIsRegistered pins the kinds DESIGN.md names: each
+// must have a schema, so policies using it validate.
+func TestEveryDesignedKindIsRegistered(t *testing.T) {
+	r := kinds.Registry()
+	want := map[providers.Class][]string{
+		providers.ClassTarget: {"alb_forward", "dns_rrset", "gcp_backend_capacity", "gcp_url_map", "haproxy_backend", "route53_weighted"},
+		providers.ClassCheck:  {"alb_target_health", "dns", "gcp_backend_health", "http", "prometheus", "route53_health", "tcp"},
+	}
+	for class, names := range want {
+		if got := r.KindNames(class); !slices.Equal(got, names) {
+			t.Errorf("%s kinds = %v, want %v", class, got, names)
+		}
+		for _, k := range r.Kinds(class) {
+			if k.Doc == "" {
+				t.Errorf("%s kind %s has no doc", class, k.Name)
+			}
+			if class == providers.ClassTarget && (k.Attribute("primary") == nil || k.Attribute("secondary") == nil) {
+				t.Errorf("target kind %s lacks primary/secondary", k.Name)
+			}
+			for _, a := range k.Attributes {
+				if a.Doc == "" {
+					t.Errorf("%s.%s has no doc", k.Name, a.Name)
+				}
+			}
+		}
+	}
+	if got := r.ProviderNames(); !slices.Equal(got, []string{"aws", "gcp", "libdns"}) {
+		t.Errorf("provider types = %v", got)
+	}
+}

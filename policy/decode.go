@@ -1,0 +1,841 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fbctl/fbctl/providers"
+)
+
+// kindSchema builds the HCL schema of a kind's or provider's body: its
+// registered attributes plus the extra ones the language adds.
+func kindSchema(attrs []providers.Attribute, extra ...string) *hcl.BodySchema {
+	s := &hcl.BodySchema{}
+	for _, a := range attrs {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
+	}
+	for _, n := range extra {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: n})
+	}
+	return s
+}
+
+// decodeConfig evaluates the registered attributes of a body into an object
+// holding every attribute, defaults applied, and runs the registered
+// validation. what is e.g. `target "dns"` for messages.
+func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyContent, defRange hcl.Range,
+	exactlyOneOf [][]string, validate func(cty.Value) []providers.Problem) (cty.Value, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	vals := make(map[string]cty.Value, len(attrs))
+	for _, a := range attrs {
+		attr, ok := content.Attributes[a.Name]
+		var v cty.Value
+		switch {
+		case ok:
+			var d hcl.Diagnostics
+			v, d = l.eval(attr.Expr, a.Type, a.Name)
+			diags = append(diags, d...)
+		case a.Default != cty.NilVal:
+			v = a.Default
+		default:
+			v = cty.NullVal(a.Type)
+		}
+		if a.Sensitive {
+			v = v.Mark(Sensitive)
+			l.secrets.add(v)
+		}
+		vals[a.Name] = v
+	}
+	obj := cty.ObjectVal(vals)
+	if diags.HasErrors() {
+		return obj, diags
+	}
+
+	for _, group := range exactlyOneOf {
+		var set []string
+		for _, n := range group {
+			if !vals[n].IsNull() {
+				set = append(set, n)
+			}
+		}
+		switch {
+		case len(set) == 0:
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Missing " + strings.Join(group, " or "),
+				Detail:   fmt.Sprintf("Exactly one of %s must be set.", strings.Join(group, ", ")),
+				Subject:  rangePtr(defRange),
+			})
+		case len(set) > 1:
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Conflicting arguments",
+				Detail:   fmt.Sprintf("Only one of %s may be set; this block sets %s.", strings.Join(group, ", "), strings.Join(set, " and ")),
+				Subject:  rangePtr(content.Attributes[set[1]].NameRange),
+			})
+		}
+	}
+
+	if validate != nil {
+		for _, p := range validate(obj) {
+			d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: p.Summary, Detail: p.Detail, Subject: rangePtr(defRange)}
+			if attr, ok := content.Attributes[p.Attr]; ok {
+				d.Subject = rangePtr(attr.Expr.Range())
+				if IsSensitive(vals[p.Attr]) {
+					// The validator may have quoted the value.
+					d.Detail = l.secrets.redact(p.Detail)
+				}
+			}
+			diags = append(diags, d)
+		}
+	}
+	return obj, diags
+}
+
+func (l *Loader) decodeProviders(blocks []*hcl.Block) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	l.providers = map[string]*Provider{}
+	for _, b := range blocks {
+		typ, name := b.Labels[0], b.Labels[1]
+		pt, err := l.opts.Registry.Provider(typ)
+		if err != nil {
+			known := l.opts.Registry.ProviderNames()
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown provider type",
+				Detail:   fmt.Sprintf("No provider type %q exists.%s Known provider types: %s.", typ, didYouMean(typ, known), strings.Join(known, ", ")),
+				Subject:  rangePtr(b.LabelRanges[0]),
+			})
+			continue
+		}
+		if d := checkIdentifier("provider", name, b.LabelRanges[1]); d != nil {
+			diags = append(diags, d)
+			continue
+		}
+		addr := typ + "." + name
+		if prev, dup := l.providers[addr]; dup {
+			diags = append(diags, duplicate("provider", addr, b.LabelRanges[1], prev.DeclRange))
+			continue
+		}
+		content, d := b.Body.Content(kindSchema(pt.Attributes))
+		diags = append(diags, d...)
+		p := &Provider{Type: typ, Name: name, DeclRange: b.DefRange}
+		l.providers[addr] = p
+		if content == nil {
+			continue
+		}
+		cfg, d := l.decodeConfig(pt.Attributes, content, b.DefRange, nil, pt.Validate)
+		diags = append(diags, d...)
+		p.Config = cfg
+	}
+	return diags
+}
+
+var stateTypes = []string{"file"}
+
+func (l *Loader) decodeState(blocks []*hcl.Block) (*State, hcl.Diagnostics) {
+	st := &State{Type: "file", Path: filepath.Join(l.firstDir, DefaultStatePath)}
+	if len(blocks) == 0 {
+		return st, nil
+	}
+	var diags hcl.Diagnostics
+	for _, b := range blocks[1:] {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate state block",
+			Detail:   fmt.Sprintf("A policy has at most one state block; the first is at %s.", shortRange(blocks[0].DefRange)),
+			Subject:  rangePtr(b.DefRange),
+		})
+	}
+	b := blocks[0]
+	st.DeclRange = b.DefRange
+	if b.Labels[0] != "file" {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unknown state type",
+			Detail:   fmt.Sprintf("No state store %q exists.%s Known state types: %s.", b.Labels[0], didYouMean(b.Labels[0], stateTypes), strings.Join(stateTypes, ", ")),
+			Subject:  rangePtr(b.LabelRanges[0]),
+		})
+		return st, diags
+	}
+	content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "path"}}})
+	diags = append(diags, d...)
+	if content == nil {
+		return st, diags
+	}
+	if attr, ok := content.Attributes["path"]; ok {
+		v, d := l.eval(attr.Expr, cty.String, "path")
+		diags = append(diags, d...)
+		if v.IsKnown() && !d.HasErrors() {
+			if v.IsNull() || v.AsString() == "" {
+				diags = append(diags, attrError(attr, "Invalid path", "path must be a non-empty directory path."))
+			} else {
+				path := v.AsString()
+				if !filepath.IsAbs(path) {
+					path = filepath.Join(filepath.Dir(b.DefRange.Filename), path)
+				}
+				st.Path = path
+			}
+		}
+	}
+	return st, diags
+}
+
+// fbDecoder holds what decoding one failback needs to remember.
+type fbDecoder struct {
+	l         *Loader
+	fb        *Failback
+	bakeRange hcl.Range
+	broken    bool // a check or target failed to decode: skip whole-failback rules
+}
+
+func (l *Loader) decodeFailback(b *hcl.Block) (*Failback, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	name := b.Labels[0]
+	if d := checkName("failback", name, b.LabelRanges[0]); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
+	fb := &Failback{Name: name, DeclRange: b.DefRange}
+	dec := &fbDecoder{l: l, fb: fb, bakeRange: b.DefRange}
+
+	body, diags := withoutMisplaced(b.Body, failbackMisplaced)
+	content, d := body.Content(failbackSchema)
+	diags = append(diags, d...)
+	if content == nil {
+		return fb, diags
+	}
+
+	fb.PrimaryName, d = l.sideName(content.Attributes["primary"])
+	diags = append(diags, d...)
+	fb.SecondaryName, d = l.sideName(content.Attributes["secondary"])
+	diags = append(diags, d...)
+	if fb.PrimaryName != "" && fb.PrimaryName == fb.SecondaryName {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Primary and secondary are the same",
+			Detail:   fmt.Sprintf("Both sides are named %q; a failback moves traffic between two different sides.", fb.PrimaryName),
+			Subject:  rangePtr(content.Attributes["secondary"].Expr.Range()),
+		})
+	}
+	if attr, ok := content.Attributes["description"]; ok {
+		v, d := l.eval(attr.Expr, cty.String, "description")
+		diags = append(diags, d...)
+		if v.IsKnown() && !v.IsNull() && !IsSensitive(v) {
+			fb.Description = v.AsString()
+		}
+	}
+
+	var rollout *hcl.Block
+	checks := map[string]*Check{}
+	targets := map[string]*Target{}
+	for _, blk := range content.Blocks {
+		switch blk.Type {
+		case "rollout":
+			if rollout != nil {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate rollout block",
+					Detail:   fmt.Sprintf("A failback has at most one rollout block; the first is at %s.", shortRange(rollout.DefRange)),
+					Subject:  rangePtr(blk.DefRange),
+				})
+				continue
+			}
+			rollout = blk
+		case "check":
+			c, d := dec.decodeCheck(blk)
+			diags = append(diags, d...)
+			if c == nil {
+				dec.broken = true
+				continue
+			}
+			if prev, dup := checks[c.Name]; dup {
+				diags = append(diags, duplicate("check", c.Name, blk.LabelRanges[1], prev.DeclRange))
+				continue
+			}
+			checks[c.Name] = c
+			fb.Checks = append(fb.Checks, c)
+		case "target":
+			t, d := dec.decodeTarget(blk)
+			diags = append(diags, d...)
+			if t == nil {
+				dec.broken = true
+				continue
+			}
+			if prev, dup := targets[t.Name]; dup {
+				diags = append(diags, duplicate("target", t.Name, blk.LabelRanges[1], prev.DeclRange))
+				continue
+			}
+			targets[t.Name] = t
+			fb.Targets = append(fb.Targets, t)
+		}
+	}
+	diags = append(diags, dec.decodeRollout(rollout)...)
+
+	if dec.broken {
+		return fb, diags
+	}
+	if len(fb.Targets) == 0 {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No targets",
+			Detail:   fmt.Sprintf("The failback %q has no target block, so it could not move any traffic. Add at least one target.", name),
+			Subject:  rangePtr(b.DefRange),
+		})
+	}
+	primaryChecks, unknownOf := 0, false
+	for _, c := range fb.Checks {
+		switch c.Of {
+		case Primary:
+			primaryChecks++
+		case "":
+			unknownOf = true
+		}
+	}
+	if primaryChecks == 0 && !unknownOf {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No check of the primary",
+			Detail:   fmt.Sprintf("The failback %q has no check of its primary, so nothing would gate a shift of traffic onto it. Add a check block (of = \"primary\" is the default).", name),
+			Subject:  rangePtr(b.DefRange),
+		})
+	}
+	diags = append(diags, dec.bakeWarnings()...)
+	return fb, diags
+}
+
+func (l *Loader) sideName(attr *hcl.Attribute) (string, hcl.Diagnostics) {
+	if attr == nil {
+		return "", nil
+	}
+	v, diags := l.eval(attr.Expr, cty.String, attr.Name)
+	if diags.HasErrors() || !v.IsKnown() {
+		return "", diags
+	}
+	if v.IsNull() || strings.TrimSpace(v.AsString()) == "" {
+		return "", append(diags, attrError(attr, "Invalid "+attr.Name, attr.Name+" must name the side, e.g. \"aws-use1\"."))
+	}
+	if IsSensitive(v) {
+		return "", append(diags, attrError(attr, "Sensitive side name", attr.Name+" is shown in every plan and log line, so it cannot be sensitive."))
+	}
+	return v.AsString(), diags
+}
+
+func (d *fbDecoder) decodeCheck(b *hcl.Block) (*Check, hcl.Diagnostics) {
+	l := d.l
+	kindName, name := b.Labels[0], b.Labels[1]
+	kind, diags := l.lookupKind(providers.ClassCheck, kindName, b.LabelRanges[0])
+	if kind == nil {
+		return nil, diags
+	}
+	if dd := checkName("check", name, b.LabelRanges[1]); dd != nil {
+		return nil, hcl.Diagnostics{dd}
+	}
+	c := &Check{Kind: kindName, Name: name, DeclRange: b.DefRange}
+
+	mp := misplaced{attrs: map[string]string{}}
+	extra := append([]string{}, checkAttributes...)
+	if kind.Provider == "" {
+		mp.attrs["provider"] = fmt.Sprintf("%s checks take no provider: they run from wherever fbctl runs.", kindName)
+	} else {
+		extra = append(extra, "provider")
+	}
+	for _, n := range rolloutAttrNames() {
+		mp.attrs[n] = fmt.Sprintf("The argument %q belongs inside the failback's rollout block, not in a check.", n)
+	}
+	body, d1 := withoutMisplaced(b.Body, mp)
+	diags = append(diags, d1...)
+	content, d2 := body.Content(kindSchema(kind.Attributes, extra...))
+	diags = append(diags, d2...)
+	if content == nil {
+		return nil, diags
+	}
+
+	c.Of = Primary
+	if attr, ok := content.Attributes["of"]; ok {
+		c.Of = ""
+		s, known, dd := l.enum(attr, []string{string(Primary), string(Secondary)})
+		diags = append(diags, dd...)
+		if known && !dd.HasErrors() {
+			c.Of = Side(s)
+		}
+	}
+	var dd hcl.Diagnostics
+	c.Interval, dd = l.duration(content.Attributes["interval"], DefaultInterval)
+	diags = append(diags, dd...)
+	c.Timeout, dd = l.duration(content.Attributes["timeout"], DefaultTimeout)
+	diags = append(diags, dd...)
+	c.EvidenceTTL, dd = l.duration(content.Attributes["evidence_ttl"], 0)
+	diags = append(diags, dd...)
+	c.HealthyThreshold, dd = l.count(content.Attributes["healthy_threshold"], DefaultHealthyThreshold, 1, 1000)
+	diags = append(diags, dd...)
+	c.UnhealthyThreshold, dd = l.count(content.Attributes["unhealthy_threshold"], DefaultUnhealthyThreshold, 1, 1000)
+	diags = append(diags, dd...)
+	c.Samples, dd = l.count(content.Attributes["samples"], DefaultSamples, 1, 100)
+	diags = append(diags, dd...)
+	if c.Timeout > 0 && c.Interval > 0 && c.Timeout > c.Interval {
+		rng := b.DefRange
+		if attr, ok := content.Attributes["timeout"]; ok {
+			rng = attr.Expr.Range()
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Timeout longer than interval",
+			Detail:   fmt.Sprintf("The check's timeout (%s) is longer than its interval (%s): a probe would still be running when the next is due.", c.Timeout, c.Interval),
+			Subject:  rangePtr(rng),
+		})
+	}
+
+	if kind.Provider != "" {
+		p, dd := l.resolveProvider(kind, content.Attributes["provider"], b)
+		diags = append(diags, dd...)
+		c.Provider = p
+	}
+	cfg, dd := l.decodeConfig(kind.Attributes, content, b.DefRange, kind.ExactlyOneOf, kind.Validate)
+	diags = append(diags, dd...)
+	c.Config = cfg
+	return c, diags
+}
+
+func (d *fbDecoder) decodeTarget(b *hcl.Block) (*Target, hcl.Diagnostics) {
+	l := d.l
+	kindName, name := b.Labels[0], b.Labels[1]
+	kind, diags := l.lookupKind(providers.ClassTarget, kindName, b.LabelRanges[0])
+	if kind == nil {
+		return nil, diags
+	}
+	if dd := checkName("target", name, b.LabelRanges[1]); dd != nil {
+		return nil, hcl.Diagnostics{dd}
+	}
+	t := &Target{Kind: kindName, Name: name, DeclRange: b.DefRange}
+
+	mp := misplaced{attrs: map[string]string{
+		"of": "A target steers traffic between both sides; of belongs in check blocks.",
+	}}
+	for _, n := range checkAttributes {
+		if n != "of" && n != "timeout" {
+			mp.attrs[n] = fmt.Sprintf("The argument %q belongs in a check block, not a target.", n)
+		}
+	}
+	var extra []string
+	if kind.Provider == "" {
+		mp.attrs["provider"] = fmt.Sprintf("%s targets take no provider: everything they need is in the block.", kindName)
+	} else {
+		extra = append(extra, "provider")
+	}
+	body, d1 := withoutMisplaced(b.Body, mp)
+	diags = append(diags, d1...)
+	content, d2 := body.Content(kindSchema(kind.Attributes, extra...))
+	diags = append(diags, d2...)
+	if content == nil {
+		return nil, diags
+	}
+	if kind.Provider != "" {
+		p, dd := l.resolveProvider(kind, content.Attributes["provider"], b)
+		diags = append(diags, dd...)
+		t.Provider = p
+	}
+	cfg, dd := l.decodeConfig(kind.Attributes, content, b.DefRange, kind.ExactlyOneOf, kind.Validate)
+	diags = append(diags, dd...)
+	t.Config = cfg
+	if !dd.HasErrors() {
+		diags = append(diags, sidesProblems(cfg, content)...)
+	}
+	return t, diags
+}
+
+// sidesProblems checks the primary and secondary member lists every target
+// kind has: each non-empty, without repeats, and no member on both sides.
+func sidesProblems(cfg cty.Value, content *hcl.BodyContent) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	members := map[string]string{}
+	for _, side := range []string{"primary", "secondary"} {
+		attr, ok := content.Attributes[side]
+		if !ok || !cfg.Type().HasAttribute(side) {
+			continue
+		}
+		v, _ := cfg.GetAttr(side).Unmark()
+		if !v.IsWhollyKnown() || v.IsNull() {
+			continue
+		}
+		if v.LengthInt() == 0 {
+			diags = append(diags, attrError(attr, "Empty "+side, fmt.Sprintf("The %s side needs at least one member.", side)))
+			continue
+		}
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			e, _ = e.Unmark()
+			if e.IsNull() {
+				diags = append(diags, attrError(attr, "Invalid "+side, "A member cannot be null."))
+				continue
+			}
+			m := e.AsString()
+			switch members[m] {
+			case "":
+				members[m] = side
+			case side:
+				diags = append(diags, attrError(attr, "Duplicate member", fmt.Sprintf("%q is listed twice in %s.", m, side)))
+			default:
+				diags = append(diags, attrError(attr, "Member on both sides", fmt.Sprintf("%q is listed in both primary and secondary; each member belongs to one side.", m)))
+			}
+		}
+	}
+	return diags
+}
+
+func (l *Loader) lookupKind(class providers.Class, name string, rng hcl.Range) (*providers.Kind, hcl.Diagnostics) {
+	k, err := l.opts.Registry.Kind(class, name)
+	if err == nil {
+		return k, nil
+	}
+	known := l.opts.Registry.KindNames(class)
+	return nil, hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("Unknown %s kind", class),
+		Detail:   fmt.Sprintf("No %s kind %q exists.%s Known %s kinds: %s.", class, name, didYouMean(name, known), class, strings.Join(known, ", ")),
+		Subject:  rangePtr(rng),
+	}}
+}
+
+// resolveProvider resolves a Terraform-style provider reference statically.
+// Without a reference, the one provider of the needed type is used; none or
+// several is an error.
+func (l *Loader) resolveProvider(kind *providers.Kind, attr *hcl.Attribute, b *hcl.Block) (*Provider, hcl.Diagnostics) {
+	what := fmt.Sprintf("%s %ss", kind.Name, kind.Class)
+	if attr == nil {
+		var found []*Provider
+		for _, p := range l.sortedProviders() {
+			if p.Type == kind.Provider {
+				found = append(found, p)
+			}
+		}
+		switch len(found) {
+		case 1:
+			return found[0], nil
+		case 0:
+			return nil, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Missing provider",
+				Detail:   fmt.Sprintf("%s need a %s provider, and none is declared. Add a provider %q \"NAME\" block.", what, kind.Provider, kind.Provider),
+				Subject:  rangePtr(b.DefRange),
+			}}
+		default:
+			var addrs []string
+			for _, p := range found {
+				addrs = append(addrs, p.Addr())
+			}
+			return nil, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Ambiguous provider",
+				Detail:   fmt.Sprintf("Several %s providers are declared (%s); say which with provider = %s.", kind.Provider, strings.Join(addrs, ", "), addrs[0]),
+				Subject:  rangePtr(b.DefRange),
+			}}
+		}
+	}
+	rng := attr.Expr.Range()
+	tr, d := hcl.AbsTraversalForExpr(attr.Expr)
+	if d.HasErrors() || len(tr) != 2 {
+		detail := fmt.Sprintf("A provider reference is a bare TYPE.NAME address, as in provider = %s.prod.", kind.Provider)
+		if _, isTemplate := attr.Expr.(*hclsyntax.TemplateExpr); isTemplate {
+			detail += " Remove the quotes: it is a reference, not a string."
+		}
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid provider reference", Detail: detail, Subject: &rng}}
+	}
+	typ := tr.RootName()
+	step, ok := tr[1].(hcl.TraverseAttr)
+	if !ok {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid provider reference",
+			Detail: fmt.Sprintf("A provider reference is a bare TYPE.NAME address, as in provider = %s.prod.", kind.Provider), Subject: &rng}}
+	}
+	addr := typ + "." + step.Name
+	p, ok := l.providers[addr]
+	if !ok {
+		var addrs []string
+		for _, p := range l.sortedProviders() {
+			addrs = append(addrs, p.Addr())
+		}
+		detail := fmt.Sprintf("No provider %q %q is declared.", typ, step.Name)
+		if s := didYouMean(addr, addrs); s != "" {
+			detail += s
+		} else if len(addrs) > 0 {
+			detail += " Declared providers: " + strings.Join(addrs, ", ") + "."
+		}
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Reference to undeclared provider", Detail: detail, Subject: &rng}}
+	}
+	if p.Type != kind.Provider {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Provider of the wrong type",
+			Detail:   fmt.Sprintf("%s need a %s provider; %s is a %s provider.", what, kind.Provider, addr, p.Type),
+			Subject:  &rng,
+		}}
+	}
+	return p, nil
+}
+
+func (l *Loader) sortedProviders() []*Provider {
+	out := make([]*Provider, 0, len(l.providers))
+	for _, p := range l.providers {
+		out = append(out, p)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Addr() < out[j-1].Addr(); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func (d *fbDecoder) decodeRollout(b *hcl.Block) hcl.Diagnostics {
+	l := d.l
+	r := &d.fb.Rollout
+	*r = Rollout{
+		Steps:             append([]providers.Share(nil), DefaultSteps...),
+		Bake:              DefaultBake,
+		PrimaryHealthyFor: DefaultPrimaryHealthyFor,
+		OnUnhealthy:       OnUnhealthyModes[0],
+		Cooldown:          DefaultCooldown,
+		OnDrift:           OnDriftModes[0],
+		Approval:          ApprovalModes[0],
+	}
+	if b == nil {
+		return nil
+	}
+	d.bakeRange = b.DefRange
+	body, diags := withoutMisplaced(b.Body, rolloutMisplaced)
+	content, dd := body.Content(rolloutSchema)
+	diags = append(diags, dd...)
+	if content == nil {
+		return diags
+	}
+	if attr, ok := content.Attributes["steps"]; ok {
+		steps, dd := l.steps(attr)
+		diags = append(diags, dd...)
+		if steps != nil {
+			r.Steps = steps
+		}
+	}
+	if attr, ok := content.Attributes["bake"]; ok {
+		d.bakeRange = attr.Expr.Range()
+	}
+	r.Bake, dd = l.duration(content.Attributes["bake"], DefaultBake)
+	diags = append(diags, dd...)
+	r.PrimaryHealthyFor, dd = l.duration(content.Attributes["primary_healthy_for"], DefaultPrimaryHealthyFor)
+	diags = append(diags, dd...)
+	r.Cooldown, dd = l.duration(content.Attributes["cooldown"], DefaultCooldown)
+	diags = append(diags, dd...)
+	for _, e := range []struct {
+		name    string
+		allowed []string
+		dst     *string
+	}{
+		{"on_unhealthy", OnUnhealthyModes, &r.OnUnhealthy},
+		{"on_drift", OnDriftModes, &r.OnDrift},
+		{"approval", ApprovalModes, &r.Approval},
+	} {
+		attr, ok := content.Attributes[e.name]
+		if !ok {
+			continue
+		}
+		s, known, dd := l.enum(attr, e.allowed)
+		diags = append(diags, dd...)
+		if known && !dd.HasErrors() {
+			*e.dst = s
+		}
+	}
+	return diags
+}
+
+// steps validates a rollout's steps: each in (0, 100] with at most two
+// decimals, strictly increasing, ending at 100.
+func (l *Loader) steps(attr *hcl.Attribute) ([]providers.Share, hcl.Diagnostics) {
+	v, diags := l.eval(attr.Expr, cty.List(cty.Number), "steps")
+	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
+		if !diags.HasErrors() && v.IsKnown() && v.IsNull() {
+			diags = append(diags, attrError(attr, "Invalid steps", "steps must be a list of shares in percent, like [5, 10, 25, 50, 100]."))
+		}
+		return nil, diags
+	}
+	v, _ = v.Unmark()
+	elemRange := func(i int) *hcl.Range {
+		if tup, ok := attr.Expr.(*hclsyntax.TupleConsExpr); ok && i < len(tup.Exprs) {
+			return rangePtr(tup.Exprs[i].Range())
+		}
+		return rangePtr(attr.Expr.Range())
+	}
+	if v.LengthInt() == 0 {
+		return nil, append(diags, attrError(attr, "No steps", "A rollout needs at least one step; the last must be 100."))
+	}
+	var out []providers.Share
+	ok := true
+	prev := providers.Share(-1)
+	i := 0
+	for it := v.ElementIterator(); it.Next(); i++ {
+		_, e := it.Element()
+		if e.IsNull() {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step out of range",
+				Detail: "A step cannot be null.", Subject: elemRange(i)})
+			ok = false
+			continue
+		}
+		f := e.AsBigFloat()
+		// Formatting a 512-bit float is costly: only for messages.
+		txt := func() string { return f.Text('f', -1) }
+		if f.Sign() <= 0 || f.Cmp(big.NewFloat(100)) > 0 {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step out of range",
+				Detail: fmt.Sprintf("A step is the primary's share of traffic in percent: more than 0 and at most 100; got %s.", txt()), Subject: elemRange(i)})
+			ok = false
+			continue
+		}
+		pct, _ := f.Float64()
+		bp := math.Round(pct * 100)
+		if math.Abs(bp-pct*100) > 1e-6 {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step too precise",
+				Detail: fmt.Sprintf("Steps have at most two decimals (fbctl works in basis points); got %s.", txt()), Subject: elemRange(i)})
+			ok = false
+			continue
+		}
+		s := providers.Share(bp)
+		if s <= prev {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Steps not increasing",
+				Detail: fmt.Sprintf("Each step must be larger than the one before: %s follows %s.", s, prev), Subject: elemRange(i)})
+			ok = false
+		}
+		prev = s
+		out = append(out, s)
+	}
+	if ok && out[len(out)-1] != providers.ShareFull {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Last step is not 100",
+			Detail:  fmt.Sprintf("A rollout ends with all the traffic on the primary: make the last step 100 (it is %s).", out[len(out)-1]),
+			Subject: elemRange(len(out) - 1)})
+		ok = false
+	}
+	if !ok {
+		return nil, diags
+	}
+	return out, diags
+}
+
+// duration evaluates a positive Go duration string ("90s", "10m",
+// "1h30m"); absent, it is def. Unknown values give def too: validate skips
+// what it cannot know.
+func (l *Loader) duration(attr *hcl.Attribute, def time.Duration) (time.Duration, hcl.Diagnostics) {
+	if attr == nil {
+		return def, nil
+	}
+	v, diags := l.eval(attr.Expr, cty.String, attr.Name)
+	if diags.HasErrors() || !v.IsKnown() {
+		return def, diags
+	}
+	if v.IsNull() {
+		return def, append(diags, attrError(attr, "Invalid duration", attr.Name+" must be a duration such as \"90s\", \"10m\" or \"1h30m\"."))
+	}
+	raw, _ := v.Unmark()
+	dur, err := time.ParseDuration(raw.AsString())
+	if err != nil {
+		return def, append(diags, attrError(attr, "Invalid duration",
+			fmt.Sprintf("%s is %s, which is not a duration; write a number with a unit, such as \"90s\", \"10m\" or \"1h30m\".", attr.Name, describe(v))))
+	}
+	if dur <= 0 {
+		return def, append(diags, attrError(attr, "Invalid duration",
+			fmt.Sprintf("%s must be positive; it is %s.", attr.Name, describe(v))))
+	}
+	return dur, diags
+}
+
+// count evaluates a whole number in [lo, hi]; absent or unknown, it is def.
+func (l *Loader) count(attr *hcl.Attribute, def, lo, hi int) (int, hcl.Diagnostics) {
+	if attr == nil {
+		return def, nil
+	}
+	v, diags := l.eval(attr.Expr, cty.Number, attr.Name)
+	if diags.HasErrors() || !v.IsKnown() {
+		return def, diags
+	}
+	if v.IsNull() {
+		return def, append(diags, attrError(attr, "Invalid "+attr.Name, attr.Name+" must be a whole number."))
+	}
+	raw, _ := v.Unmark()
+	f := raw.AsBigFloat()
+	n, acc := f.Int64()
+	if !f.IsInt() || acc != big.Exact {
+		return def, append(diags, attrError(attr, "Invalid "+attr.Name, fmt.Sprintf("%s must be a whole number; it is %s.", attr.Name, describe(v))))
+	}
+	if n < int64(lo) || n > int64(hi) {
+		return def, append(diags, attrError(attr, "Invalid "+attr.Name, fmt.Sprintf("%s must be between %d and %d; it is %s.", attr.Name, lo, hi, describe(v))))
+	}
+	return int(n), diags
+}
+
+// enum evaluates a string that must be one of allowed. known is false when
+// the value is unknown (validate with unknown inputs).
+func (l *Loader) enum(attr *hcl.Attribute, allowed []string) (string, bool, hcl.Diagnostics) {
+	v, diags := l.eval(attr.Expr, cty.String, attr.Name)
+	if diags.HasErrors() || !v.IsKnown() {
+		return "", false, diags
+	}
+	raw, _ := v.Unmark()
+	if !raw.IsNull() {
+		for _, a := range allowed {
+			if raw.AsString() == a {
+				return a, true, diags
+			}
+		}
+	}
+	hint := ""
+	if !raw.IsNull() && !IsSensitive(v) {
+		hint = didYouMean(raw.AsString(), allowed)
+	}
+	return "", true, append(diags, attrError(attr, "Invalid "+attr.Name,
+		fmt.Sprintf("%s must be one of %s; it is %s.%s", attr.Name, quoted(allowed), describe(v), hint)))
+}
+
+// bakeWarnings warns when a step would not bake long enough to mean
+// anything: shorter than a DNS target's TTL (resolvers still answer with
+// the previous step) or than a primary check's healthy window.
+func (d *fbDecoder) bakeWarnings() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	bake := d.fb.Rollout.Bake
+	for _, t := range d.fb.Targets {
+		k, err := d.l.opts.Registry.Kind(providers.ClassTarget, t.Kind)
+		if err != nil || k.TTLAttribute == "" || !t.Config.Type().HasAttribute(k.TTLAttribute) {
+			continue
+		}
+		ttlV, _ := t.Config.GetAttr(k.TTLAttribute).Unmark()
+		if ttlV.IsNull() || !ttlV.IsKnown() {
+			continue
+		}
+		secs, _ := ttlV.AsBigFloat().Float64()
+		ttl := time.Duration(secs * float64(time.Second))
+		if bake < ttl {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Bake shorter than DNS TTL",
+				Detail:   fmt.Sprintf("bake is %s, but target %q has a TTL of %s: resolvers may still answer with the previous step when the next one starts.", bake, t.Name, ttl),
+				Subject:  rangePtr(d.bakeRange),
+			})
+		}
+	}
+	for _, c := range d.fb.Checks {
+		if c.Of != Primary {
+			continue
+		}
+		window := c.Interval * time.Duration(c.HealthyThreshold)
+		if bake < window {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Bake shorter than health window",
+				Detail:   fmt.Sprintf("bake is %s, but check %q needs %s (interval %s × healthy_threshold %d) to call the primary healthy: a step could pass before the check has judged it.", bake, c.Name, window, c.Interval, c.HealthyThreshold),
+				Subject:  rangePtr(d.bakeRange),
+			})
+		}
+	}
+	return diags
+}

@@ -1,0 +1,285 @@
+package policy
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fbctl/fbctl/providers"
+)
+
+// Mode says what the policy is loaded for.
+type Mode int
+
+const (
+	// ModeValidate checks everything that can be checked without the
+	// run-time inputs: env() and missing Terraform outputs are unknown.
+	ModeValidate Mode = iota
+	// ModeRun needs every value: a missing Terraform output or environment
+	// variable is an error that names it.
+	ModeRun
+)
+
+// Options configure a Loader.
+type Options struct {
+	// Registry holds the kinds and provider types the policy may use.
+	Registry *providers.Registry
+	Mode     Mode
+	// Vars are NAME=VALUE assignments from --var, in order; later wins.
+	Vars []string
+	// VarFiles are --var-file paths (HCL, or JSON when named *.json).
+	VarFiles []string
+	// TFOutputs are the parsed outputs of `terraform output -json` (see
+	// ParseTFOutputs), or nil when none were given.
+	TFOutputs map[string]cty.Value
+	// TFOutputsSource names where TFOutputs came from, for messages.
+	TFOutputsSource string
+	// LookupEnv reads environment variables, for FBCTL_VAR_name and env().
+	// nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// VarEnvPrefix prefixes environment variables that set policy variables.
+const VarEnvPrefix = "FBCTL_VAR_"
+
+// Source is one policy file's name and content.
+type Source struct {
+	Filename string
+	Bytes    []byte
+}
+
+// Loader loads policies. A Loader is for one load; its files stay
+// available afterwards for rendering diagnostics with source snippets.
+type Loader struct {
+	opts    Options
+	parser  *hclparse.Parser
+	secrets secretSet
+
+	vars       map[string]*Variable
+	providers  map[string]*Provider
+	fileCtx    map[string]*hcl.EvalContext
+	rootCtx    *hcl.EvalContext
+	firstDir   string
+	sourceDirs map[string]string
+}
+
+// NewLoader returns a loader with the given options.
+func NewLoader(opts Options) *Loader {
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	if opts.Registry == nil {
+		opts.Registry = providers.NewRegistry()
+	}
+	return &Loader{
+		opts:       opts,
+		parser:     hclparse.NewParser(),
+		fileCtx:    map[string]*hcl.EvalContext{},
+		sourceDirs: map[string]string{},
+	}
+}
+
+// Files returns every file the loader parsed, by name, for diagnostics.
+func (l *Loader) Files() map[string]*hcl.File { return l.parser.Files() }
+
+// Redact replaces every sensitive value the loader has seen in s with
+// "(sensitive value)". It is the last line of defence for text that may
+// have picked up such a value, such as an error message from a function.
+func (l *Loader) Redact(s string) string { return l.secrets.redact(s) }
+
+// ExpandPaths turns the -f arguments into the policy files to read: a file
+// stands for itself, a directory for every *.hcl file directly in it, in
+// name order. Duplicates are dropped.
+func ExpandPaths(paths []string) ([]string, hcl.Diagnostics) {
+	var out []string
+	var diags hcl.Diagnostics
+	seen := map[string]bool{}
+	add := func(p string) {
+		key := filepath.Clean(p)
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, p)
+		}
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Policy file not found",
+				Detail:   fmt.Sprintf("Cannot read %s: %s.", p, unwrapPathError(err)),
+			})
+			continue
+		}
+		if !fi.IsDir() {
+			add(p)
+			continue
+		}
+		matches, _ := filepath.Glob(filepath.Join(p, "*.hcl"))
+		sort.Strings(matches)
+		if len(matches) == 0 {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "No policy files",
+				Detail:   fmt.Sprintf("The directory %s holds no *.hcl files.", p),
+			})
+		}
+		for _, m := range matches {
+			add(m)
+		}
+	}
+	return out, diags
+}
+
+func unwrapPathError(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Load reads the policy files and directories in paths (see ExpandPaths)
+// and returns the validated policy.
+func (l *Loader) Load(paths ...string) (*Policy, hcl.Diagnostics) {
+	files, diags := ExpandPaths(paths)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var srcs []Source
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot read policy file",
+				Detail:   fmt.Sprintf("Cannot read %s: %s.", f, unwrapPathError(err)),
+			})
+			continue
+		}
+		srcs = append(srcs, Source{Filename: f, Bytes: b})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	p, more := l.LoadSources(srcs...)
+	return p, append(diags, more...)
+}
+
+// LoadSources is Load for policy files already in memory.
+func (l *Loader) LoadSources(srcs ...Source) (*Policy, hcl.Diagnostics) {
+	p, diags := l.load(srcs)
+	for _, d := range diags {
+		d.Summary = l.secrets.redact(d.Summary)
+		d.Detail = l.secrets.redact(d.Detail)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return p, diags
+}
+
+func (l *Loader) load(srcs []Source) (*Policy, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	if len(srcs) == 0 {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "No policy files",
+			Detail:   "No policy file was given.",
+		}}
+	}
+	var bodies []hcl.Body
+	for i, src := range srcs {
+		f, d := l.parser.ParseHCL(src.Bytes, src.Filename)
+		diags = append(diags, d...)
+		dir := filepath.Dir(src.Filename)
+		l.sourceDirs[src.Filename] = dir
+		if i == 0 {
+			l.firstDir = dir
+		}
+		if f != nil && f.Body != nil {
+			bodies = append(bodies, f.Body)
+		}
+	}
+	if diags.HasErrors() {
+		// Syntax errors make every later message a guess.
+		return nil, diags
+	}
+
+	top := &topLevel{}
+	for _, body := range bodies {
+		diags = append(diags, top.collect(body)...)
+	}
+
+	p := &Policy{Providers: map[string]*Provider{}}
+	diags = append(diags, l.resolveVariables(top.variables)...)
+	p.Variables = l.vars
+	l.buildContext()
+
+	diags = append(diags, l.decodeProviders(top.providers)...)
+	p.Providers = l.providers
+
+	st, d := l.decodeState(top.states)
+	diags = append(diags, d...)
+	p.State = st
+
+	seen := map[string]*hcl.Block{}
+	for _, b := range top.failbacks {
+		name := b.Labels[0]
+		if prev, dup := seen[name]; dup {
+			diags = append(diags, duplicate("failback", name, b.LabelRanges[0], prev.DefRange))
+			continue
+		}
+		seen[name] = b
+		fb, d := l.decodeFailback(b)
+		diags = append(diags, d...)
+		if fb != nil {
+			p.Failbacks = append(p.Failbacks, fb)
+		}
+	}
+	if len(top.failbacks) == 0 && !diags.HasErrors() {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "No failbacks",
+			Detail:   "The policy declares no failback block, so fbctl has nothing to do.",
+			Subject:  rangePtr(hcl.Range{Filename: srcs[0].Filename, Start: hcl.InitialPos, End: hcl.InitialPos}),
+		})
+	}
+	return p, diags
+}
+
+func duplicate(what, name string, at, first hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("Duplicate %s", what),
+		Detail:   fmt.Sprintf("A %s named %q was already declared at %s. Names must be unique.", what, name, shortRange(first)),
+		Subject:  rangePtr(at),
+	}
+}
+
+func shortRange(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d,%d", r.Filename, r.Start.Line, r.Start.Column)
+}
+
+func rangePtr(r hcl.Range) *hcl.Range { return &r }
+
+// didYouMean returns ` Did you mean "x"?` for the closest candidate, or "".
+func didYouMean(given string, candidates []string) string {
+	if s := nameSuggestion(given, candidates); s != "" {
+		return fmt.Sprintf(" Did you mean %q?", s)
+	}
+	return ""
+}
+
+func quoted(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}

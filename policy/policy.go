@@ -1,0 +1,149 @@
+package policy
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fbctl/fbctl/providers"
+)
+
+// Policy is a loaded and validated set of policy files.
+type Policy struct {
+	Variables map[string]*Variable
+	State     *State
+	// Providers by address ("aws.prod").
+	Providers map[string]*Provider
+	// Failbacks in declaration order (files in the order given, blocks in
+	// file order).
+	Failbacks []*Failback
+}
+
+// Failback returns the named failback, or nil.
+func (p *Policy) Failback(name string) *Failback {
+	for _, f := range p.Failbacks {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Variable is a declared input variable and the value it resolved to.
+type Variable struct {
+	Name        string
+	Description string
+	Type        cty.Type
+	Sensitive   bool
+	// Value is the resolved value, marked Sensitive when the variable is.
+	Value     cty.Value
+	DeclRange hcl.Range
+}
+
+// State is the state block: where fbctl keeps state between runs.
+type State struct {
+	Type string // "file"
+	// Path is the directory of the file store, made absolute against the
+	// directory of the file that declared it.
+	Path      string
+	DeclRange hcl.Range
+}
+
+// DefaultStatePath is the file store's directory when no state block says
+// otherwise, relative to the first policy file's directory.
+const DefaultStatePath = ".fbctl"
+
+// Provider is a provider block.
+type Provider struct {
+	Type string
+	Name string
+	// Config is an object with every attribute of the provider type's
+	// schema, defaults applied.
+	Config    cty.Value
+	DeclRange hcl.Range
+}
+
+// Addr is the provider's reference address, e.g. "aws.prod".
+func (p *Provider) Addr() string { return p.Type + "." + p.Name }
+
+// Side is one side of a failback.
+type Side string
+
+const (
+	Primary   Side = "primary"
+	Secondary Side = "secondary"
+)
+
+// Failback is one service's failback policy.
+type Failback struct {
+	Name        string
+	Description string
+	// PrimaryName and SecondaryName are the people-facing names of the sides.
+	PrimaryName   string
+	SecondaryName string
+	Checks        []*Check
+	Targets       []*Target
+	Rollout       Rollout
+	DeclRange     hcl.Range
+}
+
+// Check is a check block.
+type Check struct {
+	Kind               string
+	Name               string
+	Of                 Side
+	Interval           time.Duration
+	Timeout            time.Duration
+	HealthyThreshold   int
+	UnhealthyThreshold int
+	Samples            int
+	// EvidenceTTL is zero when unset: the engine derives it.
+	EvidenceTTL time.Duration
+	// Provider is nil for kinds that need none.
+	Provider *Provider
+	// Config is an object with every attribute of the kind's schema,
+	// defaults applied. It may hold unknown values in ModeValidate.
+	Config    cty.Value
+	DeclRange hcl.Range
+}
+
+// Target is a target block.
+type Target struct {
+	Kind      string
+	Name      string
+	Provider  *Provider
+	Config    cty.Value
+	DeclRange hcl.Range
+}
+
+// Rollout paces a failback.
+type Rollout struct {
+	Steps             []providers.Share
+	Bake              time.Duration
+	PrimaryHealthyFor time.Duration
+	OnUnhealthy       string
+	Cooldown          time.Duration
+	OnDrift           string
+	Approval          string
+}
+
+// Enumerations of the rollout block.
+var (
+	OnUnhealthyModes = []string{"rollback", "step_back", "hold"}
+	OnDriftModes     = []string{"halt", "adopt", "correct"}
+	ApprovalModes    = []string{"none", "first_step", "every_step"}
+)
+
+// Defaults of the rollout block and of every check.
+var (
+	DefaultSteps              = []providers.Share{500, 1000, 2500, 5000, 10000}
+	DefaultBake               = 10 * time.Minute
+	DefaultPrimaryHealthyFor  = 15 * time.Minute
+	DefaultCooldown           = 30 * time.Minute
+	DefaultInterval           = 30 * time.Second
+	DefaultTimeout            = 5 * time.Second
+	DefaultHealthyThreshold   = 3
+	DefaultUnhealthyThreshold = 2
+	DefaultSamples            = 1
+)

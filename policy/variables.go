@@ -1,0 +1,297 @@
+package policy
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+func quoteGo(s string) string { return strconv.Quote(s) }
+
+// assignment is one value given for a variable, and where it came from.
+type assignment struct {
+	value  cty.Value
+	raw    *string // set for string sources parsed against the type later
+	source string
+	rng    *hcl.Range
+}
+
+func (l *Loader) resolveVariables(blocks []*hcl.Block) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	l.vars = map[string]*Variable{}
+	for _, b := range blocks {
+		name := b.Labels[0]
+		if d := checkIdentifier("variable", name, b.LabelRanges[0]); d != nil {
+			diags = append(diags, d)
+			continue
+		}
+		if prev, dup := l.vars[name]; dup {
+			diags = append(diags, duplicate("variable", name, b.LabelRanges[0], prev.DeclRange))
+			continue
+		}
+		v, d := decodeVariable(b)
+		diags = append(diags, d...)
+		l.vars[name] = v
+	}
+
+	given := map[string]assignment{}
+
+	// Lowest precedence first: environment, then files, then --var.
+	names := make([]string, 0, len(l.vars))
+	for n := range l.vars {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if raw, ok := l.opts.LookupEnv(VarEnvPrefix + n); ok {
+			r := raw
+			given[n] = assignment{raw: &r, source: "the environment variable " + VarEnvPrefix + n}
+		}
+	}
+	for _, path := range l.opts.VarFiles {
+		diags = append(diags, l.readVarFile(path, given)...)
+	}
+	for _, kv := range l.opts.Vars {
+		name, raw, ok := strings.Cut(kv, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid --var option",
+				Detail:   fmt.Sprintf("The --var option takes NAME=VALUE; %q has no \"=\".", redactArg(kv)),
+			})
+			continue
+		}
+		if _, declared := l.vars[name]; !declared {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Value for undeclared variable",
+				Detail:   fmt.Sprintf("A variable named %q was assigned with --var, but the policy declares no such variable.%s", name, didYouMean(name, names)),
+			})
+			continue
+		}
+		r := raw
+		given[name] = assignment{raw: &r, source: "--var " + name}
+	}
+
+	for _, n := range names {
+		v := l.vars[n]
+		a, ok := given[n]
+		switch {
+		case ok:
+			val, d := assignedValue(v, a)
+			diags = append(diags, d...)
+			v.Value = val
+		case v.Value != cty.NilVal:
+			// The default, already converted.
+		default:
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "No value for required variable",
+				Detail: fmt.Sprintf("The variable %q has no default, so it needs a value: --var %s=..., a --var-file, or the environment variable %s%s.",
+					n, n, VarEnvPrefix, n),
+				Subject: rangePtr(v.DeclRange),
+			})
+			v.Value = cty.UnknownVal(v.Type)
+		}
+		if v.Sensitive {
+			v.Value = v.Value.Mark(Sensitive)
+		}
+		if IsSensitive(v.Value) {
+			l.secrets.add(v.Value)
+		}
+	}
+	return diags
+}
+
+// redactArg keeps the value part of a malformed --var out of messages: it
+// may be a secret with the "=" forgotten.
+func redactArg(kv string) string {
+	if len(kv) > 24 {
+		return kv[:8] + "…"
+	}
+	return kv
+}
+
+func decodeVariable(b *hcl.Block) (*Variable, hcl.Diagnostics) {
+	v := &Variable{Name: b.Labels[0], Type: cty.DynamicPseudoType, DeclRange: b.DefRange}
+	content, diags := b.Body.Content(variableSchema)
+	if content == nil {
+		return v, diags
+	}
+	if attr, ok := content.Attributes["type"]; ok {
+		ty, d := typeexpr.TypeConstraint(attr.Expr)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			v.Type = ty
+		}
+	}
+	if attr, ok := content.Attributes["description"]; ok {
+		val, d := attr.Expr.Value(nil)
+		diags = append(diags, d...)
+		if s, err := convert.Convert(val, cty.String); err == nil && s.IsKnown() && !s.IsNull() {
+			v.Description = s.AsString()
+		} else if !d.HasErrors() {
+			diags = append(diags, attrError(attr, "Invalid description", "description must be a string."))
+		}
+	}
+	if attr, ok := content.Attributes["sensitive"]; ok {
+		val, d := attr.Expr.Value(nil)
+		diags = append(diags, d...)
+		if bv, err := convert.Convert(val, cty.Bool); err == nil && bv.IsKnown() && !bv.IsNull() {
+			v.Sensitive = bv.True()
+		} else if !d.HasErrors() {
+			diags = append(diags, attrError(attr, "Invalid sensitive", "sensitive must be true or false."))
+		}
+	}
+	if attr, ok := content.Attributes["default"]; ok {
+		val, d := attr.Expr.Value(nil)
+		if d.HasErrors() {
+			for _, dd := range d {
+				if dd.Summary == "Variables not allowed" || dd.Summary == "Function calls not allowed" {
+					dd.Detail = "A variable's default must be a literal value: it cannot refer to other variables or call functions."
+				}
+			}
+			diags = append(diags, d...)
+			return v, diags
+		}
+		cv, err := convert.Convert(val, v.Type)
+		if err != nil {
+			diags = append(diags, attrError(attr, "Invalid default value for variable",
+				fmt.Sprintf("The default does not match the variable's type %s: %s.", typeexpr.TypeString(v.Type), convErr(err))))
+			return v, diags
+		}
+		v.Value = cv
+	}
+	return v, diags
+}
+
+func (l *Loader) readVarFile(path string, given map[string]assignment) hcl.Diagnostics {
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		f, diags = l.parser.ParseJSONFile(path)
+	} else {
+		f, diags = l.parser.ParseHCLFile(path)
+	}
+	if diags.HasErrors() || f == nil {
+		for _, d := range diags {
+			if d.Subject == nil && d.Summary == "Failed to read file" {
+				d.Summary = "Cannot read variable file"
+			}
+		}
+		return diags
+	}
+	attrs, d := f.Body.JustAttributes()
+	diags = append(diags, d...)
+	declared := make([]string, 0, len(l.vars))
+	for n := range l.vars {
+		declared = append(declared, n)
+	}
+	sort.Strings(declared)
+	for name, attr := range attrs {
+		if _, ok := l.vars[name]; !ok {
+			// Terraform warns here rather than failing: one file often
+			// serves several policies.
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Value for undeclared variable",
+				Detail:   fmt.Sprintf("The file assigns %q, but the policy declares no such variable.%s", name, didYouMean(name, declared)),
+				Subject:  rangePtr(attr.NameRange),
+			})
+			continue
+		}
+		val, d := attr.Expr.Value(nil)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		given[name] = assignment{value: val, source: path, rng: rangePtr(attr.Expr.Range())}
+	}
+	SortDiagnostics(diags)
+	return diags
+}
+
+// assignedValue converts a given value to the variable's type. Strings from
+// the command line and the environment are taken literally for string
+// variables and parsed as HCL expressions otherwise, as Terraform does.
+func assignedValue(v *Variable, a assignment) (cty.Value, hcl.Diagnostics) {
+	val := a.value
+	if a.raw != nil {
+		if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
+			val = cty.StringVal(*a.raw)
+		} else {
+			expr, d := hclsyntax.ParseExpression([]byte(*a.raw), "value of var."+v.Name, hcl.InitialPos)
+			if d.HasErrors() {
+				return cty.UnknownVal(v.Type), hcl.Diagnostics{{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid value for variable",
+					Detail:   fmt.Sprintf("The value for var.%s from %s is not a valid %s expression.", v.Name, a.source, typeexpr.TypeString(v.Type)),
+				}}
+			}
+			var vd hcl.Diagnostics
+			val, vd = expr.Value(nil)
+			if vd.HasErrors() {
+				return cty.UnknownVal(v.Type), hcl.Diagnostics{{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid value for variable",
+					Detail:   fmt.Sprintf("The value for var.%s from %s must be a literal %s.", v.Name, a.source, typeexpr.TypeString(v.Type)),
+				}}
+			}
+		}
+	}
+	cv, err := convert.Convert(val, v.Type)
+	if err != nil {
+		return cty.UnknownVal(v.Type), hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail:   fmt.Sprintf("The value for var.%s from %s does not match its type %s: %s.", v.Name, a.source, typeexpr.TypeString(v.Type), convErr(err)),
+			Subject:  a.rng,
+		}}
+	}
+	return cv, nil
+}
+
+func attrError(attr *hcl.Attribute, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   detail,
+		Subject:  rangePtr(attr.Expr.Range()),
+	}
+}
+
+// convErr renders a cty conversion error, which names paths and types but
+// never values.
+func convErr(err error) string {
+	msg := err.Error()
+	if pe, ok := err.(cty.PathError); ok && len(pe.Path) > 0 {
+		return fmt.Sprintf("at %s: %s", pathString(pe.Path), msg)
+	}
+	return msg
+}
+
+func pathString(p cty.Path) string {
+	var b strings.Builder
+	for _, step := range p {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			b.WriteString("." + s.Name)
+		case cty.IndexStep:
+			if s.Key.Type() == cty.String {
+				b.WriteString("[" + quoteGo(s.Key.AsString()) + "]")
+			} else if s.Key.Type() == cty.Number {
+				b.WriteString("[" + s.Key.AsBigFloat().Text('f', -1) + "]")
+			}
+		}
+	}
+	return strings.TrimPrefix(b.String(), ".")
+}

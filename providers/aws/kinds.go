@@ -1,0 +1,125 @@
+// Package aws provides fbctl's Amazon Web Services kinds: the
+// route53_weighted and alb_forward targets and the route53_health and
+// alb_target_health checks, all bound to an `aws` provider block.
+//
+// This file declares their schemas; the behaviour is attached to the same
+// registrations by the AWS provider work.
+package aws
+
+import (
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fbctl/fbctl/providers"
+)
+
+// ProviderType is the name of the provider block type: provider "aws" "NAME".
+const ProviderType = "aws"
+
+// Register adds the aws provider type and its kinds to r.
+func Register(r *providers.Registry) {
+	r.RegisterProvider(providers.ProviderType{
+		Name: ProviderType,
+		Doc:  "An AWS account and region. Credentials come from the SDK's default chain unless profile or assume_role say otherwise.",
+		Attributes: []providers.Attribute{
+			providers.Optional("region", cty.String, cty.NilVal, "AWS region; the SDK's default (AWS_REGION, profile) when unset. Route 53 is global but still signs with a region."),
+			providers.Optional("profile", cty.String, cty.NilVal, "Shared-config profile to use instead of the default credential chain."),
+			providers.Optional("assume_role", cty.String, cty.NilVal, "ARN of an IAM role to assume through STS."),
+			providers.Optional("endpoint_url", cty.String, cty.NilVal, "Base URL for every AWS API call, for emulators such as moto or fbctl's own."),
+			providers.Optional("requests_per_second", cty.Number, cty.NumberIntVal(10), "Client-side rate limit shared by every failback using this account."),
+			providers.Optional("burst", cty.Number, cty.NumberIntVal(50), "Token-bucket burst of the client-side rate limit."),
+		},
+		Validate: func(v cty.Value) []providers.Problem {
+			var p []providers.Problem
+			p = append(p, providers.NumberInRange(v, "requests_per_second", 1, 1000, false)...)
+			p = append(p, providers.NumberInRange(v, "burst", 1, 10000, true)...)
+			if s, ok := providers.StringAttr(v, "assume_role"); ok && !strings.HasPrefix(s, "arn:") {
+				p = append(p, providers.Problem{Attr: "assume_role", Summary: "Invalid assume_role",
+					Detail: "assume_role must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."})
+			}
+			return p
+		},
+	})
+
+	r.Register(providers.Kind{
+		Class:    providers.ClassTarget,
+		Name:     "route53_weighted",
+		Provider: ProviderType,
+		Doc:      "A Route 53 weighted record group: the primary and secondary sets (by SetIdentifier) get weights 0-255 in proportion to the share.",
+		Attributes: []providers.Attribute{
+			providers.Optional("zone_id", cty.String, cty.NilVal, "Hosted zone ID (Z…). Exactly one of zone_id and zone."),
+			providers.Optional("zone", cty.String, cty.NilVal, "Hosted zone name, looked up once per run. Exactly one of zone_id and zone."),
+			providers.Required("name", cty.String, "Record name, e.g. api.example.com (trailing dot optional)."),
+			providers.Optional("type", cty.String, cty.StringVal("A"), "Record type."),
+			providers.Required("primary", providers.StringList, "SetIdentifiers of the primary's weighted sets."),
+			providers.Required("secondary", providers.StringList, "SetIdentifiers of the secondary's weighted sets."),
+		},
+		ExactlyOneOf: [][]string{{"zone_id", "zone"}},
+		Validate: func(v cty.Value) []providers.Problem {
+			return providers.OneOf(v, "type", "A", "AAAA", "CNAME", "MX", "TXT", "PTR", "SRV", "SPF", "NAPTR", "CAA", "DS", "HTTPS", "SVCB", "TLSA", "SSHFP")
+		},
+	})
+
+	r.Register(providers.Kind{
+		Class:    providers.ClassTarget,
+		Name:     "alb_forward",
+		Provider: ProviderType,
+		Doc:      "An ALB listener's default forward action, or a listener rule's, with weighted target groups (weights 0-999).",
+		Attributes: []providers.Attribute{
+			providers.Optional("listener_arn", cty.String, cty.NilVal, "Listener ARN: steer its default actions. Exactly one of listener_arn and rule_arn."),
+			providers.Optional("rule_arn", cty.String, cty.NilVal, "Listener rule ARN: steer that rule's actions. Exactly one of listener_arn and rule_arn."),
+			providers.Required("primary", providers.StringList, "Target group ARNs of the primary."),
+			providers.Required("secondary", providers.StringList, "Target group ARNs of the secondary."),
+		},
+		ExactlyOneOf: [][]string{{"listener_arn", "rule_arn"}},
+		Validate: func(v cty.Value) []providers.Problem {
+			var p []providers.Problem
+			p = append(p, arnProblem(v, "listener_arn", ":listener/")...)
+			p = append(p, arnProblem(v, "rule_arn", ":listener-rule/")...)
+			return p
+		},
+	})
+
+	r.Register(providers.Kind{
+		Class:    providers.ClassCheck,
+		Name:     "route53_health",
+		Provider: ProviderType,
+		Doc:      "A Route 53 health check's status (GetHealthCheckStatus): healthy when more than threshold % of the checkers report success.",
+		Attributes: []providers.Attribute{
+			providers.Required("health_check_id", cty.String, "Route 53 health check ID."),
+			providers.Optional("threshold", cty.Number, cty.NumberIntVal(18), "Percent of checkers that must report success (Route 53's own rule is 18)."),
+		},
+		Validate: func(v cty.Value) []providers.Problem {
+			return providers.NumberInRange(v, "threshold", 0, 100, false)
+		},
+	})
+
+	r.Register(providers.Kind{
+		Class:    providers.ClassCheck,
+		Name:     "alb_target_health",
+		Provider: ProviderType,
+		Doc:      "Target health of an ELBv2 target group (DescribeTargetHealth): healthy when at least min_healthy targets, or min_healthy_percent of them, are healthy.",
+		Attributes: []providers.Attribute{
+			providers.Required("target_group_arn", cty.String, "Target group ARN."),
+			providers.Optional("min_healthy", cty.Number, cty.NumberIntVal(1), "Minimum number of healthy targets."),
+			providers.Optional("min_healthy_percent", cty.Number, cty.NilVal, "Minimum percentage of healthy targets; when set, both conditions must hold."),
+		},
+		Validate: func(v cty.Value) []providers.Problem {
+			var p []providers.Problem
+			p = append(p, providers.NumberInRange(v, "min_healthy", 1, 1000, true)...)
+			p = append(p, providers.NumberInRange(v, "min_healthy_percent", 0, 100, false)...)
+			p = append(p, arnProblem(v, "target_group_arn", ":targetgroup/")...)
+			return p
+		},
+	})
+}
+
+func arnProblem(v cty.Value, attr, part string) []providers.Problem {
+	s, ok := providers.StringAttr(v, attr)
+	if !ok || (strings.HasPrefix(s, "arn:") && strings.Contains(s, part)) {
+		return nil
+	}
+	return []providers.Problem{{Attr: attr, Summary: "Invalid " + attr,
+		Detail: attr + " must be an Elastic Load Balancing ARN containing \"" + part + "\"."}}
+}

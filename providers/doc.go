@@ -1,0 +1,30 @@
+// Package providers holds the contracts between fbctl and the systems it
+// steers, and the registry of target and check kinds.
+//
+// # Kinds
+//
+// Every target kind (a steering point such as a pair of Route 53 weighted
+// record sets) and every check kind (a health signal such as an HTTP probe)
+// is described by a [Kind]: its class, its name, the provider type it needs
+// (if any) and the schema of its block body, expressed in cty types. A
+// provider package declares its kinds and registers them with a [Registry]
+// through a Register function; nothing registers itself in init, so the set
+// of kinds a binary knows is exactly the set its wiring asked for.
+//
+// The registry is the single source of truth the policy language validates
+// against: a policy is checked against the registered schemas before any
+// behaviour exists, and later code attaches behaviour to the same
+// registration. Looking up a kind that is not registered is an error that
+// lists the known kinds; the registry never falls back to a default.
+//
+// A Registry is built once at start-up and is read-only afterwards; reads are
+// safe for concurrent use. Register panics on a programming error (a
+// duplicate or malformed kind), because that can only happen in fbctl's own
+// wiring, never because of user input.
+//
+// # Shares
+//
+// A [Share] is the part of a failback's traffic sent to the primary, in basis
+// points (0 to 10000). It is an integer so that steps compare exactly and
+// never drift through floating-point arithmetic.
+package providers

@@ -1,0 +1,129 @@
+package providers
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Required declares a required attribute.
+func Required(name string, t cty.Type, doc string) Attribute {
+	return Attribute{Name: name, Type: t, Required: true, Doc: doc}
+}
+
+// Optional declares an optional attribute; def is its default, or cty.NilVal
+// for none (the attribute is then null when absent).
+func Optional(name string, t cty.Type, def cty.Value, doc string) Attribute {
+	return Attribute{Name: name, Type: t, Default: def, Doc: doc}
+}
+
+// Secret declares an attribute whose value is always treated as sensitive.
+func Secret(a Attribute) Attribute {
+	a.Sensitive = true
+	return a
+}
+
+// StringList is the type of the primary/secondary member lists.
+var StringList = cty.List(cty.String)
+
+// Strings returns a cty list of strings, for defaults.
+func Strings(ss ...string) cty.Value {
+	if len(ss) == 0 {
+		return cty.ListValEmpty(cty.String)
+	}
+	vals := make([]cty.Value, len(ss))
+	for i, s := range ss {
+		vals[i] = cty.StringVal(s)
+	}
+	return cty.ListVal(vals)
+}
+
+// NumberInRange reports a Problem when the named number attribute of obj is
+// set, known and outside [lo, hi], or not a whole number when whole is true.
+func NumberInRange(obj cty.Value, attr string, lo, hi int64, whole bool) []Problem {
+	v := getAttr(obj, attr)
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.Number {
+		return nil
+	}
+	return numberProblem(attr, v.AsBigFloat(), lo, hi, whole, "")
+}
+
+// NumbersInRange is NumberInRange for every element of a list of numbers.
+func NumbersInRange(obj cty.Value, attr string, lo, hi int64, whole bool) []Problem {
+	v := getAttr(obj, attr)
+	if v.IsNull() || !v.IsKnown() || !v.CanIterateElements() {
+		return nil
+	}
+	var out []Problem
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || !e.IsKnown() || e.Type() != cty.Number {
+			continue
+		}
+		out = append(out, numberProblem(attr, e.AsBigFloat(), lo, hi, whole, "each element of ")...)
+	}
+	return out
+}
+
+func numberProblem(attr string, f *big.Float, lo, hi int64, whole bool, prefix string) []Problem {
+	if whole && !f.IsInt() {
+		return []Problem{{Attr: attr, Summary: "Invalid " + attr,
+			Detail: fmt.Sprintf("%s%s must be a whole number.", prefix, attr)}}
+	}
+	if f.Cmp(big.NewFloat(float64(lo))) < 0 || f.Cmp(big.NewFloat(float64(hi))) > 0 {
+		return []Problem{{Attr: attr, Summary: "Invalid " + attr,
+			Detail: fmt.Sprintf("%s%s must be between %d and %d.", prefix, attr, lo, hi)}}
+	}
+	return nil
+}
+
+// getAttr returns obj[attr], or a null value when obj is not an object
+// holding attr, so validators never panic on an unexpected shape.
+func getAttr(obj cty.Value, attr string) cty.Value {
+	if obj.IsNull() || !obj.IsKnown() || !obj.Type().IsObjectType() || !obj.Type().HasAttribute(attr) {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	v, _ := obj.GetAttr(attr).Unmark()
+	return v
+}
+
+// StringAttr returns the string value of obj[attr] and whether it is set and
+// known.
+func StringAttr(obj cty.Value, attr string) (string, bool) {
+	v := getAttr(obj, attr)
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+// OneOf reports a Problem when the named string attribute is set, known and
+// not one of the allowed values.
+func OneOf(obj cty.Value, attr string, allowed ...string) []Problem {
+	s, ok := StringAttr(obj, attr)
+	if !ok {
+		return nil
+	}
+	for _, a := range allowed {
+		if s == a {
+			return nil
+		}
+	}
+	return []Problem{{Attr: attr, Summary: "Invalid " + attr,
+		Detail: fmt.Sprintf("%s must be one of %s; got %q.", attr, quoteList(allowed), s)}}
+}
+
+func quoteList(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+// IsSet reports whether obj[attr] exists and is not null.
+func IsSet(obj cty.Value, attr string) bool { return !getAttr(obj, attr).IsNull() }
