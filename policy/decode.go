@@ -103,10 +103,12 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 func (l *Loader) decodeProviders(blocks []*hcl.Block) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	l.providers = map[string]*Provider{}
+	l.badProviders = map[string]bool{}
 	for _, b := range blocks {
 		typ, name := b.Labels[0], b.Labels[1]
 		pt, err := l.opts.Registry.Provider(typ)
 		if err != nil {
+			l.badProviders[typ+"."+name] = true
 			known := l.opts.Registry.ProviderNames()
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -174,6 +176,7 @@ func (l *Loader) decodeState(blocks []*hcl.Block) (*State, hcl.Diagnostics) {
 	if attr, ok := content.Attributes["path"]; ok {
 		v, d := l.eval(attr.Expr, cty.String, "path")
 		diags = append(diags, d...)
+		v, _ = v.UnmarkDeep()
 		if v.IsKnown() && !d.HasErrors() {
 			if v.IsNull() || v.AsString() == "" {
 				diags = append(diags, attrError(attr, "Invalid path", "path must be a non-empty directory path."))
@@ -319,11 +322,11 @@ func (l *Loader) sideName(attr *hcl.Attribute) (string, hcl.Diagnostics) {
 	if diags.HasErrors() || !v.IsKnown() {
 		return "", diags
 	}
-	if v.IsNull() || strings.TrimSpace(v.AsString()) == "" {
-		return "", append(diags, attrError(attr, "Invalid "+attr.Name, attr.Name+" must name the side, e.g. \"aws-use1\"."))
-	}
 	if IsSensitive(v) {
 		return "", append(diags, attrError(attr, "Sensitive side name", attr.Name+" is shown in every plan and log line, so it cannot be sensitive."))
+	}
+	if v.IsNull() || strings.TrimSpace(v.AsString()) == "" {
+		return "", append(diags, attrError(attr, "Invalid "+attr.Name, attr.Name+" must name the side, e.g. \"aws-use1\"."))
 	}
 	return v.AsString(), diags
 }
@@ -461,7 +464,8 @@ func sidesProblems(cfg cty.Value, content *hcl.BodyContent) hcl.Diagnostics {
 		if !ok || !cfg.Type().HasAttribute(side) {
 			continue
 		}
-		v, _ := cfg.GetAttr(side).Unmark()
+		seen := map[string]bool{} // on this side: each repeat is reported once, as a repeat
+		v, _ := cfg.GetAttr(side).UnmarkDeep()
 		if !v.IsWhollyKnown() || v.IsNull() {
 			continue
 		}
@@ -471,17 +475,19 @@ func sidesProblems(cfg cty.Value, content *hcl.BodyContent) hcl.Diagnostics {
 		}
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()
-			e, _ = e.Unmark()
 			if e.IsNull() {
 				diags = append(diags, attrError(attr, "Invalid "+side, "A member cannot be null."))
 				continue
 			}
 			m := e.AsString()
+			if seen[m] {
+				diags = append(diags, attrError(attr, "Duplicate member", fmt.Sprintf("%q is listed twice in %s.", m, side)))
+				continue
+			}
+			seen[m] = true
 			switch members[m] {
 			case "":
 				members[m] = side
-			case side:
-				diags = append(diags, attrError(attr, "Duplicate member", fmt.Sprintf("%q is listed twice in %s.", m, side)))
 			default:
 				diags = append(diags, attrError(attr, "Member on both sides", fmt.Sprintf("%q is listed in both primary and secondary; each member belongs to one side.", m)))
 			}
@@ -523,7 +529,7 @@ func (l *Loader) resolveProvider(kind *providers.Kind, attr *hcl.Attribute, b *h
 			return nil, hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "Missing provider",
-				Detail:   fmt.Sprintf("%s need a %s provider, and none is declared. Add a provider %q \"NAME\" block.", what, kind.Provider, kind.Provider),
+				Detail:   fmt.Sprintf("%s need %s provider, and none is declared. Add a provider %q \"NAME\" block.", what, withArticle(kind.Provider), kind.Provider),
 				Subject:  rangePtr(b.DefRange),
 			}}
 		default:
@@ -556,6 +562,10 @@ func (l *Loader) resolveProvider(kind *providers.Kind, attr *hcl.Attribute, b *h
 	}
 	addr := typ + "." + step.Name
 	p, ok := l.providers[addr]
+	if !ok && l.badProviders[addr] {
+		// Declared with an unknown type, which is reported at the block.
+		return nil, nil
+	}
 	if !ok {
 		var addrs []string
 		for _, p := range l.sortedProviders() {
@@ -573,7 +583,7 @@ func (l *Loader) resolveProvider(kind *providers.Kind, attr *hcl.Attribute, b *h
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Provider of the wrong type",
-			Detail:   fmt.Sprintf("%s need a %s provider; %s is a %s provider.", what, kind.Provider, addr, p.Type),
+			Detail:   fmt.Sprintf("%s need %s provider; %s is %s provider.", what, withArticle(kind.Provider), addr, withArticle(p.Type)),
 			Subject:  &rng,
 		}}
 	}
@@ -663,7 +673,7 @@ func (l *Loader) steps(attr *hcl.Attribute) ([]providers.Share, hcl.Diagnostics)
 		}
 		return nil, diags
 	}
-	v, _ = v.Unmark()
+	v, _ = v.UnmarkDeep()
 	elemRange := func(i int) *hcl.Range {
 		if tup, ok := attr.Expr.(*hclsyntax.TupleConsExpr); ok && i < len(tup.Exprs) {
 			return rangePtr(tup.Exprs[i].Range())
@@ -737,7 +747,7 @@ func (l *Loader) duration(attr *hcl.Attribute, def time.Duration) (time.Duration
 	if v.IsNull() {
 		return def, append(diags, attrError(attr, "Invalid duration", attr.Name+" must be a duration such as \"90s\", \"10m\" or \"1h30m\"."))
 	}
-	raw, _ := v.Unmark()
+	raw, _ := v.UnmarkDeep()
 	dur, err := time.ParseDuration(raw.AsString())
 	if err != nil {
 		return def, append(diags, attrError(attr, "Invalid duration",
@@ -762,7 +772,7 @@ func (l *Loader) count(attr *hcl.Attribute, def, lo, hi int) (int, hcl.Diagnosti
 	if v.IsNull() {
 		return def, append(diags, attrError(attr, "Invalid "+attr.Name, attr.Name+" must be a whole number."))
 	}
-	raw, _ := v.Unmark()
+	raw, _ := v.UnmarkDeep()
 	f := raw.AsBigFloat()
 	n, acc := f.Int64()
 	if !f.IsInt() || acc != big.Exact {
@@ -781,7 +791,7 @@ func (l *Loader) enum(attr *hcl.Attribute, allowed []string) (string, bool, hcl.
 	if diags.HasErrors() || !v.IsKnown() {
 		return "", false, diags
 	}
-	raw, _ := v.Unmark()
+	raw, _ := v.UnmarkDeep()
 	if !raw.IsNull() {
 		for _, a := range allowed {
 			if raw.AsString() == a {
@@ -808,7 +818,7 @@ func (d *fbDecoder) bakeWarnings() hcl.Diagnostics {
 		if err != nil || k.TTLAttribute == "" || !t.Config.Type().HasAttribute(k.TTLAttribute) {
 			continue
 		}
-		ttlV, _ := t.Config.GetAttr(k.TTLAttribute).Unmark()
+		ttlV, _ := t.Config.GetAttr(k.TTLAttribute).UnmarkDeep()
 		if ttlV.IsNull() || !ttlV.IsKnown() {
 			continue
 		}
@@ -838,4 +848,12 @@ func (d *fbDecoder) bakeWarnings() hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// withArticle prefixes a provider type with "a" or "an".
+func withArticle(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an " + word
+	}
+	return "a " + word
 }

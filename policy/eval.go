@@ -3,9 +3,11 @@ package policy
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
@@ -61,6 +63,7 @@ func (l *Loader) eval(expr hcl.Expression, ty cty.Type, what string) (cty.Value,
 	}
 	val, diags := expr.Value(l.ctxFor(expr.Range().Filename))
 	if diags.HasErrors() {
+		fixUnknownFunction(diags)
 		return cty.UnknownVal(ty), diags
 	}
 	if IsSensitive(val) {
@@ -176,4 +179,18 @@ func traversalName(tr hcl.Traversal) (string, bool) {
 
 func refError(summary, detail string, rng hcl.Range) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rangePtr(rng)}
+}
+
+// fixUnknownFunction gives "Call to unknown function" a deterministic
+// "did you mean" over every function: HCL suggests only from the innermost
+// context's functions (file() alone here), and takes the first close name
+// in map order rather than the closest.
+func fixUnknownFunction(diags hcl.Diagnostics) {
+	for _, d := range diags {
+		call, ok := d.Expression.(*hclsyntax.FunctionCallExpr)
+		if !ok || d.Summary != "Call to unknown function" || strings.Contains(call.Name, "::") {
+			continue
+		}
+		d.Detail = fmt.Sprintf("There is no function named %q.%s", call.Name, didYouMean(call.Name, FunctionNames()))
+	}
 }

@@ -1,9 +1,11 @@
 package policy_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/fbctl/fbctl/internal/kinds"
 	"github.com/fbctl/fbctl/policy"
@@ -24,9 +26,18 @@ func FuzzLoad(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`failback "x" { primary = "a" secondary = "b" check "http" "c" { url = "http://a" } target "haproxy_backend" "t" { runtime_api = "/s" backend = "b" primary = ["a"] secondary = ["b"] } }`))
+	// Regressions: sensitive values in places that used to panic when read
+	// without unmarking.
+	f.Add([]byte(`failback "x" { primary = sensitive("a") secondary = "b" rollout { steps = [5, sensitive(10), 100] } target "haproxy_backend" "t" { runtime_api = sensitive("/s") backend = "b" primary = [sensitive("a")] secondary = ["b"] max_weight = sensitive(3) } }`))
+	f.Add([]byte(`state "file" { path = sensitive("x") }
+provider "libdns" "d" { driver = sensitive("rfc2136") config = { server = sensitive("a") } }
+failback "x" { primary = "a" secondary = "b" check "http" "c" { url = "http://a" expect_status = [sensitive(200)] } target "dns_rrset" "t" { zone = "z" name = "n" ttl = sensitive(60) primary = ["a"] secondary = ["b"] } }`))
 	reg := kinds.Registry()
 	noEnv := func(string) (string, bool) { return "", false }
 	f.Fuzz(func(t *testing.T, src []byte) {
+		// A hang is a bug too: turn it into a recorded crasher.
+		wd := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("SLOW INPUT %q", src)) })
+		defer wd.Stop()
 		for _, mode := range []policy.Mode{policy.ModeValidate, policy.ModeRun} {
 			l := policy.NewLoader(policy.Options{Registry: reg, Mode: mode, LookupEnv: noEnv})
 			p, diags := l.LoadSources(policy.Source{Filename: "fuzz.hcl", Bytes: src})

@@ -61,12 +61,15 @@ type Loader struct {
 	parser  *hclparse.Parser
 	secrets secretSet
 
-	vars       map[string]*Variable
-	providers  map[string]*Provider
-	fileCtx    map[string]*hcl.EvalContext
-	rootCtx    *hcl.EvalContext
-	firstDir   string
-	sourceDirs map[string]string
+	vars      map[string]*Variable
+	providers map[string]*Provider
+	// badProviders holds the addresses of provider blocks whose type is
+	// unknown: already reported, so references to them are not.
+	badProviders map[string]bool
+	fileCtx      map[string]*hcl.EvalContext
+	rootCtx      *hcl.EvalContext
+	firstDir     string
+	sourceDirs   map[string]string
 }
 
 // NewLoader returns a loader with the given options.

@@ -161,12 +161,16 @@ func decodeVariable(b *hcl.Block) (*Variable, hcl.Diagnostics) {
 				}
 			}
 			diags = append(diags, d...)
+			// The variable has a default, just a broken one: say so once,
+			// not again as "no value for required variable".
+			v.Value = cty.UnknownVal(v.Type)
 			return v, diags
 		}
 		cv, err := convert.Convert(val, v.Type)
 		if err != nil {
 			diags = append(diags, attrError(attr, "Invalid default value for variable",
 				fmt.Sprintf("The default does not match the variable's type %s: %s.", typeexpr.TypeString(v.Type), convErr(err))))
+			v.Value = cty.UnknownVal(v.Type)
 			return v, diags
 		}
 		v.Value = cv

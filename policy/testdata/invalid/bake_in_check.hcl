@@ -1,0 +1,17 @@
+# bake belongs in the rollout block, not in a check.
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "http" "probe" {
+    url = "https://dc1.example.com/healthz"
+    bake = "10m" # ERROR: Misplaced argument
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}

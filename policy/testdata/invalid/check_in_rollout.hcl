@@ -1,0 +1,22 @@
+# A check block inside rollout.
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+
+  rollout {
+    check "tcp" "more" { # ERROR: Misplaced block
+      address = "dc1.example.com:443"
+    }
+  }
+}

@@ -1,0 +1,19 @@
+# Check names follow the same rule as failback names.
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up!" { # ERROR: Invalid check name
+    address = "dc1.example.com:443"
+  }
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}

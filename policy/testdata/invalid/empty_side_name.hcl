@@ -1,0 +1,16 @@
+# A side name cannot be blank.
+failback "web" {
+  primary   = "  " # ERROR: Invalid primary
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}

@@ -1,0 +1,17 @@
+# interval belongs in a check block.
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+  interval  = "10s" # ERROR: Misplaced argument
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}

@@ -1,0 +1,20 @@
+# The last step must be 100.
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+
+  rollout {
+    steps = [10, 50, 90] # ERROR: Last step is not 100
+  }
+}

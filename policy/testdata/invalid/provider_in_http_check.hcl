@@ -1,0 +1,17 @@
+# http checks run from fbctl's host and take no provider.
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "http" "probe" {
+    url = "https://dc1.example.com/healthz"
+    provider = aws.prod # ERROR: Misplaced argument
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}

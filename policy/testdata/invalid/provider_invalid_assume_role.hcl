@@ -1,0 +1,20 @@
+# The aws provider's own validation.
+provider "aws" "prod" {
+  assume_role = "fbctl-role" # ERROR: Invalid assume_role
+}
+
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}

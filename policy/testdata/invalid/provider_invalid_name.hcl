@@ -1,0 +1,20 @@
+# Provider names are referenced in expressions, so they are identifiers.
+provider "aws" "prod/east" { # ERROR: Invalid provider name
+  region = "us-east-1"
+}
+
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}

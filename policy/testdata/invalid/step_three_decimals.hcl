@@ -1,0 +1,20 @@
+# Steps have at most two decimals.
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+
+  rollout {
+    steps = [12.345, 100] # ERROR: Step too precise
+  }
+}

@@ -1,0 +1,20 @@
+# Two equal steps are not an increase.
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+
+  rollout {
+    steps = [10, 10, 100] # ERROR: Steps not increasing
+  }
+}

@@ -1,0 +1,23 @@
+# A target outside any failback.
+target "haproxy_backend" "lb" { # ERROR: Misplaced block
+  runtime_api = "/run/haproxy/admin.sock"
+  backend     = "web"
+  primary     = ["dc1-a"]
+  secondary   = ["dc2-a"]
+}
+
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}

@@ -1,0 +1,23 @@
+# A default is a literal: it cannot reference variables.
+variable "a" {
+  default = "x"
+}
+variable "b" {
+  default = var.a # ERROR: Variables not allowed
+}
+
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}

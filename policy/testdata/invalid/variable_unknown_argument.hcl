@@ -1,0 +1,21 @@
+# The variable block's own arguments.
+variable "v" {
+  default = "x"
+  sensitve = true # ERROR: Unsupported argument # DETAIL: Did you mean "sensitive"?
+}
+
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}
