@@ -12,7 +12,7 @@ test: deps lint unit fuzz-smoke
 
 # System packages the tests use. Nothing yet: the real servers (BIND 9,
 # HAProxy, Prometheus) join this list with the issues that need them.
-DEBS =
+DEBS = haproxy
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi

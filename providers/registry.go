@@ -60,9 +60,15 @@ type Kind struct {
 	// kind has one; rollouts that bake for less than the TTL get a warning.
 	TTLAttribute string
 	// Validate, when set, checks a decoded body (an object with every
-	// attribute of the schema, defaults applied) whose values are all known.
-	// It must not panic on any such value.
+	// attribute of the schema, defaults applied) whose values may be
+	// unknown (skip those) or marked. It must not panic on any such value.
 	Validate func(cty.Value) []Problem
+
+	// NewTarget (for targets) or NewCheck (for checks) builds the behaviour.
+	// A kind registered without one validates in policies but cannot run
+	// yet; the engine reports that as an error naming the kind.
+	NewTarget TargetFactory
+	NewCheck  CheckFactory
 }
 
 // Attribute returns the named attribute of the kind's schema, or nil.

@@ -84,7 +84,7 @@ func getAttr(obj cty.Value, attr string) cty.Value {
 	if obj.IsNull() || !obj.IsKnown() || !obj.Type().IsObjectType() || !obj.Type().HasAttribute(attr) {
 		return cty.NullVal(cty.DynamicPseudoType)
 	}
-	v, _ := obj.GetAttr(attr).Unmark()
+	v, _ := obj.GetAttr(attr).UnmarkDeep()
 	return v
 }
 

@@ -82,7 +82,13 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 		newValidateCmd(g, streams),
 		newFmtCmd(g, streams),
 		newVersionCmd(g, streams),
+		newPlanCmd(g, streams),
+		newReconcileCmd(g, streams),
+		newShiftCmd(g, streams),
+		newStatusCmd(g, streams),
+		newHistoryCmd(g, streams),
 	)
+	root.AddCommand(newControlCmds(g, streams)...)
 	// Cobra's own completion command (bash, zsh, fish, powershell) is
 	// created on first Execute; make it explicit so it is documented and
 	// tested like the others.

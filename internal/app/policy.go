@@ -1,10 +1,12 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -36,6 +38,15 @@ type Global struct {
 	Registry *providers.Registry
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
+
+	// Now and Sleep replace the clock, for tests; nil means real time.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// ScheduleGap is the expected time between scheduled runs
+	// (--schedule), for the default evidence TTL.
+	ScheduleGap time.Duration
+	// BeforeApply is the engine's test hook (see engine.Options).
+	BeforeApply func(target string)
 }
 
 func (g *Global) logger() *slog.Logger {

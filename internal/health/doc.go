@@ -1,7 +1,58 @@
 // Package health holds fbctl's generic check kinds (http, tcp, dns,
-// prometheus) and, with the engine work, the evidence window that turns
-// probe results into "healthy since".
+// prometheus) and the evidence window that turns probe results into
+// "healthy since".
 //
-// So far it declares the kinds' schemas with [Register]; probing is attached
-// to the same registrations later.
+// # Check kinds
+//
+// [Register] adds the kinds' schemas and constructors to a
+// providers.Registry. The constructors take a providers.Config whose Attrs
+// hold every attribute of the kind (defaults applied, every value known)
+// and a positive Timeout; they validate it and return an error naming the
+// check for anything wrong (an invalid url, an unreadable ca_file, a
+// malformed server address, an expected value that does not fit the record
+// type). prometheus is declared (its schema validates in policies) but has
+// no constructor yet.
+//
+// Every Check's Probe honours the providers.Check contract: it never
+// panics, returns within Config.Timeout (or sooner when its context is
+// done), and reports every failure as an unhealthy Result with a Detail for
+// people: "HTTP 503 (expected 200)", "HTTP 200, body does not match /ok/",
+// "dial tcp 127.0.0.1:1: connect: connection refused", "timeout after 2s".
+//
+//   - http: one HTTP/1.1 request per probe on a fresh connection; no redirect is
+//     followed (a 3xx is judged by expect_status); no proxy from the
+//     environment; TLS verification is on unless insecure_skip_verify;
+//     ca_file replaces the system roots; host sets the Host header and,
+//     unless server_name is set, the TLS server name. The timeout covers
+//     the whole request including reading the body, of which at most 1 MiB
+//     is read and matched against body_regex.
+//   - tcp: healthy when a connection to address opens.
+//   - dns: one query to server over UDP (again over TCP when the answer is
+//     truncated); healthy when the rcode is NOERROR, the answer holds at
+//     least one record of the type, and every expect value is among them
+//     (A and AAAA compared as IP addresses, names case-insensitively with
+//     or without the trailing dot).
+//
+// Values marked sensitive are never put in a Detail or a constructor
+// error; neither are header values.
+//
+// # Evidence
+//
+// [Evidence] is plain data kept in a failback's state across runs.
+// [Record], [Judge], [Side] and [DefaultTTL] are pure functions of their
+// arguments (the caller passes the clock):
+//
+//   - Record extends the current streak with a result equal to the last
+//     one, when the last probe is no older than the evidence TTL; any other
+//     result starts a new streak. Stale evidence breaks a streak: no
+//     evidence is not good evidence.
+//   - Judge calls a check Healthy or Unhealthy once its streak reaches the
+//     threshold, since the streak began; Unknown when never probed, stale,
+//     or pending.
+//   - Side calls a side Healthy only when every check is, Unhealthy when
+//     any check is, Unknown otherwise (and with no checks).
+//   - DefaultTTL is max(3 × interval, 2 × schedule gap).
+//
+// Unknown is never healthy: the engine raises the primary's share only on
+// a Healthy primary side.
 package health

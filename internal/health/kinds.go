@@ -26,20 +26,8 @@ func Register(r *providers.Registry) {
 			providers.Optional("ca_file", cty.String, cty.NilVal, "PEM file of CAs to trust instead of the system roots."),
 			providers.Optional("insecure_skip_verify", cty.Bool, cty.False, "Skip TLS certificate verification (verification is on by default)."),
 		},
-		Validate: func(v cty.Value) []providers.Problem {
-			p := providers.NumbersInRange(v, "expect_status", 100, 599, true)
-			p = append(p, providers.OneOf(v, "method", "GET", "HEAD", "POST", "PUT", "OPTIONS")...)
-			if re, ok := providers.StringAttr(v, "body_regex"); ok {
-				if _, err := regexp.Compile(re); err != nil {
-					p = append(p, providers.Problem{Attr: "body_regex", Summary: "Invalid body_regex", Detail: err.Error()})
-				}
-			}
-			if u, ok := providers.StringAttr(v, "url"); ok && !validHTTPURL(u) {
-				p = append(p, providers.Problem{Attr: "url", Summary: "Invalid url",
-					Detail: "url must be an absolute http:// or https:// URL with a host."})
-			}
-			return p
-		},
+		Validate: validateHTTP,
+		NewCheck: newHTTPCheck,
 	})
 
 	r.Register(providers.Kind{
@@ -49,6 +37,7 @@ func Register(r *providers.Registry) {
 		Attributes: []providers.Attribute{
 			providers.Required("address", cty.String, "host:port to connect to."),
 		},
+		NewCheck: newTCPCheck,
 	})
 
 	r.Register(providers.Kind{
@@ -61,15 +50,15 @@ func Register(r *providers.Registry) {
 			providers.Required("server", cty.String, "Server to ask, host:port."),
 			providers.Optional("expect", providers.StringList, cty.NilVal, "Records that must all be in the answer; any answer counts when unset."),
 		},
-		Validate: func(v cty.Value) []providers.Problem {
-			return providers.OneOf(v, "type", "A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "SOA", "PTR", "CAA")
-		},
+		Validate: validateDNS,
+		NewCheck: newDNSCheck,
 	})
 
 	r.Register(providers.Kind{
 		Class: providers.ClassCheck,
 		Name:  "prometheus",
 		Doc:   "A PromQL instant query: healthy when it returns a value within [min, max] (any value when neither is set).",
+		// No NewCheck yet: prometheus probing comes with the controller work.
 		Attributes: []providers.Attribute{
 			providers.Required("address", cty.String, "Prometheus base URL, e.g. http://prometheus:9090."),
 			providers.Required("query", cty.String, "PromQL expression returning one scalar or a one-element vector."),
@@ -77,4 +66,29 @@ func Register(r *providers.Registry) {
 			providers.Optional("max", cty.Number, cty.NilVal, "Highest healthy value."),
 		},
 	})
+}
+
+// validateHTTP is the http kind's validation, shared by the policy language
+// (through the registry) and the constructor.
+func validateHTTP(v cty.Value) []providers.Problem {
+	p := providers.NumbersInRange(v, "expect_status", 100, 599, true)
+	p = append(p, providers.OneOf(v, "method", "GET", "HEAD", "POST", "PUT", "OPTIONS")...)
+	if re, ok := providers.StringAttr(v, "body_regex"); ok {
+		if _, err := regexp.Compile(re); err != nil {
+			p = append(p, providers.Problem{Attr: "body_regex", Summary: "Invalid body_regex", Detail: err.Error()})
+		}
+	}
+	if u, ok := providers.StringAttr(v, "url"); ok && !validHTTPURL(u) {
+		p = append(p, providers.Problem{Attr: "url", Summary: "Invalid url",
+			Detail: "url must be an absolute http:// or https:// URL with a host."})
+	}
+	return p
+}
+
+// dnsTypes are the query types the dns kind accepts.
+var dnsTypes = []string{"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "SOA", "PTR", "CAA"}
+
+// validateDNS is the dns kind's validation.
+func validateDNS(v cty.Value) []providers.Problem {
+	return providers.OneOf(v, "type", dnsTypes...)
 }

@@ -2,8 +2,9 @@
 // HAProxy backend split into primary and secondary, steered through the
 // runtime API by server weights (0-256).
 //
-// This file declares the schema; the behaviour is attached to the same
-// registration by the engine work.
+// This file declares the schema and attaches the behaviour, [NewTarget]
+// (target.go), to the same registration. [Target] documents how a share
+// maps to weights and back.
 package haproxy
 
 import (
@@ -35,6 +36,13 @@ func Register(r *providers.Registry) {
 					Detail: "runtime_api must be a unix socket path (absolute, or unix:PATH) or host:port."})
 			}
 			return p
+		},
+		NewTarget: func(cfg providers.Config) (providers.Target, error) {
+			t, err := NewTarget(cfg)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return t, nil
 		},
 	})
 }

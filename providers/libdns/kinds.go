@@ -96,8 +96,7 @@ func validateProvider(v cty.Value) []providers.Problem {
 		return []providers.Problem{{Attr: "driver", Summary: "Unknown libdns driver",
 			Detail: fmt.Sprintf("No driver %q is compiled in; known drivers: %s.", name, driverNames())}}
 	}
-	cfg := v.GetAttr("config")
-	cfg, _ = cfg.Unmark()
+	cfg, _ := v.GetAttr("config").UnmarkDeep()
 	if cfg.IsNull() || !cfg.IsWhollyKnown() {
 		return nil
 	}

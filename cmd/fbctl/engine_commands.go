@@ -1,0 +1,137 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fbctl/fbctl/internal/app"
+)
+
+func newPlanCmd(g *app.Global, streams app.IO) *cobra.Command {
+	opts := app.ReconcileOptions{Global: g, DryRun: true}
+	cmd := &cobra.Command{
+		Use:   "plan [FAILBACK ...]",
+		Short: "Show what reconcile would do, touching nothing",
+		Long: `Observe the targets and run the checks, then show what reconcile would decide.
+Nothing is written: no target, no state, no lock. With --detailed-exitcode the
+exit code is 2 when a change is pending and 0 when there is none.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Names = args
+			return app.Reconcile(cmd.Context(), streams, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Detailed, "detailed-exitcode", false, "exit 2 when changes are pending")
+	cmd.Flags().DurationVar(&g.ScheduleGap, "schedule", 0, "time between scheduled runs (e.g. 5m for cron every 5 minutes), for evidence freshness")
+	return cmd
+}
+
+func newReconcileCmd(g *app.Global, streams app.IO) *cobra.Command {
+	opts := app.ReconcileOptions{Global: g}
+	cmd := &cobra.Command{
+		Use:     "reconcile [FAILBACK ...]",
+		Aliases: []string{"apply"},
+		Short:   "Run one step of every failback (or, with --wait, until settled)",
+		Long: `Lock each failback, observe its targets, run its checks, decide, apply the
+decided share and record it. Run it from cron or a CronJob: one step per run,
+state kept between runs. With --wait it keeps going until every failback has
+settled (complete, rolled back, halted, waiting for approval) or --timeout.
+
+Exit codes: 0 done, 1 error, 4 locked, 5 rolled back or primary unhealthy,
+6 halted.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Names = args
+			return app.Reconcile(cmd.Context(), streams, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "keep reconciling until every failback has settled")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Hour, "with --wait, give up after this long (exit 1)")
+	cmd.Flags().DurationVar(&g.ScheduleGap, "schedule", 0, "time between scheduled runs (e.g. 5m for cron every 5 minutes), for evidence freshness")
+	return cmd
+}
+
+func newShiftCmd(g *app.Global, streams app.IO) *cobra.Command {
+	opts := app.ShiftOptions{Global: g}
+	cmd := &cobra.Command{
+		Use:   "shift FAILBACK --percent N",
+		Short: "Set a failback's share by hand and hold it until resume",
+		Long: `Set the primary's share to N percent now and hold it there: reconcile will not
+move it until 'fbctl resume'. Raising the share needs a healthy primary and
+lowering it a secondary that is not unhealthy, unless --force, which warns and
+is recorded.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if !cmd.Flags().Changed("percent") {
+				return app.Invalid("shift needs --percent N")
+			}
+			return app.Shift(cmd.Context(), streams, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Percent, "percent", "", "the primary's share, 0-100 (at most two decimals)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "bypass the health gate (recorded)")
+	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the history")
+	return cmd
+}
+
+func newControlCmd(g *app.Global, streams app.IO, use, short, long string, run func(*cobra.Command, app.ControlOptions) error, force bool) *cobra.Command {
+	opts := app.ControlOptions{Global: g}
+	cmd := &cobra.Command{
+		Use:   use + " FAILBACK",
+		Short: short,
+		Long:  long,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return run(cmd, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the history")
+	if force {
+		cmd.Flags().BoolVar(&opts.Force, "force", false, "move traffic even onto an unhealthy secondary (recorded)")
+	}
+	return cmd
+}
+
+func newControlCmds(g *app.Global, streams app.IO) []*cobra.Command {
+	return []*cobra.Command{
+		newControlCmd(g, streams, "pause", "Hold a failback where it is until resume",
+			"Hold the failback at its current share; reconcile changes nothing until 'fbctl resume'.",
+			func(cmd *cobra.Command, o app.ControlOptions) error { return app.Pause(cmd.Context(), streams, o) }, false),
+		newControlCmd(g, streams, "resume", "Hand a paused, manual or halted failback back to the rollout",
+			`Take the targets as they are now (they must agree with each other) and continue
+the rollout from the step at or below their share.`,
+			func(cmd *cobra.Command, o app.ControlOptions) error { return app.Resume(cmd.Context(), streams, o) }, false),
+		newControlCmd(g, streams, "abort", "Move all traffic back to the secondary now, and pause",
+			`Set every target to 0 (all traffic on the secondary), unless the secondary is
+unhealthy, and pause the failback until 'fbctl resume'.`,
+			func(cmd *cobra.Command, o app.ControlOptions) error { return app.Abort(cmd.Context(), streams, o) }, true),
+		newControlCmd(g, streams, "approve", "Let the next step that waits for approval proceed",
+			"Record an approval for the failback's next step (rollout approval = first_step or every_step).",
+			func(cmd *cobra.Command, o app.ControlOptions) error { return app.Approve(cmd.Context(), streams, o) }, false),
+	}
+}
+
+func newStatusCmd(g *app.Global, streams app.IO) *cobra.Command {
+	opts := app.StatusOptions{Global: g}
+	return &cobra.Command{
+		Use:   "status [FAILBACK ...]",
+		Short: "Show the recorded state of failbacks",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Names = args
+			return app.Status(cmd.Context(), streams, opts)
+		},
+	}
+}
+
+func newHistoryCmd(g *app.Global, streams app.IO) *cobra.Command {
+	opts := app.StatusOptions{Global: g}
+	return &cobra.Command{
+		Use:   "history [FAILBACK ...]",
+		Short: "Show the events of failbacks",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Names = args
+			return app.History(cmd.Context(), streams, opts)
+		},
+	}
+}

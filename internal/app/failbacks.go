@@ -1,0 +1,209 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fbctl/fbctl/internal/engine"
+	"github.com/fbctl/fbctl/internal/kinds"
+	"github.com/fbctl/fbctl/internal/state"
+	"github.com/fbctl/fbctl/policy"
+	"github.com/fbctl/fbctl/providers"
+)
+
+// session is a loaded policy with its failbacks built and its store open:
+// what every command that acts needs.
+type session struct {
+	g         *Global
+	policy    *policy.Policy
+	engine    *engine.Engine
+	failbacks []*engine.Failback
+	actor     string
+	redact    func(string) string
+}
+
+// openSession loads the policy in run mode, builds the named failbacks
+// (all when names is empty) and opens the state store. Policy problems are
+// printed and exit 3.
+func (g *Global) openSession(streams IO, names []string) (*session, error) {
+	res := g.loadPolicy(streams, policy.ModeRun)
+	policy.SortDiagnostics(res.diags)
+	if g.Output == OutputJSON && res.diags.HasErrors() {
+		if err := writeJSON(streams.Out, newDiagnosticsDoc(res.diags, res.loader.Files())); err != nil {
+			return nil, err
+		}
+	} else {
+		printDiagnostics(streams, res.diags, res.loader.Files())
+	}
+	if res.diags.HasErrors() {
+		return nil, silent(ExitInvalid)
+	}
+	p := res.policy
+	selected, err := selectFailbacks(p, names)
+	if err != nil {
+		return nil, err
+	}
+	reg := g.Registry
+	if reg == nil {
+		reg = kinds.Registry()
+	}
+	s := &session{g: g, policy: p, actor: actorName(), redact: res.loader.Redact}
+	for _, fb := range selected {
+		efb, err := buildFailback(reg, fb)
+		if err != nil {
+			return nil, err
+		}
+		s.failbacks = append(s.failbacks, efb)
+	}
+	store, err := state.OpenFile(p.State.Path, state.FileOptions{Now: g.now})
+	if err != nil {
+		return nil, fmt.Errorf("opening the state store: %w", err)
+	}
+	host, _ := os.Hostname()
+	s.engine = engine.New(engine.Options{
+		Store:       store,
+		Now:         g.now,
+		Sleep:       g.Sleep,
+		Logger:      g.logger(),
+		Holder:      state.LockInfo{Owner: s.actor, Host: host, PID: os.Getpid()},
+		ScheduleGap: g.ScheduleGap,
+		BeforeApply: g.BeforeApply,
+	})
+	return s, nil
+}
+
+func (g *Global) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
+
+func actorName() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
+}
+
+// selectFailbacks returns the named failbacks, or all; an unknown name is a
+// command-line error that lists the known ones.
+func selectFailbacks(p *policy.Policy, names []string) ([]*policy.Failback, error) {
+	if len(names) == 0 {
+		return p.Failbacks, nil
+	}
+	var out []*policy.Failback
+	for _, n := range names {
+		fb := p.Failback(n)
+		if fb == nil {
+			var known []string
+			for _, f := range p.Failbacks {
+				known = append(known, f.Name)
+			}
+			sort.Strings(known)
+			return nil, Invalid("no failback named %q in the policy; it has: %s", n, strings.Join(known, ", "))
+		}
+		out = append(out, fb)
+	}
+	return out, nil
+}
+
+// buildFailback attaches behaviour from the registry to a policy failback.
+func buildFailback(reg *providers.Registry, fb *policy.Failback) (*engine.Failback, error) {
+	out := &engine.Failback{
+		Name:          fb.Name,
+		PrimaryName:   fb.PrimaryName,
+		SecondaryName: fb.SecondaryName,
+		Rollout: engine.Rollout{
+			Steps:             fb.Rollout.Steps,
+			Bake:              fb.Rollout.Bake,
+			PrimaryHealthyFor: fb.Rollout.PrimaryHealthyFor,
+			OnUnhealthy:       fb.Rollout.OnUnhealthy,
+			Cooldown:          fb.Rollout.Cooldown,
+			OnDrift:           fb.Rollout.OnDrift,
+			Approval:          fb.Rollout.Approval,
+		},
+	}
+	for _, t := range fb.Targets {
+		k, err := reg.Kind(providers.ClassTarget, t.Kind)
+		if err != nil {
+			return nil, err
+		}
+		if k.NewTarget == nil {
+			return nil, fmt.Errorf("failback %q, target %q: the %s kind validates but is not implemented in this build yet", fb.Name, t.Name, t.Kind)
+		}
+		tgt, err := k.NewTarget(providers.Config{Name: t.Name, Attrs: t.Config, Provider: providerConfig(t.Provider)})
+		if err != nil {
+			return nil, fmt.Errorf("failback %q, target %q: %w", fb.Name, t.Name, err)
+		}
+		out.Targets = append(out.Targets, engine.NamedTarget{Name: t.Name, Kind: t.Kind, Target: tgt})
+	}
+	for _, c := range fb.Checks {
+		k, err := reg.Kind(providers.ClassCheck, c.Kind)
+		if err != nil {
+			return nil, err
+		}
+		if k.NewCheck == nil {
+			return nil, fmt.Errorf("failback %q, check %q: the %s kind validates but is not implemented in this build yet", fb.Name, c.Name, c.Kind)
+		}
+		chk, err := k.NewCheck(providers.Config{Name: c.Name, Attrs: c.Config, Provider: providerConfig(c.Provider), Timeout: c.Timeout})
+		if err != nil {
+			return nil, fmt.Errorf("failback %q, check %q: %w", fb.Name, c.Name, err)
+		}
+		out.Checks = append(out.Checks, engine.NamedCheck{
+			Name: c.Name, Kind: c.Kind, Side: engine.Side(c.Of), Check: chk,
+			Interval: c.Interval, HealthyThreshold: c.HealthyThreshold, UnhealthyThreshold: c.UnhealthyThreshold,
+			Samples: c.Samples, EvidenceTTL: c.EvidenceTTL,
+		})
+	}
+	return out, nil
+}
+
+func providerConfig(p *policy.Provider) *providers.ProviderConfig {
+	if p == nil {
+		return nil
+	}
+	return &providers.ProviderConfig{Type: p.Type, Name: p.Name, Attrs: p.Config}
+}
+
+// exitFor maps an engine error to its exit code.
+func exitFor(err error) error {
+	if err == nil {
+		return nil
+	}
+	var locked *state.LockedError
+	switch {
+	case errors.As(err, &locked):
+		return &ExitError{Code: ExitLocked, Err: err}
+	case errors.Is(err, engine.ErrUnhealthy):
+		return &ExitError{Code: ExitUnhealthy, Err: err}
+	case errors.Is(err, engine.ErrHalted):
+		return &ExitError{Code: ExitHalted, Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &ExitError{Code: ExitFailure, Err: err}
+}
+
+// worst combines exit codes of several failbacks: the one that most needs
+// attention wins.
+func worst(a, b ExitCode) ExitCode {
+	rank := map[ExitCode]int{ExitOK: 0, ExitChanges: 1, ExitUnhealthy: 2, ExitLocked: 3, ExitHalted: 4, ExitFailure: 5, ExitInvalid: 6}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,258 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fbctl/fbctl/internal/engine"
+	"github.com/fbctl/fbctl/internal/state"
+	"github.com/fbctl/fbctl/providers"
+)
+
+// ParsePercent parses a --percent value: a number from 0 to 100 with at
+// most two decimals. Anything else is a command-line error (exit 3).
+func ParsePercent(s string) (providers.Share, error) {
+	f, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, Invalid("invalid --percent %q: give a number from 0 to 100", s)
+	}
+	sh, err := providers.ShareFromPercent(f)
+	if err != nil {
+		return 0, Invalid("invalid --percent %q: %s", s, err)
+	}
+	return sh, nil
+}
+
+// ShiftOptions are the options of `fbctl shift`.
+type ShiftOptions struct {
+	Global  *Global
+	Name    string
+	Percent string
+	Force   bool
+	Reason  string
+}
+
+// Shift sets a failback's share by hand and holds it until `resume`.
+func Shift(ctx context.Context, streams IO, opts ShiftOptions) error {
+	to, err := ParsePercent(opts.Percent)
+	if err != nil {
+		return err
+	}
+	s, err := opts.Global.openSession(streams, []string{opts.Name})
+	if err != nil {
+		return err
+	}
+	fb := s.failbacks[0]
+	if opts.Force {
+		fmt.Fprintf(streams.ErrOut, "WARNING: --force bypasses the health gate; %s will be set to %s whatever its checks say, and this is recorded.\n", fb.Name, to)
+	}
+	rep, err := s.engine.Shift(ctx, fb, engine.ShiftRequest{To: to, Force: opts.Force, Reason: opts.Reason, Actor: s.actor})
+	return s.finish(streams, "shift", fb.Name, rep, err, func() string {
+		return fmt.Sprintf("%s: shifted to %s and holding there until `fbctl resume %s`", fb.Name, rep.After.Share, fb.Name)
+	})
+}
+
+// ControlOptions are the options of pause, resume, abort and approve.
+type ControlOptions struct {
+	Global *Global
+	Name   string
+	Reason string
+	Force  bool // abort: even onto an unhealthy secondary
+}
+
+// Pause holds a failback where it is.
+func Pause(ctx context.Context, streams IO, opts ControlOptions) error {
+	return control(ctx, streams, opts, "pause", func(s *session, fb *engine.Failback) (*engine.Report, error) {
+		return s.engine.Pause(ctx, fb, s.actor, opts.Reason)
+	})
+}
+
+// Resume hands a failback back to the rollout.
+func Resume(ctx context.Context, streams IO, opts ControlOptions) error {
+	return control(ctx, streams, opts, "resume", func(s *session, fb *engine.Failback) (*engine.Report, error) {
+		return s.engine.Resume(ctx, fb, s.actor, opts.Reason)
+	})
+}
+
+// Abort moves the traffic back to the secondary now and pauses.
+func Abort(ctx context.Context, streams IO, opts ControlOptions) error {
+	return control(ctx, streams, opts, "abort", func(s *session, fb *engine.Failback) (*engine.Report, error) {
+		return s.engine.Abort(ctx, fb, opts.Force, s.actor, opts.Reason)
+	})
+}
+
+// Approve lets the next step that waits for approval proceed.
+func Approve(ctx context.Context, streams IO, opts ControlOptions) error {
+	return control(ctx, streams, opts, "approve", func(s *session, fb *engine.Failback) (*engine.Report, error) {
+		return s.engine.Approve(ctx, fb, s.actor, opts.Reason)
+	})
+}
+
+func control(ctx context.Context, streams IO, opts ControlOptions, command string,
+	f func(*session, *engine.Failback) (*engine.Report, error)) error {
+	s, err := opts.Global.openSession(streams, []string{opts.Name})
+	if err != nil {
+		return err
+	}
+	fb := s.failbacks[0]
+	rep, err := f(s, fb)
+	return s.finish(streams, command, fb.Name, rep, err, func() string {
+		return fmt.Sprintf("%s: %s; now %s at %s", fb.Name, command, rep.After.Phase, rep.After.Share)
+	})
+}
+
+// finish prints the outcome of a one-failback command and returns its exit.
+func (s *session) finish(streams IO, command, name string, rep *engine.Report, err error, text func() string) error {
+	code := ExitOK
+	if err != nil {
+		code = CodeOf(exitFor(err))
+	}
+	if s.g.Output == OutputJSON {
+		doc := runsDoc{FormatVersion: FormatVersion, Command: command, ExitCode: code,
+			Failbacks: []runJSON{s.runJSON(name, rep, err, code)}}
+		if werr := writeJSON(streams.Out, doc); werr != nil {
+			return werr
+		}
+		if code != ExitOK {
+			return silent(code)
+		}
+		return nil
+	}
+	if err != nil {
+		return &ExitError{Code: code, Err: fmt.Errorf("%s", s.redact(err.Error()))}
+	}
+	fmt.Fprintln(streams.Out, text())
+	return nil
+}
+
+// StatusOptions are the options of `fbctl status` and `fbctl history`.
+type StatusOptions struct {
+	Global *Global
+	Names  []string
+}
+
+type statusJSON struct {
+	Name          string                     `json:"name"`
+	Phase         state.Phase                `json:"phase"`
+	Step          int                        `json:"step"`
+	Share         percent                    `json:"share"`
+	Cycle         int                        `json:"cycle"`
+	PhaseSince    *time.Time                 `json:"phase_since,omitempty"`
+	StepSince     *time.Time                 `json:"step_since,omitempty"`
+	LastRun       *time.Time                 `json:"last_run,omitempty"`
+	CooldownUntil *time.Time                 `json:"cooldown_until,omitempty"`
+	Observed      map[string]percent         `json:"observed"`
+	Hold          *state.Hold                `json:"hold,omitempty"`
+	Intent        *state.Intent              `json:"intent,omitempty"`
+	Approvals     []state.Approval           `json:"approvals,omitempty"`
+	Evidence      map[string]evidenceSummary `json:"evidence"`
+}
+
+type evidenceSummary struct {
+	LastProbe *time.Time `json:"last_probe,omitempty"`
+	Healthy   bool       `json:"last_healthy"`
+	Detail    string     `json:"last_detail,omitempty"`
+	Successes int        `json:"successes"`
+	Failures  int        `json:"failures"`
+}
+
+// Status prints the recorded state of the selected failbacks. It takes no
+// lock and touches nothing.
+func Status(ctx context.Context, streams IO, opts StatusOptions) error {
+	s, err := opts.Global.openSession(streams, opts.Names)
+	if err != nil {
+		return err
+	}
+	var out []statusJSON
+	for _, fb := range s.failbacks {
+		d, err := s.engine.Status(ctx, fb.Name)
+		if err != nil {
+			return exitFor(err)
+		}
+		j := statusJSON{Name: fb.Name, Phase: d.Phase, Step: d.Step, Share: percent(d.Share), Cycle: d.Cycle,
+			PhaseSince: timePtr(d.PhaseSince), StepSince: timePtr(d.StepSince), LastRun: timePtr(d.LastRun),
+			CooldownUntil: timePtr(d.CooldownUntil), Observed: map[string]percent{}, Hold: d.Hold, Intent: d.Intent,
+			Approvals: d.Approvals, Evidence: map[string]evidenceSummary{}}
+		if d.Version == 0 {
+			j.PhaseSince = nil
+		}
+		for k, v := range d.Observed {
+			j.Observed[k] = percent(v)
+		}
+		for k, e := range d.Evidence {
+			j.Evidence[k] = evidenceSummary{LastProbe: timePtr(e.LastProbe), Healthy: e.LastHealthy, Detail: s.redact(e.LastDetail),
+				Successes: e.Successes, Failures: e.Failures}
+		}
+		out = append(out, j)
+	}
+	if opts.Global.Output == OutputJSON {
+		return writeJSON(streams.Out, map[string]any{"format_version": FormatVersion, "failbacks": out})
+	}
+	tw := newTable(streams.Out)
+	tw.row("FAILBACK", "PHASE", "SHARE", "STEP", "SINCE", "LAST RUN", "NOTE")
+	for _, j := range out {
+		note := ""
+		switch {
+		case j.Intent != nil:
+			note = fmt.Sprintf("unfinished change %s -> %s (run %s)", j.Intent.From, j.Intent.To, j.Intent.RunID)
+		case j.Hold != nil:
+			note = fmt.Sprintf("held by %s: %s", j.Hold.By, s.redact(j.Hold.Reason))
+			if j.Hold.Forced {
+				note += " (FORCED)"
+			}
+		case j.CooldownUntil != nil && j.CooldownUntil.After(opts.Global.now()):
+			note = "cooldown until " + j.CooldownUntil.Format(time.RFC3339)
+		}
+		step := "-"
+		if j.Step >= 0 {
+			step = strconv.Itoa(j.Step + 1)
+		}
+		tw.row(j.Name, string(j.Phase), fmtPercent(j.Share)+"%", step, fmtTime(j.PhaseSince), fmtTime(j.LastRun), note)
+	}
+	return tw.flush()
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// History prints the events of the selected failbacks.
+func History(ctx context.Context, streams IO, opts StatusOptions) error {
+	s, err := opts.Global.openSession(streams, opts.Names)
+	if err != nil {
+		return err
+	}
+	all := []state.Event{}
+	for _, fb := range s.failbacks {
+		evs, err := s.engine.History(ctx, fb.Name)
+		if err != nil {
+			return exitFor(err)
+		}
+		for _, ev := range evs {
+			ev.Reason = s.redact(ev.Reason)
+			all = append(all, ev)
+		}
+	}
+	if opts.Global.Output == OutputJSON {
+		return writeJSON(streams.Out, map[string]any{"format_version": FormatVersion, "events": all})
+	}
+	tw := newTable(streams.Out)
+	tw.row("TIME", "FAILBACK", "EVENT", "CHANGE", "BY", "REASON")
+	for _, ev := range all {
+		change := ""
+		if ev.From != nil && ev.To != nil {
+			change = fmt.Sprintf("%s -> %s", *ev.From, *ev.To)
+		} else if ev.To != nil {
+			change = ev.To.String()
+		}
+		tw.row(ev.Time.UTC().Format(time.RFC3339), ev.Failback, ev.Type, change, ev.Actor, ev.Reason)
+	}
+	return tw.flush()
+}

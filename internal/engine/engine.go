@@ -1,0 +1,455 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fbctl/fbctl/internal/health"
+	"github.com/fbctl/fbctl/internal/state"
+	"github.com/fbctl/fbctl/providers"
+)
+
+// Side names a failback's side.
+type Side string
+
+const (
+	Primary   Side = "primary"
+	Secondary Side = "secondary"
+)
+
+// NamedTarget is a target block's name and behaviour.
+type NamedTarget struct {
+	Name   string
+	Kind   string
+	Target providers.Target
+}
+
+// NamedCheck is a check block's name, side, pacing and behaviour.
+type NamedCheck struct {
+	Name               string
+	Kind               string
+	Side               Side
+	Check              providers.Check
+	Interval           time.Duration
+	HealthyThreshold   int
+	UnhealthyThreshold int
+	Samples            int
+	// EvidenceTTL is zero for the default (see health.DefaultTTL).
+	EvidenceTTL time.Duration
+}
+
+// Failback is one failback ready to run.
+type Failback struct {
+	Name          string
+	PrimaryName   string
+	SecondaryName string
+	Rollout       Rollout
+	Targets       []NamedTarget
+	Checks        []NamedCheck
+}
+
+// Options configure an Engine.
+type Options struct {
+	Store state.Store
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Sleep waits between samples of a check; nil means a real timer.
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Logger *slog.Logger
+	// LockTTL is how long a run's lock lasts before another run may take
+	// it over; default 15 minutes.
+	LockTTL time.Duration
+	// Holder identifies this process in locks (Owner, Host, PID).
+	Holder state.LockInfo
+	// ScheduleGap is the expected time between runs (cron), used for the
+	// default evidence TTL; zero when unknown.
+	ScheduleGap time.Duration
+	// BeforeApply, when set, is called before each target's Apply with the
+	// target's name. Tests use it to stop a run between the intent and a
+	// write.
+	BeforeApply func(target string)
+}
+
+// Engine runs failbacks. It is safe for concurrent use on different
+// failbacks; the store's lock serialises runs of one failback.
+type Engine struct {
+	o Options
+}
+
+// New returns an engine.
+func New(o Options) *Engine {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				return nil
+			}
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.LockTTL <= 0 {
+		o.LockTTL = 15 * time.Minute
+	}
+	return &Engine{o: o}
+}
+
+// Report is what one run saw and did.
+type Report struct {
+	Failback  string
+	RunID     string
+	DryRun    bool
+	Before    Position
+	After     Position
+	Observed  []TargetShare
+	Primary   health.SideHealth
+	Secondary health.SideHealth
+	Decision  Decision
+	// Applied is set when targets were written; Delivered is then the
+	// share each target read back afterwards.
+	Applied   bool
+	Delivered []TargetShare
+}
+
+// Position is a failback's phase, step and share.
+type Position struct {
+	Phase state.Phase     `json:"phase"`
+	Step  int             `json:"step"`
+	Share providers.Share `json:"share"`
+}
+
+func position(d *state.Document) Position {
+	return Position{Phase: d.Phase, Step: d.Step, Share: d.Share}
+}
+
+// Errors that carry an exit meaning beyond "something failed".
+var (
+	// ErrUnhealthy: a health gate refused the change (exit 5).
+	ErrUnhealthy = errors.New("health gate")
+	// ErrHalted: only a person should decide (exit 6).
+	ErrHalted = errors.New("halted")
+)
+
+// Reconcile runs one step of the failback: it observes, assesses, decides
+// and, unless dryRun, applies and records. With dryRun (plan) it takes no
+// lock and writes nothing, neither to targets nor to the state.
+func (e *Engine) Reconcile(ctx context.Context, fb *Failback, dryRun bool) (*Report, error) {
+	run, err := e.begin(ctx, fb, dryRun)
+	if err != nil {
+		return nil, err
+	}
+	defer run.end()
+	rep := run.report
+	rep.DryRun = dryRun
+
+	if err := run.observe(ctx); err != nil {
+		return rep, err
+	}
+	run.assess(ctx)
+	in := Input{Rollout: fb.Rollout, State: run.doc, Observed: Observation{Targets: rep.Observed},
+		Primary: rep.Primary, Secondary: rep.Secondary, Now: e.o.Now()}
+	d := Decide(in)
+	rep.Decision = d
+	if dryRun {
+		rep.After = Position{Phase: d.Phase, Step: d.Step, Share: d.To}
+		return rep, nil
+	}
+	if d.Writes {
+		if err := run.apply(ctx, d.To, string(d.Action)); err != nil {
+			return rep, err
+		}
+	}
+	run.commit(d)
+	if err := run.save(ctx); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// run is one locked pass over a failback.
+type run struct {
+	e      *Engine
+	fb     *Failback
+	doc    *state.Document
+	lock   state.Lock
+	report *Report
+	events []state.Event
+}
+
+func newRunID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (e *Engine) begin(ctx context.Context, fb *Failback, dryRun bool) (*run, error) {
+	r := &run{e: e, fb: fb, report: &Report{Failback: fb.Name, RunID: newRunID()}}
+	if !dryRun {
+		info := e.o.Holder
+		info.RunID = r.report.RunID
+		info.Acquired = e.o.Now()
+		info.Expires = info.Acquired.Add(e.o.LockTTL)
+		l, err := e.o.Store.Lock(ctx, fb.Name, info)
+		if err != nil {
+			return nil, err
+		}
+		r.lock = l
+	}
+	doc, err := e.o.Store.Load(ctx, fb.Name)
+	if err != nil {
+		r.end()
+		return nil, err
+	}
+	r.doc = doc
+	r.report.Before = position(doc)
+	r.report.After = r.report.Before
+	return r, nil
+}
+
+func (r *run) end() {
+	if r.lock != nil {
+		if err := r.lock.Unlock(); err != nil {
+			r.e.o.Logger.Warn("unlock failed", "failback", r.fb.Name, "err", err)
+		}
+		r.lock = nil
+	}
+}
+
+func (r *run) event(typ, reason string, from, to *providers.Share) {
+	r.events = append(r.events, state.Event{Time: r.e.o.Now(), RunID: r.report.RunID, Failback: r.fb.Name,
+		Type: typ, Phase: r.doc.Phase, From: from, To: to, Actor: r.e.o.Holder.Owner, Reason: reason})
+}
+
+// observe reads every target's live share.
+func (r *run) observe(ctx context.Context) error {
+	obs, err := observeAll(ctx, r.fb.Targets)
+	r.report.Observed = obs
+	if err != nil {
+		// Nothing changed, so nothing is recorded: a run that could not
+		// see its targets leaves the state exactly as it was.
+		r.e.o.Logger.Warn("observing targets failed", "failback", r.fb.Name, "err", err)
+		return err
+	}
+	return nil
+}
+
+func observeAll(ctx context.Context, targets []NamedTarget) ([]TargetShare, error) {
+	out := make([]TargetShare, 0, len(targets))
+	for _, t := range targets {
+		s, err := t.Target.Observe(ctx)
+		if err != nil {
+			return out, fmt.Errorf("target %q: %w", t.Name, err)
+		}
+		out = append(out, TargetShare{Name: t.Name, Share: s, Resolution: t.Target.Resolution()})
+	}
+	return out, nil
+}
+
+// assess probes every check (samples times, interval apart), extends its
+// evidence, and judges both sides.
+func (r *run) assess(ctx context.Context) {
+	now := r.e.o.Now
+	var prim, sec []health.CheckVerdict
+	for _, c := range r.fb.Checks {
+		ttl := c.EvidenceTTL
+		if ttl <= 0 {
+			ttl = health.DefaultTTL(c.Interval, r.e.o.ScheduleGap)
+		}
+		ev := r.doc.Evidence[c.Name]
+		samples := max(c.Samples, 1)
+		for i := 0; i < samples; i++ {
+			if i > 0 {
+				if err := r.e.o.Sleep(ctx, c.Interval); err != nil {
+					break
+				}
+			}
+			res := c.Check.Probe(ctx)
+			ev = health.Record(ev, res, now(), ttl)
+		}
+		r.doc.Evidence[c.Name] = ev
+		st, since := health.Judge(ev, c.HealthyThreshold, c.UnhealthyThreshold, ttl, now())
+		v := health.CheckVerdict{Name: c.Name, State: st, Since: since, Detail: ev.LastDetail}
+		if c.Side == Secondary {
+			sec = append(sec, v)
+		} else {
+			prim = append(prim, v)
+		}
+	}
+	r.report.Primary = health.Side(prim)
+	r.report.Secondary = health.Side(sec)
+}
+
+// apply moves every target to want: an intent first, then the targets in
+// declared order (reverse order when the share goes down), then a read-back.
+// If a target fails, the targets already changed are put back to what was
+// observed before, and the failure is recorded.
+func (r *run) apply(ctx context.Context, want providers.Share, why string) error {
+	from := r.doc.Share
+	order := make([]NamedTarget, len(r.fb.Targets))
+	copy(order, r.fb.Targets)
+	if want < from {
+		for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
+			order[i], order[j] = order[j], order[i]
+		}
+	}
+	intent := &state.Intent{RunID: r.report.RunID, From: from, To: want, Started: r.e.o.Now()}
+	for _, t := range order {
+		intent.Targets = append(intent.Targets, t.Name)
+	}
+	r.doc.Intent = intent
+	if err := r.e.o.Store.Save(ctx, r.doc); err != nil {
+		r.doc.Intent = nil
+		return fmt.Errorf("recording the intent: %w", err)
+	}
+
+	before := map[string]providers.Share{}
+	for _, o := range r.report.Observed {
+		before[o.Name] = o.Share
+	}
+	var done []NamedTarget
+	for _, t := range order {
+		if r.e.o.BeforeApply != nil {
+			r.e.o.BeforeApply(t.Name)
+		}
+		if _, err := t.Target.Apply(ctx, want); err != nil {
+			applyErr := fmt.Errorf("target %q: applying %s: %w", t.Name, want, err)
+			return r.compensate(ctx, append(done, t), before, applyErr)
+		}
+		done = append(done, t)
+		intent.Applied = append(intent.Applied, t.Name)
+	}
+
+	obs, err := observeAll(ctx, r.fb.Targets)
+	if err != nil {
+		return fmt.Errorf("reading back after applying %s: %w", want, err)
+	}
+	r.report.Applied = true
+	r.report.Delivered = obs
+	for _, o := range obs {
+		if absDiff(o.Share, want) > o.Resolution {
+			return r.compensate(ctx, r.fb.Targets, before,
+				fmt.Errorf("target %q reads back %s after applying %s", o.Name, o.Share, want))
+		}
+		r.doc.Observed[o.Name] = o.Share
+	}
+	r.doc.Intent = nil
+	f, w := from, want
+	r.event(why, "", &f, &w)
+	return nil
+}
+
+// compensate puts the given targets back to their observed shares, in
+// reverse order, and records the failure. A target that cannot be put back
+// halts the failback: a person must look.
+func (r *run) compensate(ctx context.Context, changed []NamedTarget, before map[string]providers.Share, cause error) error {
+	// Compensation must run even when ctx was cancelled mid-apply.
+	cctx := context.WithoutCancel(ctx)
+	var failed []string
+	for i := len(changed) - 1; i >= 0; i-- {
+		t := changed[i]
+		if _, err := t.Target.Apply(cctx, before[t.Name]); err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", t.Name, err))
+		}
+	}
+	r.doc.Intent = nil
+	if obs, err := observeAll(cctx, r.fb.Targets); err == nil {
+		for _, o := range obs {
+			r.doc.Observed[o.Name] = o.Share
+		}
+		r.report.Delivered = obs
+	}
+	if len(failed) > 0 {
+		r.doc.Phase = state.PhaseHalted
+		r.doc.PhaseSince = r.e.o.Now()
+		reason := fmt.Sprintf("%v; putting targets back failed: %s", cause, joinList(failed))
+		r.doc.Hold = &state.Hold{By: "fbctl", At: r.e.o.Now(), Reason: reason, Resume: r.report.Before.Phase}
+		r.event("revert_failed", reason, nil, nil)
+		_ = r.save(cctx)
+		return fmt.Errorf("%w: %s", ErrHalted, reason)
+	}
+	r.event("apply_failed", cause.Error()+"; targets put back", nil, nil)
+	if err := r.save(cctx); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+// commit records the decision in the document.
+func (r *run) commit(d Decision) {
+	doc, now := r.doc, r.e.o.Now()
+	prevPhase, prevStep := doc.Phase, doc.Step
+	switch d.Action {
+	case ActionHold:
+		if d.Phase != doc.Phase {
+			// Only the last step being baked: shifting -> primary.
+			doc.Phase = d.Phase
+		}
+		doc.Step = d.Step
+	case ActionShift, ActionStepBack, ActionRecover, ActionCorrect:
+		doc.Share, doc.Phase, doc.Step = d.To, d.Phase, d.Step
+	case ActionRollback:
+		doc.Share, doc.Phase, doc.Step = d.To, d.Phase, d.Step
+		doc.CooldownUntil = now.Add(r.fb.Rollout.Cooldown)
+		doc.Cycle++
+	case ActionNewCycle:
+		doc.Share, doc.Phase, doc.Step = d.To, d.Phase, d.Step
+		doc.Cycle++
+		s0, s1 := providers.ShareFull, providers.ShareNone
+		r.event("external_failover", d.Reason, &s0, &s1)
+	case ActionAdopt:
+		from := doc.Share
+		doc.Share, doc.Phase, doc.Step = d.To, d.Phase, d.Step
+		to := d.To
+		r.event("adopt", d.Reason, &from, &to)
+	case ActionHalt:
+		doc.Phase = state.PhaseHalted
+		doc.Hold = &state.Hold{By: "fbctl", At: now, Reason: d.Reason, Resume: prevPhase}
+		r.event("halt", d.Reason, nil, nil)
+	}
+	// Without drift the observation is the truth to compare the next run
+	// with (new targets included); a drift stays visible until resolved.
+	if !d.Writes && (!d.Drift || d.Action == ActionAdopt) {
+		for _, o := range r.report.Observed {
+			doc.Observed[o.Name] = o.Share
+		}
+	}
+	if doc.Phase != prevPhase {
+		doc.PhaseSince = now
+	}
+	if doc.Step != prevStep || doc.Phase != prevPhase {
+		doc.StepSince = now
+	}
+	doc.LastRun = now
+	r.report.After = position(doc)
+}
+
+// save stores the document and the run's events.
+func (r *run) save(ctx context.Context) error {
+	if err := r.e.o.Store.Save(ctx, r.doc); err != nil {
+		return fmt.Errorf("saving state: %w", err)
+	}
+	r.flushEvents(ctx)
+	return nil
+}
+
+func (r *run) flushEvents(ctx context.Context) {
+	for _, ev := range r.events {
+		if err := r.e.o.Store.Append(ctx, r.fb.Name, ev); err != nil {
+			r.e.o.Logger.Warn("appending history failed", "failback", r.fb.Name, "err", err)
+		}
+	}
+	r.events = nil
+}

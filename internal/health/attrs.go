@@ -1,0 +1,328 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fbctl/fbctl/providers"
+)
+
+// redacted replaces a sensitive value in a Detail or an error.
+const redacted = "(sensitive)"
+
+// attrs is a check block's configuration with its marks removed, and a
+// redactor holding the text of every value that carried a mark, so that no
+// Detail and no constructor error ever quotes one.
+type attrs struct {
+	kind string
+	obj  cty.Value
+	// marked holds the names of the attributes that carried a mark
+	// (anywhere inside them). Every mark is treated as "sensitive".
+	marked map[string]bool
+	red    *redactor
+}
+
+// readAttrs checks the shape of cfg.Attrs and removes its marks.
+func readAttrs(kind string, cfg providers.Config) (*attrs, error) {
+	if cfg.Attrs == cty.NilVal || cfg.Attrs.IsNull() || !cfg.Attrs.Type().IsObjectType() {
+		return nil, fmt.Errorf("%s check %q: configuration is not an object", kind, cfg.Name)
+	}
+	if !cfg.Attrs.IsWhollyKnown() {
+		return nil, fmt.Errorf("%s check %q: configuration holds unknown values", kind, cfg.Name)
+	}
+	obj, pvms := cfg.Attrs.UnmarkDeepWithPaths()
+	a := &attrs{kind: kind, obj: obj, marked: map[string]bool{}, red: &redactor{}}
+	for _, pvm := range pvms {
+		if len(pvm.Marks) == 0 {
+			continue
+		}
+		if len(pvm.Path) == 0 {
+			// The whole object is marked: every attribute is sensitive.
+			for name := range obj.Type().AttributeTypes() {
+				a.marked[name] = true
+			}
+			continue
+		}
+		if step, ok := pvm.Path[0].(cty.GetAttrStep); ok {
+			a.marked[step.Name] = true
+		}
+	}
+	for name := range a.marked {
+		if obj.Type().HasAttribute(name) {
+			a.red.addValue(obj.GetAttr(name))
+		}
+	}
+	if cfg.Timeout <= 0 {
+		return nil, fmt.Errorf("%s check %q: timeout must be positive, got %s", kind, cfg.Name, cfg.Timeout)
+	}
+	return a, nil
+}
+
+// get returns the named attribute, or a null value when absent.
+func (a *attrs) get(name string) cty.Value {
+	if !a.obj.Type().HasAttribute(name) {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	return a.obj.GetAttr(name)
+}
+
+// str returns a string attribute and whether it is set.
+func (a *attrs) str(name string) (string, bool) {
+	v := a.get(name)
+	if v.IsNull() || v.Type() != cty.String {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+// requireStr returns a string attribute that must be set and non-empty.
+func (a *attrs) requireStr(name string) (string, error) {
+	s, ok := a.str(name)
+	if !ok || strings.TrimSpace(s) == "" {
+		return "", fmt.Errorf("%s must be set", name)
+	}
+	return s, nil
+}
+
+// boolean returns a bool attribute, false when null.
+func (a *attrs) boolean(name string) (bool, error) {
+	v := a.get(name)
+	if v.IsNull() {
+		return false, nil
+	}
+	if v.Type() != cty.Bool {
+		return false, fmt.Errorf("%s must be a bool", name)
+	}
+	return v.True(), nil
+}
+
+// strList returns a list (or set, or tuple) of strings; nil when null.
+func (a *attrs) strList(name string) ([]string, error) {
+	v := a.get(name)
+	if v.IsNull() {
+		return nil, nil
+	}
+	if !v.CanIterateElements() || v.Type().IsMapType() || v.Type().IsObjectType() {
+		return nil, fmt.Errorf("%s must be a list of strings", name)
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || e.Type() != cty.String {
+			return nil, fmt.Errorf("each element of %s must be a string", name)
+		}
+		out = append(out, e.AsString())
+	}
+	return out, nil
+}
+
+// intList returns a list of whole numbers; nil when null.
+func (a *attrs) intList(name string) ([]int, error) {
+	v := a.get(name)
+	if v.IsNull() {
+		return nil, nil
+	}
+	if !v.CanIterateElements() || v.Type().IsMapType() || v.Type().IsObjectType() {
+		return nil, fmt.Errorf("%s must be a list of numbers", name)
+	}
+	var out []int
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || e.Type() != cty.Number {
+			return nil, fmt.Errorf("each element of %s must be a number", name)
+		}
+		f := e.AsBigFloat()
+		n, acc := f.Int64()
+		if !f.IsInt() || acc != big.Exact || n < -1<<31 || n > 1<<31-1 {
+			return nil, fmt.Errorf("each element of %s must be a whole number", name)
+		}
+		out = append(out, int(n))
+	}
+	return out, nil
+}
+
+// strMap returns a map of strings; nil when null.
+func (a *attrs) strMap(name string) (map[string]string, error) {
+	v := a.get(name)
+	if v.IsNull() {
+		return nil, nil
+	}
+	if !v.Type().IsMapType() && !v.Type().IsObjectType() {
+		return nil, fmt.Errorf("%s must be a map of strings", name)
+	}
+	out := map[string]string{}
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		if e.IsNull() || e.Type() != cty.String {
+			return nil, fmt.Errorf("each value of %s must be a string", name)
+		}
+		out[k.AsString()] = e.AsString()
+	}
+	return out, nil
+}
+
+// problems turns a kind's validation problems into one error.
+func problems(ps []providers.Problem) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	var msgs []string
+	for _, p := range ps {
+		m := p.Summary
+		if p.Detail != "" {
+			m += ": " + p.Detail
+		}
+		msgs = append(msgs, m)
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// wrap prefixes a constructor error with the kind and check name and
+// redacts every sensitive value from it.
+func (a *attrs) wrap(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s check %q: %s", a.kind, name, a.red.redact(err.Error()))
+}
+
+// redactor removes known secret strings from text.
+type redactor struct {
+	secrets []string
+}
+
+// add records secret strings; empty ones are ignored.
+func (r *redactor) add(ss ...string) {
+	for _, s := range ss {
+		if s == "" {
+			continue
+		}
+		r.secrets = append(r.secrets, s)
+	}
+	// Longest first, so that a secret containing another is replaced whole.
+	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+// addValue records every primitive inside v (strings, and numbers as text).
+func (r *redactor) addValue(v cty.Value) {
+	if v.IsNull() || !v.IsKnown() {
+		return
+	}
+	t := v.Type()
+	switch {
+	case t == cty.String:
+		r.add(v.AsString())
+	case t == cty.Number:
+		r.add(v.AsBigFloat().Text('f', -1))
+	case t == cty.Bool:
+		// true/false reveal nothing worth hiding and would mangle text.
+	case v.CanIterateElements():
+		// Map keys are names chosen by the policy author; only the values
+		// are treated as secrets.
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			r.addValue(e)
+		}
+	}
+}
+
+// addHostPort records a host:port and its host alone.
+func (r *redactor) addHostPort(hp string) {
+	r.add(hp)
+	if h, _, err := net.SplitHostPort(hp); err == nil {
+		r.add(h)
+	}
+}
+
+// redact replaces every secret in s, ignoring case (DNS names and URL
+// hosts come back lower-cased in errors).
+func (r *redactor) redact(s string) string {
+	if r == nil {
+		return s
+	}
+	for _, sec := range r.secrets {
+		s = replaceFold(s, sec, redacted)
+	}
+	return s
+}
+
+// replaceFold replaces every case-insensitive occurrence of old in s.
+func replaceFold(s, old, repl string) string {
+	if old == "" {
+		return s
+	}
+	lo, lold := strings.ToLower(s), strings.ToLower(old)
+	if len(lo) != len(s) || len(lold) != len(old) {
+		// Lower-casing changed byte lengths (rare Unicode): fall back to an
+		// exact replacement so indices stay valid.
+		return strings.ReplaceAll(s, old, repl)
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(lo, lold)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(repl)
+		s, lo = s[i+len(old):], lo[i+len(old):]
+	}
+}
+
+// errProbeTimeout is the cause of a probe context that ran out of time.
+var errProbeTimeout = errors.New("probe timeout")
+
+// probeContext bounds one probe by the check's timeout.
+func probeContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, timeout, errProbeTimeout)
+}
+
+// failure describes why a probe failed: its own timeout, the caller's
+// cancellation, or the error itself.
+func failure(parent, pctx context.Context, timeout time.Duration, err error) string {
+	if pctx.Err() != nil && context.Cause(pctx) != errProbeTimeout && parent.Err() != nil {
+		return "cancelled: " + context.Cause(parent).Error()
+	}
+	// Every deadline inside a probe derives from the check's timeout; an
+	// I/O deadline can fire a moment before the context notices.
+	if context.Cause(pctx) == errProbeTimeout || isTimeout(err) {
+		return "timeout after " + timeout.String()
+	}
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+func isTimeout(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// finishProbe is deferred by every Probe: it turns a panic into an unhealthy
+// Result (Probe never panics) and removes sensitive values from the Detail.
+func finishProbe(red *redactor, start time.Time, res *providers.Result) {
+	if p := recover(); p != nil {
+		*res = providers.Result{Healthy: false, Detail: fmt.Sprintf("internal error: %v", p)}
+	}
+	if res.Latency == 0 {
+		res.Latency = time.Since(start)
+	}
+	res.Detail = red.redact(res.Detail)
+}

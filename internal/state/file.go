@@ -1,0 +1,645 @@
+// The file backend: the default Store, one directory of plain files.
+//
+// Layout, for a failback NAME under the store directory:
+//
+//	NAME.json           the Document (indented JSON), only ever replaced whole
+//	NAME.history.jsonl  the history: one JSON Event per line, append-only
+//	NAME.lock           the lock holder (JSON LockInfo); present while held
+//	NAME.guard          empty; flock'd around every check-then-write
+//	.tmp-<16 hex>.NAME.json, .tmp-<16 hex>.NAME.lock
+//	                    a write in progress, or one a crash interrupted
+//
+// The four suffixes end differently, so no two names map to the same file,
+// and temp files start with a dot, which no failback name can, so a temp
+// file is never read as state. Files are 0600 and directories 0700: a
+// failback's state says where production traffic goes and who moves it.
+//
+// Guarantees, and how they are kept:
+//   - Atomic documents: a document is written to a temp file in the same
+//     directory, fsync'd, renamed over NAME.json, and the directory is
+//     fsync'd. rename(2) replaces the name in one step, so a reader (or a
+//     run after a crash at any point) sees the whole old or the whole new
+//     file. Readers take no lock for that reason.
+//   - Compare-and-swap: Save reads the stored version and renames the new
+//     file while holding an exclusive flock(2) on NAME.guard, so no other
+//     goroutine or process can save in between. The kernel drops a flock
+//     when its holder dies, so a crash never leaves the guard stuck. The
+//     guard file is never removed: removing it would let two processes
+//     hold locks on two different inodes of the "same" file.
+//   - Locks: a lock is the NAME.lock file, not the flock, so a run that
+//     crashes keeps its lock until the expiry it wrote; nobody can act on
+//     the failback in the meantime. Creating, taking over and removing the
+//     lock file happens under the guard, so exactly one of any number of
+//     concurrent Lock calls wins.
+//   - History: each event is one write(2) of one line to a file opened
+//     O_APPEND, under the guard, then fsync'd. A crash can at worst leave
+//     an unterminated last line, an event whose Append never returned;
+//     History ignores it and the next Append cuts it off, so it cannot
+//     glue itself to the next event.
+//   - Stray temp files (from a crash) are ignored by every read and removed
+//     by the next write of the same failback, under the guard: every temp
+//     file is created under the guard, so one that exists while we hold the
+//     guard belongs to nobody.
+
+package state
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/fbctl/fbctl/internal/health"
+	"github.com/fbctl/fbctl/providers"
+)
+
+// FileOptions configures OpenFile.
+type FileOptions struct {
+	// Now is the clock for new documents, lock expiry and event times;
+	// nil means time.Now. Tests inject their own.
+	Now func() time.Time
+}
+
+// FileStore is the file backend, the default Store: one directory holding,
+// per failback NAME, NAME.json (the document), NAME.history.jsonl (the
+// history, JSON lines), NAME.lock (the lock holder) and NAME.guard (a file
+// only ever flock'd). Documents are replaced atomically (temp file, fsync,
+// rename, fsync of the directory) under a cross-process flock, which makes
+// the compare-and-swap of Save and the check-then-write of Lock race-free
+// between goroutines and processes alike. See the comment at the top of
+// file.go for the details.
+type FileStore struct {
+	dir string
+	now func() time.Time
+}
+
+var _ Store = (*FileStore)(nil)
+
+// afterStep, when set (by tests only), is called after each step of an
+// atomic write: "temp-created", "written", "synced", "renamed". A test
+// panics from it to simulate a crash at that point.
+var afterStep func(step string)
+
+func step(name string) {
+	if afterStep != nil {
+		afterStep(name)
+	}
+}
+
+// nameRE is what a failback name may be in a file name: no separators, no
+// leading dot (so no "..", no hidden files, no clash with temp files), and
+// short enough for any file system with our suffixes. The policy language
+// uses the same rule.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+
+func checkName(failback string) error {
+	if !nameRE.MatchString(failback) {
+		return fmt.Errorf("state: invalid failback name %q: want a letter or digit, then up to 62 letters, digits, '_', '.' or '-'", failback)
+	}
+	return nil
+}
+
+// OpenFile opens the file store in dir, creating dir (mode 0700, and any
+// missing parents) if needed.
+func OpenFile(dir string, opts FileOptions) (*FileStore, error) {
+	if dir == "" {
+		return nil, errors.New("state: empty directory for the file store")
+	}
+	// Absolute, so that the paths in errors and the store itself do not
+	// depend on a later change of working directory.
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("state: %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("state: creating the state directory: %w", err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("state: %s is not a directory", abs)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &FileStore{dir: abs, now: now}, nil
+}
+
+// Dir returns the store's directory (absolute).
+func (s *FileStore) Dir() string { return s.dir }
+
+func (s *FileStore) docPath(fb string) string     { return filepath.Join(s.dir, fb+".json") }
+func (s *FileStore) historyPath(fb string) string { return filepath.Join(s.dir, fb+".history.jsonl") }
+func (s *FileStore) lockPath(fb string) string    { return filepath.Join(s.dir, fb+".lock") }
+func (s *FileStore) guardPath(fb string) string   { return filepath.Join(s.dir, fb+".guard") }
+
+// Load returns the failback's document, or NewDocument (Version 0) when it
+// has none. It takes no lock: documents are only ever replaced by rename,
+// so the file read is always one whole document.
+func (s *FileStore) Load(ctx context.Context, failback string) (*Document, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkName(failback); err != nil {
+		return nil, err
+	}
+	doc, err := s.readDoc(failback)
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		return NewDocument(failback, s.now()), nil
+	}
+	return doc, nil
+}
+
+// readDoc reads and checks NAME.json; (nil, nil) when it does not exist.
+func (s *FileStore) readDoc(failback string) (*Document, error) {
+	path := s.docPath(failback)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: reading %s: %w", path, err)
+	}
+	return decodeDoc(path, failback, data)
+}
+
+// decodeDoc checks everything that would make a stored document unsafe to
+// act on. Every failure names the file: the fix is a person's, and nothing
+// here resets a document.
+func decodeDoc(path, failback string, data []byte) (*Document, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("state: %s is empty, not a state document (remove it only if this failback's state is really lost)", path)
+	}
+	// The schema version first, on its own: a document of another version
+	// may not even decode into this build's Document.
+	var head struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("state: %s is corrupt: invalid JSON: %w", path, err)
+	}
+	if head.SchemaVersion == nil {
+		return nil, fmt.Errorf("state: %s has no schema_version; it is not a state document", path)
+	}
+	if *head.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("state: %s has unknown schema version %d (this build of fbctl reads version %d)", path, *head.SchemaVersion, SchemaVersion)
+	}
+	doc := new(Document)
+	if err := json.Unmarshal(data, doc); err != nil {
+		return nil, fmt.Errorf("state: %s is corrupt: %w", path, err)
+	}
+	if doc.Failback != failback {
+		return nil, fmt.Errorf("state: %s holds the state of failback %q, not %q", path, doc.Failback, failback)
+	}
+	if doc.Version < 1 {
+		// Save never stores a version below 1, and 0 means "never saved"
+		// to the compare-and-swap.
+		return nil, fmt.Errorf("state: %s is corrupt: version %d is not positive", path, doc.Version)
+	}
+	if doc.Evidence == nil {
+		doc.Evidence = map[string]health.Evidence{}
+	}
+	if doc.Observed == nil {
+		doc.Observed = map[string]providers.Share{}
+	}
+	return doc, nil
+}
+
+// Save stores doc if the stored version is still doc.Version (0: nothing
+// stored yet), as Version+1, and sets doc.Version. Otherwise it returns an
+// error matching ErrConflict and stores nothing.
+func (s *FileStore) Save(ctx context.Context, doc *Document) error {
+	if doc == nil {
+		return errors.New("state: Save of a nil document")
+	}
+	if err := checkName(doc.Failback); err != nil {
+		return err
+	}
+	if doc.SchemaVersion != SchemaVersion {
+		return fmt.Errorf("state: document of failback %q has schema version %d; this build writes %d", doc.Failback, doc.SchemaVersion, SchemaVersion)
+	}
+	if doc.Version < 0 {
+		return fmt.Errorf("state: document of failback %q has negative version %d", doc.Failback, doc.Version)
+	}
+	g, err := s.guard(ctx, doc.Failback)
+	if err != nil {
+		return err
+	}
+	defer g.unlock()
+	s.removeTemps(doc.Failback)
+
+	// The compare of the compare-and-swap. A corrupt stored document is an
+	// error, not version 0: overwriting it would be a silent reset.
+	var stored int64
+	cur, err := s.readDoc(doc.Failback)
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		stored = cur.Version
+	}
+	if stored != doc.Version {
+		if doc.Version == 0 {
+			return fmt.Errorf("%w: %s was created (version %d) since this document was made", ErrConflict, s.docPath(doc.Failback), stored)
+		}
+		return fmt.Errorf("%w: %s is at version %d, this document was loaded at version %d", ErrConflict, s.docPath(doc.Failback), stored, doc.Version)
+	}
+
+	// Encode a copy, so that doc changes only once the new file is in place.
+	next := *doc
+	next.Version = doc.Version + 1
+	data, err := json.MarshalIndent(&next, "", "  ")
+	if err != nil {
+		return fmt.Errorf("state: encoding the document of failback %q: %w", doc.Failback, err)
+	}
+	data = append(data, '\n')
+	if err := s.writeAtomic(s.docPath(doc.Failback), data); err != nil {
+		return err
+	}
+	doc.Version = next.Version
+	return nil
+}
+
+// writeAtomic replaces path with data: temp file in the same directory
+// (rename is only atomic within one file system), write, fsync (so the
+// rename can never expose a file whose data is not on disk yet), rename,
+// fsync of the directory (so the rename itself survives a power loss).
+// The caller holds the guard. On a failure before the rename the temp file
+// is removed and the old file is untouched; a crash leaves a temp file that
+// the next write removes.
+func (s *FileStore) writeAtomic(path string, data []byte) (err error) {
+	tmp, f, err := s.createTemp(filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	// Closing twice is harmless; this one covers errors and (in tests)
+	// simulated crashes. The temp file itself is removed on errors only:
+	// a simulated crash must leave it behind, like a real one.
+	defer f.Close()
+	step("temp-created")
+	if _, err := f.Write(data); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("state: writing %s: %w", tmp, err)
+	}
+	step("written")
+	if err := f.Sync(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("state: syncing %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("state: closing %s: %w", tmp, err)
+	}
+	step("synced")
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("state: replacing %s: %w", path, err)
+	}
+	step("renamed")
+	return s.syncDir()
+}
+
+// createTemp creates .tmp-<16 hex>.BASE, mode 0600. The fixed-length
+// random part lets removeTemps match one failback's temp files exactly
+// (the temp files of "a" and of "x.a" cannot be confused).
+func (s *FileStore) createTemp(base string) (string, *os.File, error) {
+	for range 10 {
+		var r [8]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			return "", nil, fmt.Errorf("state: %w", err)
+		}
+		path := filepath.Join(s.dir, ".tmp-"+hex.EncodeToString(r[:])+"."+base)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("state: creating a temp file in %s: %w", s.dir, err)
+		}
+		return path, f, nil
+	}
+	return "", nil, fmt.Errorf("state: could not create a unique temp file in %s", s.dir)
+}
+
+// removeTemps removes the temp files a crashed write of failback left. The
+// caller holds the guard, so no live write of this failback owns one.
+// Failures are ignored: a stray temp file is untidy, never wrong.
+func (s *FileStore) removeTemps(failback string) {
+	for _, suffix := range []string{".json", ".lock"} {
+		pattern := filepath.Join(s.dir, ".tmp-????????????????."+failback+suffix)
+		matches, _ := filepath.Glob(pattern)
+		for _, m := range matches {
+			os.Remove(m)
+		}
+	}
+}
+
+func (s *FileStore) syncDir() error {
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return fmt.Errorf("state: opening %s to sync it: %w", s.dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("state: syncing %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// Lock takes the failback's lock for info's holder. info.Expires must be in
+// the future (a lock is meant to be taken over after a crash, so it must
+// expire); a zero info.Acquired is set to now. While another holder's lock
+// has not expired, Lock returns a *LockedError. An expired lock is taken
+// over and a "lock_takeover" event is appended to the history first, so
+// that no takeover goes unrecorded.
+func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (Lock, error) {
+	if err := checkName(failback); err != nil {
+		return nil, err
+	}
+	if info.RunID == "" {
+		return nil, errors.New("state: a lock needs a run id: Unlock uses it to tell its own lock from a successor's")
+	}
+	now := s.now()
+	if info.Acquired.IsZero() {
+		info.Acquired = now
+	}
+	if !info.Expires.After(now) {
+		return nil, fmt.Errorf("state: lock of failback %q would expire at %s, not after now (%s)",
+			failback, info.Expires.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
+	}
+	g, err := s.guard(ctx, failback)
+	if err != nil {
+		return nil, err
+	}
+	defer g.unlock()
+	s.removeTemps(failback)
+
+	held, err := s.readLock(failback)
+	if err != nil {
+		return nil, err
+	}
+	if held != nil {
+		// Checked under the guard with the time read before it: waiting
+		// for the guard can only make a lock look younger, never stale.
+		if now.Before(held.Expires) {
+			return nil, &LockedError{Failback: failback, Holder: *held}
+		}
+		ev := Event{
+			Time:     now,
+			RunID:    info.RunID,
+			Failback: failback,
+			Type:     "lock_takeover",
+			Actor:    info.Owner,
+			Reason: fmt.Sprintf("lock of %s@%s pid %d (run %s) expired at %s",
+				held.Owner, held.Host, held.PID, held.RunID, held.Expires.UTC().Format(time.RFC3339)),
+		}
+		if err := s.appendLocked(failback, ev); err != nil {
+			return nil, fmt.Errorf("state: recording the takeover of an expired lock: %w", err)
+		}
+	}
+	data, err := json.Marshal(&info)
+	if err != nil {
+		return nil, fmt.Errorf("state: encoding the lock of failback %q: %w", failback, err)
+	}
+	// Atomic too: a reader must never see half a lock file and take it for
+	// a corrupt one.
+	if err := s.writeAtomic(s.lockPath(failback), append(data, '\n')); err != nil {
+		return nil, err
+	}
+	return &fileLock{s: s, failback: failback, runID: info.RunID}, nil
+}
+
+// readLock reads NAME.lock; (nil, nil) when there is none. A lock file that
+// does not decode is an error: taking it over would ignore a holder that
+// may well be alive.
+func (s *FileStore) readLock(failback string) (*LockInfo, error) {
+	path := s.lockPath(failback)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: reading %s: %w", path, err)
+	}
+	var info LockInfo
+	if err := json.Unmarshal(data, &info); err != nil {
+		return nil, fmt.Errorf("state: lock file %s is corrupt (%v); remove it only if no fbctl run holds the lock", path, err)
+	}
+	return &info, nil
+}
+
+// fileLock is a lock held through a FileStore.
+type fileLock struct {
+	s        *FileStore
+	failback string
+	runID    string
+}
+
+// Unlock removes the lock file if it still names this holder's run. When
+// the lock expired and another run took it over, the file is the new
+// holder's and is left alone. Unlock is idempotent.
+func (l *fileLock) Unlock() error {
+	g, err := l.s.guard(context.Background(), l.failback)
+	if err != nil {
+		return err
+	}
+	defer g.unlock()
+	held, err := l.s.readLock(l.failback)
+	if err != nil {
+		return err
+	}
+	if held == nil || held.RunID != l.runID {
+		return nil
+	}
+	path := l.s.lockPath(l.failback)
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("state: removing %s: %w", path, err)
+	}
+	return l.s.syncDir()
+}
+
+// Append adds ev to the failback's history. An empty ev.Failback is set to
+// failback (another one is an error); a zero ev.Time is set to now.
+func (s *FileStore) Append(ctx context.Context, failback string, ev Event) error {
+	if err := checkName(failback); err != nil {
+		return err
+	}
+	if ev.Failback == "" {
+		ev.Failback = failback
+	} else if ev.Failback != failback {
+		return fmt.Errorf("state: event of failback %q appended to the history of %q", ev.Failback, failback)
+	}
+	if ev.Time.IsZero() {
+		ev.Time = s.now()
+	}
+	// The guard serialises appends (however long a line is) and lets the
+	// torn-tail repair below run without a concurrent writer.
+	g, err := s.guard(ctx, failback)
+	if err != nil {
+		return err
+	}
+	defer g.unlock()
+	return s.appendLocked(failback, ev)
+}
+
+// appendLocked appends one line; the caller holds the guard.
+func (s *FileStore) appendLocked(failback string, ev Event) error {
+	line, err := json.Marshal(&ev)
+	if err != nil {
+		return fmt.Errorf("state: encoding an event of failback %q: %w", failback, err)
+	}
+	line = append(line, '\n')
+	path := s.historyPath(failback)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("state: opening %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := cutTornTail(f); err != nil {
+		return fmt.Errorf("state: %s: %w", path, err)
+	}
+	// One write: with O_APPEND the line lands whole at the end.
+	if _, err := f.Write(line); err != nil {
+		return fmt.Errorf("state: appending to %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("state: syncing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("state: closing %s: %w", path, err)
+	}
+	// The file may have just been created: make its name durable too.
+	return s.syncDir()
+}
+
+// cutTornTail truncates an unterminated last line, the remains of an Append
+// that crashed mid-write and so never returned, that History already
+// ignores. Left in place, it would merge with the next line into one
+// corrupt line. A complete event missing only its newline (a file edited
+// by hand), which History does return, is terminated instead of cut.
+func cutTornTail(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	if size == 0 {
+		return nil
+	}
+	// O_APPEND files are opened write-only; read the tail through a
+	// second descriptor.
+	r, err := os.Open(f.Name())
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var last [1]byte
+	if _, err := r.ReadAt(last[:], size-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	// Find the start of the last line, reading backwards in chunks.
+	start := int64(0)
+	buf := make([]byte, 4096)
+	for end := size; end > 0; {
+		n := min(int64(len(buf)), end)
+		chunk := buf[:n]
+		if _, err := r.ReadAt(chunk, end-n); err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+			start = end - n + int64(i) + 1
+			break
+		}
+		end -= n
+	}
+	tail := make([]byte, size-start)
+	if _, err := r.ReadAt(tail, start); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	var ev Event
+	if json.Unmarshal(tail, &ev) == nil {
+		_, err := f.Write([]byte{'\n'})
+		return err
+	}
+	return f.Truncate(start)
+}
+
+// History returns the failback's events in the order they were appended;
+// none when it has no history. A line that does not decode is an error
+// naming the file and the line number, except an unterminated last line:
+// that is a crashed Append, an event never recorded.
+func (s *FileStore) History(ctx context.Context, failback string) ([]Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkName(failback); err != nil {
+		return nil, err
+	}
+	path := s.historyPath(failback)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return []Event{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: reading %s: %w", path, err)
+	}
+	events := []Event{}
+	for n := 1; len(data) > 0; n++ {
+		line, rest, terminated := bytes.Cut(data, []byte{'\n'})
+		data = rest
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var ev Event
+		if err := json.Unmarshal(line, &ev); err != nil {
+			if !terminated {
+				break
+			}
+			return nil, fmt.Errorf("state: %s:%d: corrupt history line: %w", path, n, err)
+		}
+		events = append(events, ev)
+	}
+	return events, nil
+}
+
+// guard takes the exclusive flock on NAME.guard, waiting for it while ctx
+// allows. The guard is held only for a read and a write of small files.
+func (s *FileStore) guard(ctx context.Context, failback string) (*guardLock, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	path := s.guardPath(failback)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("state: opening %s: %w", path, err)
+	}
+	if err := flockExclusive(ctx, f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("state: locking %s: %w", path, err)
+	}
+	return &guardLock{f: f}, nil
+}
+
+type guardLock struct{ f *os.File }
+
+// unlock releases the guard: closing the descriptor drops the flock (as the
+// death of the process would).
+func (g *guardLock) unlock() { g.f.Close() }

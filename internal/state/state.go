@@ -1,0 +1,184 @@
+// Package state keeps what fbctl remembers about each failback between runs:
+// one JSON document per failback, an append-only history of events, and a
+// lock that lets one run at a time act on a failback.
+//
+// Contract of every Store:
+//   - Load returns the stored document, or a new one (Version 0, phase
+//     secondary) when there is none. A document that cannot be read, is
+//     corrupt, or has an unknown schema version is an error that names
+//     where it is; nothing is ever reset silently.
+//   - Save is a compare-and-swap: it succeeds only when the stored version
+//     is still the one the document was loaded at, and then stores it with
+//     Version+1 (updating doc.Version). Otherwise it returns an error
+//     matching ErrConflict and stores nothing. A save interrupted at any
+//     point leaves either the old or the new document, never a mix.
+//   - Lock grants one holder per failback. While a live lock is held, Lock
+//     returns a *LockedError naming the holder. A lock past its expiry is
+//     taken over, and the takeover is recorded in the history.
+//   - Append adds one event to the failback's history; History returns the
+//     events in the order they were appended.
+//   - Everything is safe for concurrent use by goroutines and processes.
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fbctl/fbctl/internal/health"
+	"github.com/fbctl/fbctl/providers"
+)
+
+// SchemaVersion is the version of the document format this build writes
+// and reads.
+const SchemaVersion = 1
+
+// Phase is where a failback stands.
+type Phase string
+
+const (
+	// PhaseSecondary: the share is 0; waiting for the primary to stabilize.
+	PhaseSecondary Phase = "secondary"
+	// PhaseShifting: at Steps[Step], baking.
+	PhaseShifting Phase = "shifting"
+	// PhasePrimary: the share is 100%; the failback is complete.
+	PhasePrimary Phase = "primary"
+	// PhaseManual: held at a share set by `fbctl shift` until `resume`.
+	PhaseManual Phase = "manual"
+	// PhasePaused: held by `fbctl pause` until `resume`.
+	PhasePaused Phase = "paused"
+	// PhaseHalted: something only a person should decide; until `resume`.
+	PhaseHalted Phase = "halted"
+)
+
+// Document is one failback's state.
+type Document struct {
+	SchemaVersion int    `json:"schema_version"`
+	Failback      string `json:"failback"`
+	// Version is the compare-and-swap version: 0 for a document never saved.
+	Version int64 `json:"version"`
+
+	Phase Phase `json:"phase"`
+	// Step indexes the rollout's steps while shifting; -1 otherwise.
+	Step int `json:"step"`
+	// Share is the share last applied and read back.
+	Share      providers.Share `json:"share"`
+	PhaseSince time.Time       `json:"phase_since"`
+	StepSince  time.Time       `json:"step_since"`
+	// Cycle counts failback cycles: a new one starts at each external
+	// failover or rollback.
+	Cycle int `json:"cycle"`
+
+	// Evidence by check name.
+	Evidence map[string]health.Evidence `json:"evidence"`
+	// Observed is the share each target reported last, by target name.
+	Observed map[string]providers.Share `json:"observed"`
+	// Intent is set while a change is being applied; a leftover intent
+	// means a run died mid-change.
+	Intent        *Intent    `json:"intent,omitempty"`
+	CooldownUntil time.Time  `json:"cooldown_until"`
+	Approvals     []Approval `json:"approvals,omitempty"`
+	// Hold says who holds a manual, paused or halted failback, and why.
+	Hold    *Hold     `json:"hold,omitempty"`
+	LastRun time.Time `json:"last_run"`
+}
+
+// NewDocument returns the document of a failback never seen before: on the
+// secondary, at share 0.
+func NewDocument(failback string, now time.Time) *Document {
+	return &Document{
+		SchemaVersion: SchemaVersion,
+		Failback:      failback,
+		Phase:         PhaseSecondary,
+		Step:          -1,
+		PhaseSince:    now,
+		Evidence:      map[string]health.Evidence{},
+		Observed:      map[string]providers.Share{},
+	}
+}
+
+// Intent is a change recorded before its first write.
+type Intent struct {
+	RunID string          `json:"run_id"`
+	From  providers.Share `json:"from"`
+	To    providers.Share `json:"to"`
+	// Targets in the order they are being applied; Applied those done.
+	Targets []string  `json:"targets"`
+	Applied []string  `json:"applied,omitempty"`
+	Started time.Time `json:"started"`
+}
+
+// Approval lets one step proceed under `approval = first_step|every_step`.
+type Approval struct {
+	Cycle  int       `json:"cycle"`
+	Step   int       `json:"step"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// Hold records why a failback is manual, paused or halted.
+type Hold struct {
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
+	// Forced is set when `shift --force` bypassed the health gate.
+	Forced bool `json:"forced,omitempty"`
+	// Resume is the phase `resume` returns to.
+	Resume Phase `json:"resume,omitempty"`
+}
+
+// Event is one line of a failback's history.
+type Event struct {
+	Time     time.Time        `json:"time"`
+	RunID    string           `json:"run_id,omitempty"`
+	Failback string           `json:"failback"`
+	Type     string           `json:"type"` // e.g. "shift", "rollback", "hold", "lock_takeover"
+	Phase    Phase            `json:"phase,omitempty"`
+	From     *providers.Share `json:"from,omitempty"`
+	To       *providers.Share `json:"to,omitempty"`
+	Actor    string           `json:"actor,omitempty"`
+	Reason   string           `json:"reason,omitempty"`
+}
+
+// LockInfo describes a lock holder.
+type LockInfo struct {
+	Owner    string    `json:"owner"` // user name
+	Host     string    `json:"host"`
+	PID      int       `json:"pid"`
+	RunID    string    `json:"run_id"`
+	Acquired time.Time `json:"acquired"`
+	Expires  time.Time `json:"expires"`
+}
+
+// Lock is a held lock.
+type Lock interface {
+	// Unlock releases the lock if this holder still holds it.
+	Unlock() error
+}
+
+// ErrConflict is matched (errors.Is) by a Save that lost a race.
+var ErrConflict = errors.New("state changed since it was read")
+
+// LockedError is returned by Lock while another live holder has the lock.
+type LockedError struct {
+	Failback string
+	Holder   LockInfo
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("failback %q is locked by %s@%s (pid %d, run %s) since %s, until %s",
+		e.Failback, e.Holder.Owner, e.Holder.Host, e.Holder.PID, e.Holder.RunID,
+		e.Holder.Acquired.UTC().Format(time.RFC3339), e.Holder.Expires.UTC().Format(time.RFC3339))
+}
+
+// Store keeps documents, histories and locks. See the package doc for the
+// contract.
+type Store interface {
+	Load(ctx context.Context, failback string) (*Document, error)
+	Save(ctx context.Context, doc *Document) error
+	Lock(ctx context.Context, failback string, info LockInfo) (Lock, error)
+	Append(ctx context.Context, failback string, ev Event) error
+	History(ctx context.Context, failback string) ([]Event, error)
+}

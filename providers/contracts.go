@@ -1,0 +1,73 @@
+package providers
+
+import (
+	"context"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Target is one steering point between a failback's primary and secondary.
+//
+// Implementations must be safe for concurrent use, must honour context
+// cancellation (returning ctx.Err() or an error wrapping it), and must touch
+// nothing the policy does not name: no other record, rule, backend or
+// server, and never delete anything.
+type Target interface {
+	// Observe reads the live share from the provider. It never reports a
+	// share it did not read back: a target whose members disagree with any
+	// share it could have set returns an error rather than a guess.
+	Observe(ctx context.Context) (Share, error)
+	// Apply sets the share, rounded to the nearest share the target can
+	// express, and returns that delivered share. It is idempotent: applying
+	// the observed share changes nothing. On error the target may be
+	// partly changed; the caller observes again and compensates.
+	Apply(ctx context.Context, want Share) (Share, error)
+	// Resolution is the smallest step between two shares the target can
+	// deliver (1 basis point for targets that split exactly).
+	Resolution() Share
+}
+
+// Result is the outcome of one probe.
+type Result struct {
+	Healthy bool
+	// Detail says why, for people: "HTTP 503", "connection refused".
+	Detail  string
+	Latency time.Duration
+}
+
+// Check is one health signal about one side.
+//
+// Probe never panics, returns within the check's timeout (or when ctx is
+// done), and reports every failure as an unhealthy Result rather than an
+// error: a probe that cannot run is evidence too.
+type Check interface {
+	Probe(ctx context.Context) Result
+}
+
+// ProviderConfig is a provider block, decoded.
+type ProviderConfig struct {
+	Type string
+	Name string
+	// Attrs is an object with every attribute of the provider type's
+	// schema. Values may carry the "sensitive" mark.
+	Attrs cty.Value
+}
+
+// Config is what a kind's constructor gets: one decoded target or check
+// block. Attrs is an object with every attribute of the kind's schema,
+// defaults applied, every value known; values may carry the "sensitive"
+// mark, which the constructor removes where it needs the raw value.
+type Config struct {
+	Name     string
+	Attrs    cty.Value
+	Provider *ProviderConfig // nil for kinds that need none
+	// Timeout bounds each probe of a check; zero for targets.
+	Timeout time.Duration
+}
+
+// TargetFactory builds a Target from its block.
+type TargetFactory func(Config) (Target, error)
+
+// CheckFactory builds a Check from its block.
+type CheckFactory func(Config) (Check, error)

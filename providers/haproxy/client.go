@@ -1,0 +1,221 @@
+package haproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultTimeout bounds one command when the caller's context has no
+// deadline, so that a wedged HAProxy cannot hang a run.
+const DefaultTimeout = 10 * time.Second
+
+// maxReply bounds the answer read for one command. `show servers state` of a
+// backend is about 150 bytes per server.
+const maxReply = 16 << 20
+
+// Client talks to one HAProxy runtime API, one command per connection: it
+// writes "COMMAND\n" and reads the answer to EOF, which is how the API
+// behaves when the connection is not in interactive (prompt) mode.
+//
+// A Client has no state beyond its address and is safe for concurrent use.
+type Client struct {
+	network, address string
+	// name is how errors name the API: the address as configured, or
+	// "(sensitive)".
+	name string
+	// Timeout bounds a command when the context has no deadline;
+	// DefaultTimeout when zero.
+	Timeout time.Duration
+}
+
+// NewClient returns a client for a runtime API address: a unix socket path
+// ("/run/haproxy/admin.sock" or "unix:/run/haproxy/admin.sock") or a TCP
+// "host:port".
+func NewClient(addr string) (*Client, error) {
+	network, address, err := splitAddress(addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{network: network, address: address, name: addr}, nil
+}
+
+func splitAddress(addr string) (network, address string, err error) {
+	switch {
+	case strings.HasPrefix(addr, "unix:"):
+		if p := strings.TrimPrefix(addr, "unix:"); p != "" {
+			return "unix", p, nil
+		}
+	case strings.HasPrefix(addr, "/"):
+		return "unix", addr, nil
+	default:
+		if host, port, err := net.SplitHostPort(addr); err == nil && host != "" && port != "" {
+			return "tcp", addr, nil
+		}
+	}
+	return "", "", fmt.Errorf("runtime API address %q is neither a unix socket path (absolute, or unix:PATH) nor host:port", addr)
+}
+
+// ConnError is a failure to talk to the runtime API at all: nothing was
+// read from or changed in HAProxy by the command that got it.
+type ConnError struct {
+	Addr string
+	// Msg says what happened, for people: "connection refused".
+	Msg string
+	Err error
+}
+
+func (e *ConnError) Error() string { return "haproxy runtime API at " + e.Addr + ": " + e.Msg }
+func (e *ConnError) Unwrap() error { return e.Err }
+
+// CommandError is HAProxy's error answer to a command, verbatim in Reply.
+type CommandError struct {
+	Addr    string
+	Command string
+	Reply   string
+}
+
+func (e *CommandError) Error() string {
+	return fmt.Sprintf("haproxy runtime API at %s: %s: %s", e.Addr, e.Command, e.Reply)
+}
+
+// Command sends one command and returns the raw answer. The context's
+// deadline and cancellation bound the whole exchange; an error caused by
+// the context wraps ctx.Err().
+func (c *Client) Command(ctx context.Context, cmd string) (string, error) {
+	// The API splits a line into several commands at ';' and ends one at a
+	// newline: a name carrying either would smuggle in another command.
+	if strings.ContainsAny(cmd, ";\r\n\x00") {
+		return "", fmt.Errorf("haproxy runtime API: refusing a command with ';' or a control character: %q", cmd)
+	}
+	parent := ctx
+	if err := parent.Err(); err != nil {
+		return "", &ConnError{Addr: c.name, Msg: err.Error(), Err: err}
+	}
+	timeout := time.Duration(0)
+	if _, ok := ctx.Deadline(); !ok {
+		timeout = c.Timeout
+		if timeout <= 0 {
+			timeout = DefaultTimeout
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	connError := func(err error) error {
+		if ctxErr := parent.Err(); ctxErr != nil {
+			return &ConnError{Addr: c.name, Msg: ctxErr.Error(), Err: ctxErr}
+		}
+		if timeout > 0 && ctx.Err() != nil {
+			return &ConnError{Addr: c.name, Msg: fmt.Sprintf("%s: no answer within %v", cmd, timeout), Err: ctx.Err()}
+		}
+		return c.connError(err)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, c.network, c.address)
+	if err != nil {
+		return "", connError(err)
+	}
+	defer conn.Close()
+	dl, _ := ctx.Deadline()
+	conn.SetDeadline(dl)
+	// Cancellation without a deadline change: unblock reads and writes now.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	if _, err := io.WriteString(conn, cmd+"\n"); err != nil {
+		return "", connError(err)
+	}
+	b, err := io.ReadAll(io.LimitReader(conn, maxReply+1))
+	if err != nil {
+		return "", connError(err)
+	}
+	if len(b) > maxReply {
+		return "", &ConnError{Addr: c.name, Msg: fmt.Sprintf("%s: answer longer than %d bytes", cmd, maxReply)}
+	}
+	return string(b), nil
+}
+
+// connError says in a few words what went wrong on the wire.
+func (c *Client) connError(err error) error {
+	var msg string
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		msg = "connection refused"
+	case errors.Is(err, fs.ErrNotExist):
+		msg = "no such socket (is HAProxy running with this stats socket?)"
+	case errors.Is(err, fs.ErrPermission):
+		msg = "permission denied"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		msg = "connection reset"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		msg = "no answer in time"
+	default:
+		// The net package's message repeats the address; keep only the
+		// cause, which is what people act on.
+		msg = err.Error()
+		var opErr *net.OpError
+		if errors.As(err, &opErr) && opErr.Err != nil {
+			msg = opErr.Err.Error()
+		}
+	}
+	return &ConnError{Addr: c.name, Msg: msg, Err: err}
+}
+
+// ServersState returns the servers of one backend, from `show servers state
+// BACKEND`. An unknown backend is a *CommandError carrying HAProxy's text.
+func (c *Client) ServersState(ctx context.Context, backend string) ([]ServerState, error) {
+	cmd := "show servers state " + backend
+	reply, err := c.Command(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	states, err := parseServersState(reply)
+	return states, c.wrap(cmd, err)
+}
+
+// SetWeight sets one server's weight (0-256) with `set server B/S weight N`.
+func (c *Client) SetWeight(ctx context.Context, backend, server string, weight int) error {
+	if weight < 0 || weight > MaxWeight {
+		return fmt.Errorf("haproxy: weight %d for %s/%s is outside 0-%d", weight, backend, server, MaxWeight)
+	}
+	cmd := fmt.Sprintf("set server %s/%s weight %d", backend, server, weight)
+	reply, err := c.Command(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	return c.wrap(cmd, parseEmptyReply(reply))
+}
+
+// Weight returns one server's current and initial weight, from `get weight
+// B/S`.
+func (c *Client) Weight(ctx context.Context, backend, server string) (current, initial int, err error) {
+	cmd := fmt.Sprintf("get weight %s/%s", backend, server)
+	reply, err := c.Command(ctx, cmd)
+	if err != nil {
+		return 0, 0, err
+	}
+	current, initial, err = parseWeightReply(reply)
+	return current, initial, c.wrap(cmd, err)
+}
+
+// wrap turns a parse result into an error naming the API and the command;
+// HAProxy's own text becomes a *CommandError.
+func (c *Client) wrap(cmd string, err error) error {
+	var re *ReplyError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &re):
+		return &CommandError{Addr: c.name, Command: cmd, Reply: re.Reply}
+	default:
+		return fmt.Errorf("haproxy runtime API at %s: %w", c.name, err)
+	}
+}

@@ -1,0 +1,553 @@
+package haproxy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fbctl/fbctl/providers"
+)
+
+// Target is the haproxy_backend target: the primary and secondary servers of
+// one backend, steered by their weights through the runtime API.
+//
+// # Reading the share
+//
+// Observe reads every named server's current weight with `show servers state
+// BACKEND` and reports the primary's part of the summed weight, rounded to a
+// basis point. With `balance roundrobin` that ratio is the traffic split, so
+// it is reported even when the weights are not a state fbctl writes (a
+// primary server weighted differently from another, a weight above
+// max_weight): those are what HAProxy does, not a guess, and refusing to read
+// them would leave a person nothing to act on. Weights of 0 on every named
+// server is an error, because HAProxy would then answer 503. The
+// operational state of a server (down, in maintenance) does not enter the
+// share: health is the checks' business, and HAProxy hands a down server's
+// traffic to the others on its own.
+//
+// # Writing the share
+//
+// Apply gives every primary server one weight a and every secondary server
+// one weight b, both in 0..max_weight and not both 0, chosen so that
+// P*a / (P*a + S*b) (P and S the server counts) is as close to the wanted
+// share as integers allow; among equally close pairs it takes the one
+// nearest to a = max_weight*share, b = max_weight*(1-share), which is what
+// a person reading the weights expects. If the live weights already deliver
+// that share, Apply writes nothing.
+//
+// The weights are written one `set server B/S weight N` at a time, in this
+// order: secondary servers whose weight rises, primary servers whose weight
+// rises, primary servers whose weight falls, secondary servers whose weight
+// falls. Raises before falls means every server's weight stays at or above
+// min(old, new), so the named servers never all reach 0 at once (no 503
+// moment). Within that, moving traffic towards the secondary first means
+// that, between states fbctl writes, the primary's share never exceeds the
+// larger of the old and the new share, even for a moment.
+//
+// # Resolution
+//
+// Resolution is the widest gap between two neighbouring shares the weights
+// can express for the configured server counts and max_weight, so Apply
+// lands within it (in fact within half of it) of any wanted share. For one
+// server a side and max_weight 256 it is 39 basis points (the first step
+// above 0 is weights 1 and 256, 1/257 of the traffic).
+//
+// Targets of one process that steer the same backend through the same API
+// serialize their Apply calls; every method is safe for concurrent use.
+type Target struct {
+	client    *Client
+	backend   string
+	primary   []string
+	secondary []string
+	maxWeight int
+	res       providers.Share
+	// lock serializes Apply across every Target of this process on the
+	// same API and backend; a channel so that waiting honours ctx.
+	lock chan struct{}
+	// secrets are sensitive attribute values, hidden from every error.
+	secrets []string
+}
+
+var _ providers.Target = (*Target)(nil)
+
+var backendLocks sync.Map // network+address+backend -> chan struct{}
+
+// maxServers bounds the servers a side may name, which keeps the weight
+// arithmetic well inside int64.
+const maxServers = 10000
+
+// NewTarget builds a Target from a decoded haproxy_backend block.
+func NewTarget(cfg providers.Config) (*Target, error) {
+	d := decoder{kind: "haproxy_backend", name: cfg.Name, obj: cfg.Attrs}
+	if cfg.Attrs.IsNull() || !cfg.Attrs.IsKnown() || !cfg.Attrs.Type().IsObjectType() {
+		return nil, d.errorf("the attributes are not a known object")
+	}
+	addr := d.str("runtime_api")
+	backend := d.str("backend")
+	primary := d.strs("primary")
+	secondary := d.strs("secondary")
+	maxWeight := d.int("max_weight", MaxWeight)
+	if d.err != nil {
+		return nil, d.err
+	}
+	client, err := NewClient(addr)
+	if err != nil {
+		return nil, d.hide(d.errorf("%v", err))
+	}
+	if d.isSecret(addr) {
+		client.name = "(sensitive)"
+	}
+	if maxWeight < 1 || maxWeight > MaxWeight {
+		return nil, d.errorf("max_weight must be a whole number between 1 and %d", MaxWeight)
+	}
+	if !validName(backend) {
+		return nil, d.hide(d.errorf("backend %q is not a valid HAProxy name (letters, digits, '-', '_', '.', ':')", backend))
+	}
+	seen := map[string]string{}
+	for _, side := range []struct {
+		name    string
+		servers []string
+	}{{"primary", primary}, {"secondary", secondary}} {
+		if len(side.servers) == 0 {
+			return nil, d.errorf("%s names no server", side.name)
+		}
+		if len(side.servers) > maxServers {
+			return nil, d.errorf("%s names %d servers; at most %d are supported", side.name, len(side.servers), maxServers)
+		}
+		for _, s := range side.servers {
+			if !validName(s) {
+				return nil, d.hide(d.errorf("%s server %q is not a valid HAProxy name (letters, digits, '-', '_', '.', ':')", side.name, s))
+			}
+			if other, dup := seen[s]; dup {
+				return nil, d.hide(d.errorf("server %q is named twice (in %s and in %s)", s, other, side.name))
+			}
+			seen[s] = side.name
+		}
+	}
+	key := client.network + "\x00" + client.address + "\x00" + backend
+	lock, _ := backendLocks.LoadOrStore(key, make(chan struct{}, 1))
+	return &Target{
+		client:    client,
+		backend:   backend,
+		primary:   primary,
+		secondary: secondary,
+		maxWeight: maxWeight,
+		res:       resolution(len(primary), len(secondary), maxWeight),
+		lock:      lock.(chan struct{}),
+		secrets:   d.secrets,
+	}, nil
+}
+
+// Resolution implements providers.Target.
+func (t *Target) Resolution() providers.Share { return t.res }
+
+// Observe implements providers.Target.
+func (t *Target) Observe(ctx context.Context) (providers.Share, error) {
+	w, err := t.read(ctx)
+	if err != nil {
+		return 0, t.hide(err)
+	}
+	s, err := t.share(w)
+	return s, t.hide(err)
+}
+
+// Apply implements providers.Target.
+func (t *Target) Apply(ctx context.Context, want providers.Share) (providers.Share, error) {
+	if want < providers.ShareNone || want > providers.ShareFull {
+		return 0, fmt.Errorf("haproxy backend %s: share %d basis points is outside 0-10000", t.quote(t.backend), int(want))
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, t.hide(&ConnError{Addr: t.client.name, Msg: err.Error(), Err: err})
+	}
+	select {
+	case t.lock <- struct{}{}:
+		defer func() { <-t.lock }()
+	case <-ctx.Done():
+		return 0, t.hide(fmt.Errorf("haproxy backend %s: waiting for another change of this backend: %w", t.quote(t.backend), ctx.Err()))
+	}
+
+	cur, err := t.read(ctx)
+	if err != nil {
+		return 0, t.hide(err)
+	}
+	a, b := bestWeights(want, len(t.primary), len(t.secondary), t.maxWeight)
+	next := weights{primary: repeat(a, len(t.primary)), secondary: repeat(b, len(t.secondary))}
+	if s, err := t.share(cur); err != nil || s != shareOf(next) {
+		changes := planChanges(t.primary, t.secondary, cur, next)
+		for i, c := range changes {
+			if err := t.client.SetWeight(ctx, t.backend, c.server, c.to); err != nil {
+				return 0, t.hide(fmt.Errorf("%w (%d of %d weight changes were made before this one)", err, i, len(changes)))
+			}
+		}
+	}
+	w, err := t.read(ctx)
+	if err != nil {
+		return 0, t.hide(err)
+	}
+	s, err := t.share(w)
+	return s, t.hide(err)
+}
+
+// weights holds the current weight of each named server, in declared order.
+type weights struct {
+	primary, secondary []int
+}
+
+func (w weights) sums() (primary, total int) {
+	for _, x := range w.primary {
+		primary += x
+	}
+	total = primary
+	for _, x := range w.secondary {
+		total += x
+	}
+	return primary, total
+}
+
+func shareOf(w weights) providers.Share {
+	p, total := w.sums()
+	if total == 0 {
+		return providers.ShareNone
+	}
+	return roundShare(p, total)
+}
+
+// roundShare is 10000*part/total rounded half up, in integers.
+func roundShare(part, total int) providers.Share {
+	return providers.Share((20000*part + total) / (2 * total))
+}
+
+func (t *Target) share(w weights) (providers.Share, error) {
+	if _, total := w.sums(); total == 0 {
+		return 0, fmt.Errorf("haproxy runtime API at %s: backend %s has no weight: its primary (%s) and secondary (%s) servers all have weight 0, so HAProxy would answer 503",
+			t.client.name, t.quote(t.backend), strings.Join(t.primary, ", "), strings.Join(t.secondary, ", "))
+	}
+	return shareOf(w), nil
+}
+
+// read returns the live weights of the named servers.
+func (t *Target) read(ctx context.Context) (weights, error) {
+	states, err := t.client.ServersState(ctx, t.backend)
+	if err != nil {
+		return weights{}, err
+	}
+	live := make(map[string]int, len(states))
+	var names []string
+	for _, s := range states {
+		if s.Backend != t.backend {
+			continue
+		}
+		live[s.Name] = s.Weight
+		names = append(names, s.Name)
+	}
+	var w weights
+	var missing []string
+	pick := func(servers []string) []int {
+		out := make([]int, len(servers))
+		for i, s := range servers {
+			x, ok := live[s]
+			if !ok {
+				missing = append(missing, t.quote(s))
+			}
+			out[i] = x
+		}
+		return out
+	}
+	w.primary = pick(t.primary)
+	w.secondary = pick(t.secondary)
+	if len(missing) > 0 {
+		sort.Strings(names)
+		if len(names) > 20 {
+			names = append(names[:20], "...")
+		}
+		has := "no servers"
+		if len(names) > 0 {
+			has = "servers " + strings.Join(names, ", ")
+		}
+		what := "server " + missing[0] + " is"
+		if len(missing) > 1 {
+			what = "servers " + strings.Join(missing, ", ") + " are"
+		}
+		return weights{}, fmt.Errorf("haproxy runtime API at %s: %s not in backend %s, which has %s", t.client.name, what, t.quote(t.backend), has)
+	}
+	return w, nil
+}
+
+// change is one `set server` to make.
+type change struct {
+	server   string
+	from, to int
+}
+
+// planChanges lists the weight changes from cur to next in the order the
+// Target documents: secondary raises, primary raises, primary falls,
+// secondary falls, each in declared order. Unchanged servers are left out.
+func planChanges(primary, secondary []string, cur, next weights) []change {
+	var out []change
+	add := func(servers []string, from, to []int, up bool) {
+		for i, s := range servers {
+			if (up && to[i] > from[i]) || (!up && to[i] < from[i]) {
+				out = append(out, change{server: s, from: from[i], to: to[i]})
+			}
+		}
+	}
+	add(secondary, cur.secondary, next.secondary, true)
+	add(primary, cur.primary, next.primary, true)
+	add(primary, cur.primary, next.primary, false)
+	add(secondary, cur.secondary, next.secondary, false)
+	return out
+}
+
+// bestWeights returns the weight a of each of p primary servers and b of each
+// of s secondary servers, 0 <= a, b <= m and not both 0, whose share
+// d = p*a/(p*a+s*b) is closest to want. When want lies half-way between
+// two shares, the lower one wins: less to the primary is the cautious side.
+// Many pairs deliver the same share (1:3, 64:192, 85:255); ties go to the
+// pair nearest to (m*d, m*(1-d)), the weights a person expects from the
+// documentation (0:m at 0 %, m:0 at 100 %, 64:192 at 25 % with one server a
+// side), then to the larger weights.
+func bestWeights(want providers.Share, p, s, m int) (a, b int) {
+	w, P, S := int64(want), int64(p), int64(s)
+	// For a pair (x, y) with T = P*x + S*y, the error is |10000*P*x - w*T|/T
+	// and the distance to the expected weights is
+	// (|x*T - m*P*x| + |y*T - m*S*y|)/T. Both are compared by
+	// cross-multiplying, in integers.
+	bestErr, bestPX, bestDist, bestT, bestSum := int64(-1), int64(0), int64(0), int64(1), int64(0)
+	for x := int64(0); x <= int64(m); x++ {
+		for y := int64(0); y <= int64(m); y++ {
+			if x == 0 && y == 0 {
+				continue
+			}
+			t := P*x + S*y
+			e := abs64(10000*P*x - w*t)
+			dist := abs64(x*t-int64(m)*P*x) + abs64(y*t-int64(m)*S*y)
+			switch {
+			case bestErr < 0, e*bestT < bestErr*t:
+			case e*bestT > bestErr*t:
+				continue
+			case P*x*bestT < bestPX*t:
+			case P*x*bestT > bestPX*t:
+				continue
+			case dist*bestT < bestDist*t:
+			case dist*bestT > bestDist*t:
+				continue
+			case x+y <= bestSum:
+				continue
+			}
+			bestErr, bestPX, bestDist, bestT, bestSum = e, P*x, dist, t, x+y
+			a, b = int(x), int(y)
+		}
+	}
+	return a, b
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// resolution is the widest gap between neighbouring shares (in basis points)
+// that weights 0..m on p primary and s secondary servers can express, every
+// server of a side weighted alike.
+func resolution(p, s, m int) providers.Share {
+	var can [int(providers.ShareFull) + 1]bool
+	for a := 0; a <= m; a++ {
+		for b := 0; b <= m; b++ {
+			if a == 0 && b == 0 {
+				continue
+			}
+			can[roundShare(p*a, p*a+s*b)] = true
+		}
+	}
+	gap, last := 0, 0
+	for x := 1; x <= int(providers.ShareFull); x++ {
+		if can[x] {
+			gap = max(gap, x-last)
+			last = x
+		}
+	}
+	return providers.Share(max(gap, 1))
+}
+
+func repeat(x, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = x
+	}
+	return out
+}
+
+// validName reports whether s is a name HAProxy accepts for a proxy or a
+// server. It also keeps anything that could end or split a runtime API
+// command (spaces, ';', newlines) out of the commands fbctl sends.
+func validName(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.', r == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// quote quotes a name for a message, or says "(sensitive)".
+func (t *Target) quote(s string) string {
+	for _, x := range t.secrets {
+		if x == s {
+			return "(sensitive)"
+		}
+	}
+	return strconv.Quote(s)
+}
+
+func (t *Target) hide(err error) error { return hideSecrets(err, t.secrets) }
+
+// hideSecrets rewrites err's message so that no sensitive value shows,
+// keeping the chain for errors.Is and errors.As.
+func hideSecrets(err error, secrets []string) error {
+	if err == nil || len(secrets) == 0 {
+		return err
+	}
+	msg := err.Error()
+	for _, s := range secrets {
+		msg = strings.ReplaceAll(msg, s, "(sensitive)")
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &hiddenError{msg: msg, err: err}
+}
+
+type hiddenError struct {
+	msg string
+	err error
+}
+
+func (e *hiddenError) Error() string { return e.msg }
+func (e *hiddenError) Unwrap() error { return e.err }
+
+// decoder reads a block's attributes, remembering the first error and the
+// sensitive values it met.
+type decoder struct {
+	kind, name string
+	obj        cty.Value
+	err        error
+	secrets    []string
+}
+
+func (d *decoder) errorf(format string, args ...any) error {
+	return fmt.Errorf("%s %q: "+format, append([]any{d.kind, d.name}, args...)...)
+}
+
+func (d *decoder) fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+}
+
+// get returns the unmarked attribute, noting a marked value as a secret.
+func (d *decoder) get(name string) (cty.Value, bool) {
+	if !d.obj.Type().HasAttribute(name) {
+		d.fail(d.errorf("missing attribute %s", name))
+		return cty.NilVal, false
+	}
+	v := d.obj.GetAttr(name)
+	raw, _ := v.UnmarkDeep()
+	if !raw.IsWhollyKnown() {
+		d.fail(d.errorf("%s is not known", name))
+		return cty.NilVal, false
+	}
+	return raw, true
+}
+
+func (d *decoder) secret(v cty.Value, s string) {
+	if v.ContainsMarked() && s != "" {
+		d.secrets = append(d.secrets, s)
+		// Longest first, so that hiding one never leaves part of another.
+		sort.Slice(d.secrets, func(i, j int) bool { return len(d.secrets[i]) > len(d.secrets[j]) })
+	}
+}
+
+func (d *decoder) isSecret(s string) bool {
+	for _, x := range d.secrets {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decoder) hide(err error) error { return hideSecrets(err, d.secrets) }
+
+func (d *decoder) str(name string) string {
+	raw, ok := d.get(name)
+	if !ok {
+		return ""
+	}
+	if raw.IsNull() || raw.Type() != cty.String {
+		d.fail(d.errorf("%s must be a string", name))
+		return ""
+	}
+	d.secret(d.obj.GetAttr(name), raw.AsString())
+	return raw.AsString()
+}
+
+func (d *decoder) strs(name string) []string {
+	raw, ok := d.get(name)
+	if !ok {
+		return nil
+	}
+	if raw.IsNull() || !(raw.Type().IsListType() || raw.Type().IsSetType() || raw.Type().IsTupleType()) {
+		d.fail(d.errorf("%s must be a list of strings", name))
+		return nil
+	}
+	marked := d.obj.GetAttr(name)
+	whole := marked.IsMarked() // the list itself is sensitive: so is every element
+	marked, _ = marked.Unmark()
+	var out []string
+	for it := marked.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		re, _ := e.UnmarkDeep()
+		if re.IsNull() || re.Type() != cty.String {
+			d.fail(d.errorf("%s must be a list of strings", name))
+			return nil
+		}
+		if whole {
+			e = e.Mark("sensitive")
+		}
+		d.secret(e, re.AsString())
+		out = append(out, re.AsString())
+	}
+	return out
+}
+
+func (d *decoder) int(name string, def int) int {
+	raw, ok := d.get(name)
+	if !ok {
+		return 0
+	}
+	if raw.IsNull() {
+		return def
+	}
+	if raw.Type() != cty.Number {
+		d.fail(d.errorf("%s must be a number", name))
+		return 0
+	}
+	bf := raw.AsBigFloat()
+	i, acc := bf.Int64()
+	if !bf.IsInt() || acc != 0 || i < -1<<31 || i > 1<<31 {
+		return -1 // out of every range the caller accepts
+	}
+	return int(i)
+}
