@@ -89,8 +89,10 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 			d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: p.Summary, Detail: p.Detail, Subject: rangePtr(defRange)}
 			if attr, ok := content.Attributes[p.Attr]; ok {
 				d.Subject = rangePtr(attr.Expr.Range())
-				if IsSensitive(vals[p.Attr]) {
-					// The validator may have quoted the value.
+			}
+			if v, ok := vals[p.Attr]; ok && IsSensitive(v) {
+				d.Detail = sensitiveProblemDetail(attrs, p)
+				if d.Detail == p.Detail {
 					d.Detail = l.secrets.redact(p.Detail)
 				}
 			}
@@ -98,6 +100,22 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 		}
 	}
 	return obj, diags
+}
+
+// sensitiveProblemDetail is the Detail to show for a validator's Problem
+// about an attribute whose value is sensitive. Validators of attributes the
+// schema declares Sensitive (such as a libdns config) promise never to
+// quote values, so their Detail stays (and is still scrubbed of known
+// secrets). Any other validator may quote the value it rejects (`got "x"`),
+// and a secret shorter than minSecretLen would escape redaction: its Detail
+// is replaced by one that shows nothing of the value.
+func sensitiveProblemDetail(attrs []providers.Attribute, p providers.Problem) string {
+	for _, a := range attrs {
+		if a.Name == p.Attr && a.Sensitive {
+			return p.Detail
+		}
+	}
+	return fmt.Sprintf("%s: the value is not valid (it is sensitive, so it is not shown).", p.Attr)
 }
 
 func (l *Loader) decodeProviders(blocks []*hcl.Block) hcl.Diagnostics {
@@ -456,16 +474,22 @@ func (d *fbDecoder) decodeTarget(b *hcl.Block) (*Target, hcl.Diagnostics) {
 
 // sidesProblems checks the primary and secondary member lists every target
 // kind has: each non-empty, without repeats, and no member on both sides.
+// A member that is sensitive, or equal to one that is, is named
+// "(sensitive value)".
 func sidesProblems(cfg cty.Value, content *hcl.BodyContent) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	members := map[string]string{}
+	type member struct {
+		side      string
+		sensitive bool // some occurrence of it is
+	}
+	members := map[string]*member{}
 	for _, side := range []string{"primary", "secondary"} {
 		attr, ok := content.Attributes[side]
 		if !ok || !cfg.Type().HasAttribute(side) {
 			continue
 		}
 		seen := map[string]bool{} // on this side: each repeat is reported once, as a repeat
-		v, _ := cfg.GetAttr(side).UnmarkDeep()
+		v, listMarks := cfg.GetAttr(side).Unmark()
 		if !v.IsWhollyKnown() || v.IsNull() {
 			continue
 		}
@@ -475,21 +499,31 @@ func sidesProblems(cfg cty.Value, content *hcl.BodyContent) hcl.Diagnostics {
 		}
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()
-			if e.IsNull() {
+			// A marked list makes every member sensitive.
+			e = e.WithMarks(listMarks)
+			raw, _ := e.UnmarkDeep()
+			if raw.IsNull() {
 				diags = append(diags, attrError(attr, "Invalid "+side, "A member cannot be null."))
 				continue
 			}
-			m := e.AsString()
+			m := raw.AsString()
+			prev := members[m]
+			if prev == nil {
+				prev = &member{side: side}
+				members[m] = prev
+			}
+			prev.sensitive = prev.sensitive || IsSensitive(e)
+			shown := quoteGo(m)
+			if prev.sensitive {
+				shown = Redacted
+			}
 			if seen[m] {
-				diags = append(diags, attrError(attr, "Duplicate member", fmt.Sprintf("%q is listed twice in %s.", m, side)))
+				diags = append(diags, attrError(attr, "Duplicate member", fmt.Sprintf("%s is listed twice in %s.", shown, side)))
 				continue
 			}
 			seen[m] = true
-			switch members[m] {
-			case "":
-				members[m] = side
-			default:
-				diags = append(diags, attrError(attr, "Member on both sides", fmt.Sprintf("%q is listed in both primary and secondary; each member belongs to one side.", m)))
+			if prev.side != side {
+				diags = append(diags, attrError(attr, "Member on both sides", fmt.Sprintf("%s is listed in both primary and secondary; each member belongs to one side.", shown)))
 			}
 		}
 	}
@@ -664,7 +698,9 @@ func (d *fbDecoder) decodeRollout(b *hcl.Block) hcl.Diagnostics {
 }
 
 // steps validates a rollout's steps: each in (0, 100] with at most two
-// decimals, strictly increasing, ending at 100.
+// decimals, strictly increasing, ending at 100. Each element keeps its own
+// marks, so a message names a sensitive step "(sensitive value)" and the
+// plain steps around it by their values.
 func (l *Loader) steps(attr *hcl.Attribute) ([]providers.Share, hcl.Diagnostics) {
 	v, diags := l.eval(attr.Expr, cty.List(cty.Number), "steps")
 	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
@@ -673,7 +709,9 @@ func (l *Loader) steps(attr *hcl.Attribute) ([]providers.Share, hcl.Diagnostics)
 		}
 		return nil, diags
 	}
-	v, _ = v.UnmarkDeep()
+	// Marks on the list itself (steps = var.secret_steps) make every
+	// element sensitive; marks on elements stay with them.
+	v, listMarks := v.Unmark()
 	elemRange := func(i int) *hcl.Range {
 		if tup, ok := attr.Expr.(*hclsyntax.TupleConsExpr); ok && i < len(tup.Exprs) {
 			return rangePtr(tup.Exprs[i].Range())
@@ -683,24 +721,32 @@ func (l *Loader) steps(attr *hcl.Attribute) ([]providers.Share, hcl.Diagnostics)
 	if v.LengthInt() == 0 {
 		return nil, append(diags, attrError(attr, "No steps", "A rollout needs at least one step; the last must be 100."))
 	}
+	// shareText renders a step for a message.
+	shareText := func(s providers.Share, sensitive bool) string {
+		if sensitive {
+			return Redacted
+		}
+		return s.String()
+	}
 	var out []providers.Share
 	ok := true
-	prev := providers.Share(-1)
+	prev, prevSensitive := providers.Share(-1), false
 	i := 0
 	for it := v.ElementIterator(); it.Next(); i++ {
 		_, e := it.Element()
-		if e.IsNull() {
+		e = e.WithMarks(listMarks)
+		sensitive := IsSensitive(e)
+		raw, _ := e.UnmarkDeep()
+		if raw.IsNull() {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step out of range",
 				Detail: "A step cannot be null.", Subject: elemRange(i)})
 			ok = false
 			continue
 		}
-		f := e.AsBigFloat()
-		// Formatting a 512-bit float is costly: only for messages.
-		txt := func() string { return f.Text('f', -1) }
+		f := raw.AsBigFloat()
 		if f.Sign() <= 0 || f.Cmp(big.NewFloat(100)) > 0 {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step out of range",
-				Detail: fmt.Sprintf("A step is the primary's share of traffic in percent: more than 0 and at most 100; got %s.", txt()), Subject: elemRange(i)})
+				Detail: fmt.Sprintf("A step is the primary's share of traffic in percent: more than 0 and at most 100; got %s.", describe(e)), Subject: elemRange(i)})
 			ok = false
 			continue
 		}
@@ -708,22 +754,23 @@ func (l *Loader) steps(attr *hcl.Attribute) ([]providers.Share, hcl.Diagnostics)
 		bp := math.Round(pct * 100)
 		if math.Abs(bp-pct*100) > 1e-6 {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step too precise",
-				Detail: fmt.Sprintf("Steps have at most two decimals (fbctl works in basis points); got %s.", txt()), Subject: elemRange(i)})
+				Detail: fmt.Sprintf("Steps have at most two decimals (fbctl works in basis points); got %s.", describe(e)), Subject: elemRange(i)})
 			ok = false
 			continue
 		}
 		s := providers.Share(bp)
 		if s <= prev {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Steps not increasing",
-				Detail: fmt.Sprintf("Each step must be larger than the one before: %s follows %s.", s, prev), Subject: elemRange(i)})
+				Detail: fmt.Sprintf("Each step must be larger than the one before: %s follows %s.",
+					shareText(s, sensitive), shareText(prev, prevSensitive)), Subject: elemRange(i)})
 			ok = false
 		}
-		prev = s
+		prev, prevSensitive = s, sensitive
 		out = append(out, s)
 	}
 	if ok && out[len(out)-1] != providers.ShareFull {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Last step is not 100",
-			Detail:  fmt.Sprintf("A rollout ends with all the traffic on the primary: make the last step 100 (it is %s).", out[len(out)-1]),
+			Detail:  fmt.Sprintf("A rollout ends with all the traffic on the primary: make the last step 100 (it is %s).", shareText(out[len(out)-1], prevSensitive)),
 			Subject: elemRange(len(out) - 1)})
 		ok = false
 	}

@@ -57,9 +57,14 @@ type Source struct {
 // Loader loads policies. A Loader is for one load; its files stay
 // available afterwards for rendering diagnostics with source snippets.
 type Loader struct {
-	opts    Options
-	parser  *hclparse.Parser
-	secrets secretSet
+	opts Options
+	// parser holds the policy files, whose source Files hands out for
+	// snippets in diagnostics.
+	parser *hclparse.Parser
+	// varParser holds the --var-file files, apart from parser so that no
+	// snippet of them is ever printed: their lines may hold secrets.
+	varParser *hclparse.Parser
+	secrets   secretSet
 
 	vars      map[string]*Variable
 	providers map[string]*Provider
@@ -83,12 +88,16 @@ func NewLoader(opts Options) *Loader {
 	return &Loader{
 		opts:       opts,
 		parser:     hclparse.NewParser(),
+		varParser:  hclparse.NewParser(),
 		fileCtx:    map[string]*hcl.EvalContext{},
 		sourceDirs: map[string]string{},
 	}
 }
 
-// Files returns every file the loader parsed, by name, for diagnostics.
+// Files returns every policy file the loader parsed, by name, for the
+// source snippets of diagnostics. Variable files are not among them: their
+// diagnostics name the place but never show the source, which may hold
+// secrets.
 func (l *Loader) Files() map[string]*hcl.File { return l.parser.Files() }
 
 // Redact replaces every sensitive value the loader has seen in s with

@@ -33,17 +33,34 @@ type secretSet struct {
 // format sensitive values, but is not searched for in foreign text.
 const minSecretLen = 3
 
+// add remembers the sensitive values in v: v itself when it is marked, and
+// otherwise only the elements and attributes that are marked themselves or
+// sit inside a marked collection or object. The plain elements of a list
+// that also holds a secret, such as the 5 and 100 of [var.n, 5, 100], are
+// ordinary text and must stay readable in messages.
 func (s *secretSet) add(v cty.Value) {
+	s.walk(v, false)
+	// Longest first, so a secret that contains another is replaced whole.
+	sort.Slice(s.values, func(i, j int) bool { return len(s.values[i]) > len(s.values[j]) })
+}
+
+// walk adds the leaves of v that are marked or inside a marked value;
+// marked says whether a container of v was.
+func (s *secretSet) walk(v cty.Value, marked bool) {
 	if v == cty.NilVal {
 		return
 	}
-	v, _ = v.UnmarkDeep()
+	v, marks := v.Unmark()
+	marked = marked || len(marks) > 0
+	if !marked && !v.ContainsMarked() {
+		return
+	}
 	if !v.IsKnown() || v.IsNull() {
 		return
 	}
 	switch {
 	case v.Type() == cty.String:
-		if str := v.AsString(); len(str) >= minSecretLen {
+		if str := v.AsString(); marked && len(str) >= minSecretLen {
 			s.values = append(s.values, str)
 			// Also catch the form JSON and Go's %q print.
 			if q := strings.Trim(quoteGo(str), `"`); q != str {
@@ -51,17 +68,17 @@ func (s *secretSet) add(v cty.Value) {
 			}
 		}
 	case v.Type() == cty.Number:
-		if str := v.AsBigFloat().Text('f', -1); len(str) >= minSecretLen {
+		if str := v.AsBigFloat().Text('f', -1); marked && len(str) >= minSecretLen {
 			s.values = append(s.values, str)
 		}
 	case v.CanIterateElements():
+		// Values only: the keys of maps and the names of attributes are
+		// never marked, and are part of the schema rather than secrets.
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()
-			s.add(e)
+			s.walk(e, marked)
 		}
 	}
-	// Longest first, so a secret that contains another is replaced whole.
-	sort.Slice(s.values, func(i, j int) bool { return len(s.values[i]) > len(s.values[j]) })
 }
 
 func (s *secretSet) redact(text string) string {

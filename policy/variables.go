@@ -59,15 +59,11 @@ func (l *Loader) resolveVariables(blocks []*hcl.Block) hcl.Diagnostics {
 	for _, path := range l.opts.VarFiles {
 		diags = append(diags, l.readVarFile(path, given)...)
 	}
-	for _, kv := range l.opts.Vars {
+	for i, kv := range l.opts.Vars {
 		name, raw, ok := strings.Cut(kv, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid --var option",
-				Detail:   fmt.Sprintf("The --var option takes NAME=VALUE; %q has no \"=\".", redactArg(kv)),
-			})
+			diags = append(diags, malformedVar(i+1, ok))
 			continue
 		}
 		if _, declared := l.vars[name]; !declared {
@@ -112,13 +108,20 @@ func (l *Loader) resolveVariables(blocks []*hcl.Block) hcl.Diagnostics {
 	return diags
 }
 
-// redactArg keeps the value part of a malformed --var out of messages: it
-// may be a secret with the "=" forgotten.
-func redactArg(kv string) string {
-	if len(kv) > 24 {
-		return kv[:8] + "…"
+// malformedVar reports the k-th --var option (1-based), which has no "="
+// (hasEq false) or nothing before it. No part of the option is shown: it
+// may be a secret given without its "NAME=", and even a prefix of a secret
+// gives too much away.
+func malformedVar(k int, hasEq bool) *hcl.Diagnostic {
+	problem := `has no "="`
+	if hasEq {
+		problem = `has no name before "="`
 	}
-	return kv
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid --var option",
+		Detail:   fmt.Sprintf("The --var option takes NAME=VALUE; the value given as --var number %d %s (it is not shown, in case it is a secret).", k, problem),
+	}
 }
 
 func decodeVariable(b *hcl.Block) (*Variable, hcl.Diagnostics) {
@@ -178,13 +181,18 @@ func decodeVariable(b *hcl.Block) (*Variable, hcl.Diagnostics) {
 	return v, diags
 }
 
+// readVarFile reads one --var-file into given. The file is parsed with
+// l.varParser, never l.parser: any line of a variable file may hold a
+// secret, and the files of l.parser are what Files hands to the renderers of
+// diagnostics for source snippets. Diagnostics about a variable file keep
+// their file, line and column, but come out without a snippet.
 func (l *Loader) readVarFile(path string, given map[string]assignment) hcl.Diagnostics {
 	var f *hcl.File
 	var diags hcl.Diagnostics
 	if strings.EqualFold(filepath.Ext(path), ".json") {
-		f, diags = l.parser.ParseJSONFile(path)
+		f, diags = l.varParser.ParseJSONFile(path)
 	} else {
-		f, diags = l.parser.ParseHCLFile(path)
+		f, diags = l.varParser.ParseHCLFile(path)
 	}
 	if diags.HasErrors() || f == nil {
 		for _, d := range diags {

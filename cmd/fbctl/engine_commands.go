@@ -44,6 +44,7 @@ Exit codes: 0 done, 1 error, 4 locked, 5 rolled back or primary unhealthy,
 			return app.Reconcile(cmd.Context(), streams, opts)
 		},
 	}
+	cmd.Flags().DurationVar(&g.LockTTL, "lock-timeout", 15*time.Minute, "how long this run's lock lasts; a run that dies holds it until then")
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "keep reconciling until every failback has settled")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Hour, "with --wait, give up after this long (exit 1)")
 	cmd.Flags().DurationVar(&g.ScheduleGap, "schedule", 0, "time between scheduled runs (e.g. 5m for cron every 5 minutes), for evidence freshness")

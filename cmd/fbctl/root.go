@@ -35,6 +35,7 @@ func run(args []string, streams app.IO) app.ExitCode {
 
 func newRootCmd(streams app.IO) (*cobra.Command, *bool) {
 	g := &app.Global{}
+	installTestHooks(g)
 	started := false
 	root := &cobra.Command{
 		Use:   "fbctl",

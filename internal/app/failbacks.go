@@ -74,6 +74,7 @@ func (g *Global) openSession(streams IO, names []string) (*session, error) {
 		Holder:      state.LockInfo{Owner: s.actor, Host: host, PID: os.Getpid()},
 		ScheduleGap: g.ScheduleGap,
 		BeforeApply: g.BeforeApply,
+		LockTTL:     g.LockTTL,
 	})
 	return s, nil
 }

@@ -295,3 +295,46 @@ func TestBadInputChangesNothing(t *testing.T) {
 		return Reconcile(context.Background(), s, ReconcileOptions{Global: g})
 	})
 }
+
+// TestReconcileWait runs `reconcile --wait` to completion with an injected
+// clock (the sleeps advance it), on a terminal and off one: a redrawn bar
+// on a terminal, one plain line per change otherwise.
+func TestReconcileWait(t *testing.T) {
+	for _, tty := range []bool{true, false} {
+		t.Run(fmt.Sprintf("terminal=%v", tty), func(t *testing.T) {
+			e := newE2E(t, `steps = [50, 100]
+    bake = "1m"
+    primary_healthy_for = "1m"`)
+			var out, errOut bytes.Buffer
+			g := e.global()
+			g.Output = OutputText
+			sleeps := 0
+			g.Sleep = func(ctx context.Context, d time.Duration) error {
+				sleeps++
+				e.advance(d)
+				return ctx.Err()
+			}
+			err := Reconcile(context.Background(), IO{Out: &out, ErrOut: &errOut, ErrTerminal: tty},
+				ReconcileOptions{Global: g, Wait: true, Timeout: time.Minute})
+			if err != nil {
+				t.Fatalf("exit %d: %v\n%s%s", CodeOf(err), err, out.String(), errOut.String())
+			}
+			if f := e.primaryFraction(); f != 100 {
+				t.Fatalf("after --wait the primary gets %.1f%%", f)
+			}
+			if !strings.Contains(out.String(), "web: primary at 100%") {
+				t.Errorf("stdout: %q", out.String())
+			}
+			bar := strings.Contains(errOut.String(), "\r\033[K[##########----------]")
+			if bar != tty {
+				t.Errorf("progress bar drawn = %v on terminal = %v:\n%q", bar, tty, errOut.String())
+			}
+			if !tty && strings.Count(errOut.String(), "\n") < 3 {
+				t.Errorf("expected one line per change:\n%s", errOut.String())
+			}
+			if sleeps == 0 {
+				t.Error("--wait never waited")
+			}
+		})
+	}
+}

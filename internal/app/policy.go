@@ -47,6 +47,9 @@ type Global struct {
 	ScheduleGap time.Duration
 	// BeforeApply is the engine's test hook (see engine.Options).
 	BeforeApply func(target string)
+	// LockTTL is how long a run's lock lasts (--lock-timeout); zero for
+	// the engine's default.
+	LockTTL time.Duration
 }
 
 func (g *Global) logger() *slog.Logger {

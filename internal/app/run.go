@@ -273,7 +273,7 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 	pending := append([]*engine.Failback(nil), s.failbacks...)
 	final := map[string]runJSON{}
 	code := ExitOK
-	bar := newProgress(streams)
+	bar := newProgress(streams, g.now)
 	for len(pending) > 0 {
 		var next []*engine.Failback
 		var wake time.Time
@@ -377,21 +377,22 @@ func realSleep(ctx context.Context, d time.Duration) error {
 // progress shows a waiting reconcile: a bar redrawn in place on a terminal,
 // one log line per change otherwise.
 type progress struct {
+	now  func() time.Time
 	w    io.Writer
 	tty  bool
 	last map[string]string
 	drew bool
 }
 
-func newProgress(streams IO) *progress {
-	return &progress{w: streams.ErrOut, tty: streams.ErrTerminal, last: map[string]string{}}
+func newProgress(streams IO, now func() time.Time) *progress {
+	return &progress{now: now, w: streams.ErrOut, tty: streams.ErrTerminal, last: map[string]string{}}
 }
 
 func (p *progress) show(fb *engine.Failback, rep *engine.Report, err error, s *session) {
 	msg := s.line(fb.Name, rep, err)
 	if !p.tty {
 		if p.last[fb.Name] != msg {
-			fmt.Fprintln(p.w, time.Now().UTC().Format(time.TimeOnly), msg)
+			fmt.Fprintln(p.w, p.now().UTC().Format(time.TimeOnly), msg)
 			p.last[fb.Name] = msg
 		}
 		return

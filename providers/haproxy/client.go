@@ -110,11 +110,22 @@ func (c *Client) Command(ctx context.Context, cmd string) (string, error) {
 		defer cancel()
 	}
 	connError := func(err error) error {
-		if ctxErr := parent.Err(); ctxErr != nil {
+		// The connection's deadline is the context's: it can fire a hair
+		// before the context's own timer marks the context done.
+		expired := func(ctx context.Context) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if dl, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(dl) {
+				return context.DeadlineExceeded
+			}
+			return nil
+		}
+		if ctxErr := expired(parent); ctxErr != nil {
 			return &ConnError{Addr: c.name, Msg: ctxErr.Error(), Err: ctxErr}
 		}
-		if timeout > 0 && ctx.Err() != nil {
-			return &ConnError{Addr: c.name, Msg: fmt.Sprintf("%s: no answer within %v", cmd, timeout), Err: ctx.Err()}
+		if ctxErr := expired(ctx); timeout > 0 && ctxErr != nil {
+			return &ConnError{Addr: c.name, Msg: fmt.Sprintf("%s: no answer within %v", cmd, timeout), Err: ctxErr}
 		}
 		return c.connError(err)
 	}

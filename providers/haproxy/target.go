@@ -421,6 +421,7 @@ func hideSecrets(err error, secrets []string) error {
 	}
 	msg := err.Error()
 	for _, s := range secrets {
+		msg = strings.ReplaceAll(msg, strconv.Quote(s), "(sensitive)")
 		msg = strings.ReplaceAll(msg, s, "(sensitive)")
 	}
 	if msg == err.Error() {
