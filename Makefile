@@ -4,14 +4,14 @@
 
 GO       ?= go
 GOFILES   = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
-FUZZTIME ?= 15s
+FUZZTIME ?= 10s
 
 .PHONY: test deps lint unit fuzz-smoke fuzz bench build
 
 test: deps lint unit fuzz-smoke
 
-# System packages the tests use. Nothing yet: the real servers (BIND 9,
-# HAProxy, Prometheus) join this list with the issues that need them.
+# System packages the tests use: real servers, started by the tests on
+# loopback. BIND 9 and Prometheus join with the issues that need them.
 DEBS = haproxy
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -28,6 +28,8 @@ unit:
 fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./policy
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTFOutputs$$' -fuzztime $(FUZZTIME) ./policy
+	$(GO) test -run '^$$' -fuzz '^FuzzParseServersState$$' -fuzztime $(FUZZTIME) ./providers/haproxy
+	$(GO) test -run '^$$' -fuzz '^FuzzParseWeightReply$$' -fuzztime $(FUZZTIME) ./providers/haproxy
 
 # Longer fuzzing, by hand: make fuzz FUZZTIME=5m
 fuzz: fuzz-smoke

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -216,6 +217,24 @@ type fbDecoder struct {
 	fb        *Failback
 	bakeRange hcl.Range
 	broken    bool // a check or target failed to decode: skip whole-failback rules
+	// Which decoded durations and counts came from sensitive values, so
+	// that the messages that print them (bakeWarnings) do not.
+	bakeSensitive  bool
+	checkSensitive map[*Check]checkSecrets
+}
+
+// checkSecrets says which of a check's timing settings are sensitive.
+type checkSecrets struct {
+	interval, timeout, healthyThreshold bool
+}
+
+// shownDuration renders a decoded duration for a message, or Redacted when
+// it came from a sensitive value.
+func shownDuration(d time.Duration, sensitive bool) string {
+	if sensitive {
+		return Redacted
+	}
+	return d.String()
 }
 
 func (l *Loader) decodeFailback(b *hcl.Block) (*Failback, hcl.Diagnostics) {
@@ -225,7 +244,7 @@ func (l *Loader) decodeFailback(b *hcl.Block) (*Failback, hcl.Diagnostics) {
 		return nil, hcl.Diagnostics{d}
 	}
 	fb := &Failback{Name: name, DeclRange: b.DefRange}
-	dec := &fbDecoder{l: l, fb: fb, bakeRange: b.DefRange}
+	dec := &fbDecoder{l: l, fb: fb, bakeRange: b.DefRange, checkSensitive: map[*Check]checkSecrets{}}
 
 	body, diags := withoutMisplaced(b.Body, failbackMisplaced)
 	content, d := body.Content(failbackSchema)
@@ -389,14 +408,16 @@ func (d *fbDecoder) decodeCheck(b *hcl.Block) (*Check, hcl.Diagnostics) {
 		}
 	}
 	var dd hcl.Diagnostics
-	c.Interval, dd = l.duration(content.Attributes["interval"], DefaultInterval)
+	var secret checkSecrets
+	c.Interval, secret.interval, dd = l.durationValue(content.Attributes["interval"], DefaultInterval)
 	diags = append(diags, dd...)
-	c.Timeout, dd = l.duration(content.Attributes["timeout"], DefaultTimeout)
+	c.Timeout, secret.timeout, dd = l.durationValue(content.Attributes["timeout"], DefaultTimeout)
 	diags = append(diags, dd...)
 	c.EvidenceTTL, dd = l.duration(content.Attributes["evidence_ttl"], 0)
 	diags = append(diags, dd...)
-	c.HealthyThreshold, dd = l.count(content.Attributes["healthy_threshold"], DefaultHealthyThreshold, 1, 1000)
+	c.HealthyThreshold, secret.healthyThreshold, dd = l.countValue(content.Attributes["healthy_threshold"], DefaultHealthyThreshold, 1, 1000)
 	diags = append(diags, dd...)
+	d.checkSensitive[c] = secret
 	c.UnhealthyThreshold, dd = l.count(content.Attributes["unhealthy_threshold"], DefaultUnhealthyThreshold, 1, 1000)
 	diags = append(diags, dd...)
 	c.Samples, dd = l.count(content.Attributes["samples"], DefaultSamples, 1, 100)
@@ -409,8 +430,9 @@ func (d *fbDecoder) decodeCheck(b *hcl.Block) (*Check, hcl.Diagnostics) {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Timeout longer than interval",
-			Detail:   fmt.Sprintf("The check's timeout (%s) is longer than its interval (%s): a probe would still be running when the next is due.", c.Timeout, c.Interval),
-			Subject:  rangePtr(rng),
+			Detail: fmt.Sprintf("The check's timeout (%s) is longer than its interval (%s): a probe would still be running when the next is due.",
+				shownDuration(c.Timeout, secret.timeout), shownDuration(c.Interval, secret.interval)),
+			Subject: rangePtr(rng),
 		})
 	}
 
@@ -669,7 +691,7 @@ func (d *fbDecoder) decodeRollout(b *hcl.Block) hcl.Diagnostics {
 	if attr, ok := content.Attributes["bake"]; ok {
 		d.bakeRange = attr.Expr.Range()
 	}
-	r.Bake, dd = l.duration(content.Attributes["bake"], DefaultBake)
+	r.Bake, d.bakeSensitive, dd = l.durationValue(content.Attributes["bake"], DefaultBake)
 	diags = append(diags, dd...)
 	r.PrimaryHealthyFor, dd = l.duration(content.Attributes["primary_healthy_for"], DefaultPrimaryHealthyFor)
 	diags = append(diags, dd...)
@@ -784,51 +806,64 @@ func (l *Loader) steps(attr *hcl.Attribute) ([]providers.Share, hcl.Diagnostics)
 // "1h30m"); absent, it is def. Unknown values give def too: validate skips
 // what it cannot know.
 func (l *Loader) duration(attr *hcl.Attribute, def time.Duration) (time.Duration, hcl.Diagnostics) {
+	dur, _, diags := l.durationValue(attr, def)
+	return dur, diags
+}
+
+// durationValue is duration that also says whether the value is sensitive,
+// for messages that print the duration later.
+func (l *Loader) durationValue(attr *hcl.Attribute, def time.Duration) (time.Duration, bool, hcl.Diagnostics) {
 	if attr == nil {
-		return def, nil
+		return def, false, nil
 	}
 	v, diags := l.eval(attr.Expr, cty.String, attr.Name)
 	if diags.HasErrors() || !v.IsKnown() {
-		return def, diags
+		return def, false, diags
 	}
 	if v.IsNull() {
-		return def, append(diags, attrError(attr, "Invalid duration", attr.Name+" must be a duration such as \"90s\", \"10m\" or \"1h30m\"."))
+		return def, false, append(diags, attrError(attr, "Invalid duration", attr.Name+" must be a duration such as \"90s\", \"10m\" or \"1h30m\"."))
 	}
 	raw, _ := v.UnmarkDeep()
 	dur, err := time.ParseDuration(raw.AsString())
 	if err != nil {
-		return def, append(diags, attrError(attr, "Invalid duration",
+		return def, false, append(diags, attrError(attr, "Invalid duration",
 			fmt.Sprintf("%s is %s, which is not a duration; write a number with a unit, such as \"90s\", \"10m\" or \"1h30m\".", attr.Name, describe(v))))
 	}
 	if dur <= 0 {
-		return def, append(diags, attrError(attr, "Invalid duration",
+		return def, false, append(diags, attrError(attr, "Invalid duration",
 			fmt.Sprintf("%s must be positive; it is %s.", attr.Name, describe(v))))
 	}
-	return dur, diags
+	return dur, IsSensitive(v), diags
 }
 
 // count evaluates a whole number in [lo, hi]; absent or unknown, it is def.
 func (l *Loader) count(attr *hcl.Attribute, def, lo, hi int) (int, hcl.Diagnostics) {
+	n, _, diags := l.countValue(attr, def, lo, hi)
+	return n, diags
+}
+
+// countValue is count that also says whether the value is sensitive.
+func (l *Loader) countValue(attr *hcl.Attribute, def, lo, hi int) (int, bool, hcl.Diagnostics) {
 	if attr == nil {
-		return def, nil
+		return def, false, nil
 	}
 	v, diags := l.eval(attr.Expr, cty.Number, attr.Name)
 	if diags.HasErrors() || !v.IsKnown() {
-		return def, diags
+		return def, false, diags
 	}
 	if v.IsNull() {
-		return def, append(diags, attrError(attr, "Invalid "+attr.Name, attr.Name+" must be a whole number."))
+		return def, false, append(diags, attrError(attr, "Invalid "+attr.Name, attr.Name+" must be a whole number."))
 	}
 	raw, _ := v.UnmarkDeep()
 	f := raw.AsBigFloat()
 	n, acc := f.Int64()
 	if !f.IsInt() || acc != big.Exact {
-		return def, append(diags, attrError(attr, "Invalid "+attr.Name, fmt.Sprintf("%s must be a whole number; it is %s.", attr.Name, describe(v))))
+		return def, false, append(diags, attrError(attr, "Invalid "+attr.Name, fmt.Sprintf("%s must be a whole number; it is %s.", attr.Name, describe(v))))
 	}
 	if n < int64(lo) || n > int64(hi) {
-		return def, append(diags, attrError(attr, "Invalid "+attr.Name, fmt.Sprintf("%s must be between %d and %d; it is %s.", attr.Name, lo, hi, describe(v))))
+		return def, false, append(diags, attrError(attr, "Invalid "+attr.Name, fmt.Sprintf("%s must be between %d and %d; it is %s.", attr.Name, lo, hi, describe(v))))
 	}
-	return int(n), diags
+	return int(n), IsSensitive(v), diags
 }
 
 // enum evaluates a string that must be one of allowed. known is false when
@@ -860,12 +895,14 @@ func (l *Loader) enum(attr *hcl.Attribute, allowed []string) (string, bool, hcl.
 func (d *fbDecoder) bakeWarnings() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	bake := d.fb.Rollout.Bake
+	bakeText := shownDuration(bake, d.bakeSensitive)
 	for _, t := range d.fb.Targets {
 		k, err := d.l.opts.Registry.Kind(providers.ClassTarget, t.Kind)
 		if err != nil || k.TTLAttribute == "" || !t.Config.Type().HasAttribute(k.TTLAttribute) {
 			continue
 		}
-		ttlV, _ := t.Config.GetAttr(k.TTLAttribute).UnmarkDeep()
+		ttlMarked := t.Config.GetAttr(k.TTLAttribute)
+		ttlV, _ := ttlMarked.UnmarkDeep()
 		if ttlV.IsNull() || !ttlV.IsKnown() {
 			continue
 		}
@@ -875,8 +912,9 @@ func (d *fbDecoder) bakeWarnings() hcl.Diagnostics {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning,
 				Summary:  "Bake shorter than DNS TTL",
-				Detail:   fmt.Sprintf("bake is %s, but target %q has a TTL of %s: resolvers may still answer with the previous step when the next one starts.", bake, t.Name, ttl),
-				Subject:  rangePtr(d.bakeRange),
+				Detail: fmt.Sprintf("bake is %s, but target %q has a TTL of %s: resolvers may still answer with the previous step when the next one starts.",
+					bakeText, t.Name, shownDuration(ttl, IsSensitive(ttlMarked))),
+				Subject: rangePtr(d.bakeRange),
 			})
 		}
 	}
@@ -886,11 +924,17 @@ func (d *fbDecoder) bakeWarnings() hcl.Diagnostics {
 		}
 		window := c.Interval * time.Duration(c.HealthyThreshold)
 		if bake < window {
+			secret := d.checkSensitive[c]
+			threshold := strconv.Itoa(c.HealthyThreshold)
+			if secret.healthyThreshold {
+				threshold = Redacted
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning,
 				Summary:  "Bake shorter than health window",
-				Detail:   fmt.Sprintf("bake is %s, but check %q needs %s (interval %s × healthy_threshold %d) to call the primary healthy: a step could pass before the check has judged it.", bake, c.Name, window, c.Interval, c.HealthyThreshold),
-				Subject:  rangePtr(d.bakeRange),
+				Detail: fmt.Sprintf("bake is %s, but check %q needs %s (interval %s × healthy_threshold %s) to call the primary healthy: a step could pass before the check has judged it.",
+					bakeText, c.Name, shownDuration(window, secret.interval || secret.healthyThreshold), shownDuration(c.Interval, secret.interval), threshold),
+				Subject: rangePtr(d.bakeRange),
 			})
 		}
 	}

@@ -64,6 +64,7 @@ func (l *Loader) eval(expr hcl.Expression, ty cty.Type, what string) (cty.Value,
 	val, diags := expr.Value(l.ctxFor(expr.Range().Filename))
 	if diags.HasErrors() {
 		fixUnknownFunction(diags)
+		hideSensitiveArguments(diags)
 		return cty.UnknownVal(ty), diags
 	}
 	if IsSensitive(val) {
@@ -192,5 +193,34 @@ func fixUnknownFunction(diags hcl.Diagnostics) {
 			continue
 		}
 		d.Detail = fmt.Sprintf("There is no function named %q.%s", call.Name, didYouMean(call.Name, FunctionNames()))
+	}
+}
+
+// hideSensitiveArguments replaces the Detail of a function's error when an
+// argument of the call is sensitive: the functions' own messages may quote
+// their arguments (regex() quotes its pattern, tonumber() its string), and
+// a secret shorter than minSecretLen would escape redaction.
+func hideSensitiveArguments(diags hcl.Diagnostics) {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError || d.Expression == nil || d.EvalContext == nil {
+			continue
+		}
+		switch d.Summary {
+		case "Error in function call":
+			call, ok := d.Expression.(*hclsyntax.FunctionCallExpr)
+			if !ok {
+				continue
+			}
+			for _, arg := range call.Args {
+				if v, _ := arg.Value(d.EvalContext); IsSensitive(v) {
+					d.Detail = fmt.Sprintf("Call to function %q failed; an argument is sensitive, so the error, which may quote it, is not shown.", call.Name)
+					break
+				}
+			}
+		case "Invalid function argument":
+			if v, _ := d.Expression.Value(d.EvalContext); IsSensitive(v) {
+				d.Detail = "The function rejects this argument; it is sensitive, so the error, which may quote it, is not shown."
+			}
+		}
 	}
 }

@@ -113,55 +113,67 @@ var sensitiveFunc = function.New(&function.Spec{
 const maxFileSize = 4 << 20
 
 // fileFunc reads a UTF-8 file relative to dir, the directory of the policy
-// file that calls it.
+// file that calls it. A sensitive path is not named in its errors, and
+// makes the content sensitive.
 func fileFunc(dir string) function.Function {
 	return function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "path", Type: cty.String}},
+		Params: []function.Parameter{{Name: "path", Type: cty.String, AllowMarked: true}},
 		Type:   function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			p := args[0].AsString()
+			arg, marks := args[0].Unmark()
+			p := arg.AsString()
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
+			shown := p
+			if len(marks) > 0 {
+				shown = "the file " + Redacted
+			}
 			fi, err := os.Stat(p)
 			if err != nil {
-				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", p, unwrapPathError(err))
+				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", shown, unwrapPathError(err))
 			}
 			if !fi.Mode().IsRegular() {
 				// Devices and FIFOs could block or never end.
-				return cty.NilVal, function.NewArgErrorf(0, "%s is not a regular file", p)
+				return cty.NilVal, function.NewArgErrorf(0, "%s is not a regular file", shown)
 			}
 			if fi.Size() > maxFileSize {
-				return cty.NilVal, function.NewArgErrorf(0, "%s is larger than %d bytes", p, maxFileSize)
+				return cty.NilVal, function.NewArgErrorf(0, "%s is larger than %d bytes", shown, maxFileSize)
 			}
 			b, err := os.ReadFile(p)
 			if err != nil {
-				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", p, unwrapPathError(err))
+				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", shown, unwrapPathError(err))
 			}
 			if !utf8.Valid(b) {
-				return cty.NilVal, function.NewArgErrorf(0, "%s is not valid UTF-8", p)
+				return cty.NilVal, function.NewArgErrorf(0, "%s is not valid UTF-8", shown)
 			}
-			return cty.StringVal(string(b)), nil
+			return cty.StringVal(string(b)).WithMarks(marks), nil
 		},
 	})
 }
 
 // envFunc reads an environment variable. In ModeValidate it returns an
-// unknown string: validate must not depend on the run-time environment.
+// unknown string: validate must not depend on the run-time environment. A
+// sensitive name is not named in its error, and makes the value sensitive.
 func envFunc(mode Mode, lookup func(string) (string, bool)) function.Function {
 	return function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "name", Type: cty.String}},
+		Params: []function.Parameter{{Name: "name", Type: cty.String, AllowMarked: true}},
 		Type:   function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			arg, marks := args[0].Unmark()
 			if mode == ModeValidate {
-				return cty.UnknownVal(cty.String), nil
+				return cty.UnknownVal(cty.String).WithMarks(marks), nil
 			}
-			name := args[0].AsString()
+			name := arg.AsString()
 			v, ok := lookup(name)
 			if !ok {
-				return cty.NilVal, fmt.Errorf("the environment variable %s is not set", name)
+				shown := name
+				if len(marks) > 0 {
+					shown = Redacted
+				}
+				return cty.NilVal, fmt.Errorf("the environment variable %s is not set", shown)
 			}
-			return cty.StringVal(v), nil
+			return cty.StringVal(v).WithMarks(marks), nil
 		},
 	})
 }

@@ -14,9 +14,12 @@ import (
 // nothing the policy does not name: no other record, rule, backend or
 // server, and never delete anything.
 type Target interface {
-	// Observe reads the live share from the provider. It never reports a
-	// share it did not read back: a target whose members disagree with any
-	// share it could have set returns an error rather than a guess.
+	// Observe reads the live share from the provider: the split the
+	// provider's current configuration really delivers, even when it is not
+	// one the target would have set (weights changed by hand are drift for
+	// the engine to judge, not an error). It never reports a share it did
+	// not read back; a configuration that delivers no traffic at all is an
+	// error.
 	Observe(ctx context.Context) (Share, error)
 	// Apply sets the share, rounded to the nearest share the target can
 	// express, and returns that delivered share. It is idempotent: applying
@@ -26,6 +29,14 @@ type Target interface {
 	// Resolution is the smallest step between two shares the target can
 	// deliver (1 basis point for targets that split exactly).
 	Resolution() Share
+}
+
+// Waiter is implemented by targets whose changes take effect some time
+// after Apply returns (Route 53 until INSYNC, GCP until the operation is
+// DONE). Wait blocks until the last change has propagated or ctx is done.
+// Targets that take effect at once do not implement it.
+type Waiter interface {
+	Wait(ctx context.Context) error
 }
 
 // Result is the outcome of one probe.

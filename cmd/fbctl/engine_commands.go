@@ -72,6 +72,7 @@ is recorded.`,
 	cmd.Flags().StringVar(&opts.Percent, "percent", "", "the primary's share, 0-100 (at most two decimals)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "bypass the health gate (recorded)")
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the history")
+	cmd.Flags().BoolVar(&g.Propagate, "wait", false, "wait until the change has propagated (Route 53 INSYNC, GCP operation DONE)")
 	return cmd
 }
 

@@ -3,15 +3,21 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/fbctl/fbctl/internal/testenv"
 )
 
 // TestMain lets the test binary double as the fbctl binary: testscript puts
@@ -32,6 +38,25 @@ func TestMain(m *testing.M) {
 //
 // and the environment variable EXAMPLES, the absolute path of the
 // repository's examples directory.
+//
+// Scripts whose name starts with "engine_" also get a real HAProxy (backend
+// "app", servers "primary" at weight 0 and "secondary" at 256) in front of
+// two real HTTP backends, all stopped when the script ends, described by
+// HAPROXY_SOCK (the runtime API's unix socket), HAPROXY_URL (the frontend),
+// PRIMARY_URL and SECONDARY_URL (the backends; /healthz is their health),
+// and these commands:
+//
+//	subst FILE...             replace each ${NAME} (NAME in capitals) in the
+//	                          files by the environment variable, which must be
+//	                          set: testscript does not expand archive files
+//	weights                   print the weights of backend app as
+//	                          "primary=W secondary=W", read back from HAProxy
+//	spread N [PERCENT]        send N requests through HAPROXY_URL and print
+//	                          "primary=X secondary=Y" (and "HTTP <code>=Z" for
+//	                          other answers); with PERCENT, also require the
+//	                          primary's part to be within 5 points of it
+//	sethealthy SIDE BOOL      make primary's or secondary's /healthz answer
+//	                          200 (true) or 503 (false)
 func TestScripts(t *testing.T) {
 	examples, err := filepath.Abs(filepath.Join("..", "..", "examples"))
 	if err != nil {
@@ -57,11 +82,15 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FBCTL_POLICY", "")
 			env.Setenv("EXAMPLES", examples)
 			env.Setenv("TERM", "dumb")
-			return nil
+			return setupEngine(env)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode":  cmdExitCode,
-			"validjson": cmdValidJSON,
+			"exitcode":   cmdExitCode,
+			"validjson":  cmdValidJSON,
+			"subst":      cmdSubst,
+			"weights":    cmdWeights,
+			"spread":     cmdSpread,
+			"sethealthy": cmdSetHealthy,
 		},
 	})
 }
@@ -114,4 +143,145 @@ func cmdValidJSON(ts *testscript.TestScript, neg bool, args []string) {
 	case err == nil && neg:
 		ts.Fatalf("stdout is a JSON object")
 	}
+}
+
+// engineEnv is what setupEngine started for one engine_ script; custom
+// commands find it with ts.Value(engineKey{}).
+type engineEnv struct {
+	t       testing.TB // the script's own test: failures and cleanup are per script
+	hap     *testenv.HAProxy
+	backend map[string]*testenv.HTTPBackend
+}
+
+type engineKey struct{}
+
+// setupEngine starts, for a script named engine_*, two HTTP backends and an
+// HAProxy in front of them (all traffic on the secondary), stopped when the
+// script's subtest ends.
+func setupEngine(env *testscript.Env) error {
+	// testscript runs each script in a subtest and hands Setup that
+	// subtest's *testing.T (wrapped, but still a testing.TB): using it
+	// makes a failed start fail the right test from the right goroutine
+	// and stops the servers when this script ends.
+	t, ok := env.T().(testing.TB)
+	if !ok {
+		return fmt.Errorf("testscript's T is a %T, not a testing.TB", env.T())
+	}
+	if !strings.HasPrefix(path.Base(t.Name()), "engine_") {
+		return nil
+	}
+	be := testenv.StartHTTPBackends(t, "primary", "secondary")
+	hap := testenv.StartHAProxy(t, testenv.HAProxyConfig{
+		Servers: []testenv.HAProxyServer{be[0].Server(0), be[1].Server(256)},
+	})
+	env.Setenv("HAPROXY_SOCK", hap.SocketPath)
+	env.Setenv("HAPROXY_URL", hap.FrontendURL)
+	env.Setenv("PRIMARY_URL", be[0].URL)
+	env.Setenv("SECONDARY_URL", be[1].URL)
+	env.Values[engineKey{}] = &engineEnv{t: t, hap: hap,
+		backend: map[string]*testenv.HTTPBackend{"primary": be[0], "secondary": be[1]}}
+	return nil
+}
+
+func engineOf(ts *testscript.TestScript, cmd string) *engineEnv {
+	e, _ := ts.Value(engineKey{}).(*engineEnv)
+	if e == nil {
+		ts.Fatalf("%s: only engine_* scripts have an HAProxy", cmd)
+	}
+	return e
+}
+
+// scriptTB hands testenv helpers a testing.TB whose failures fail the
+// script with its log, as ts.Fatalf does.
+type scriptTB struct {
+	testing.TB
+	ts *testscript.TestScript
+}
+
+func (t scriptTB) Helper()                           {}
+func (t scriptTB) Fatal(args ...any)                 { t.ts.Fatalf("%s", fmt.Sprint(args...)) }
+func (t scriptTB) Fatalf(format string, args ...any) { t.ts.Fatalf(format, args...) }
+
+var placeholder = regexp.MustCompile(`\$\{([A-Z][A-Z0-9_]*)\}`)
+
+// cmdSubst replaces ${NAME} in files, in place. Only capitalised names are
+// placeholders, so HCL's own ${var.x} interpolation is left alone; an unset
+// one is an error rather than an empty string.
+func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: subst FILE...")
+	}
+	for _, f := range args {
+		src := ts.ReadFile(f)
+		out := placeholder.ReplaceAllStringFunc(src, func(m string) string {
+			name := placeholder.FindStringSubmatch(m)[1]
+			v := ts.Getenv(name)
+			if v == "" {
+				ts.Fatalf("subst %s: %s is not set", f, name)
+			}
+			return v
+		})
+		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(out), 0o644))
+	}
+}
+
+// cmdWeights prints the weights of backend app's servers, by name.
+func cmdWeights(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: weights")
+	}
+	e := engineOf(ts, "weights")
+	var parts []string
+	for k, w := range e.hap.Weights(scriptTB{e.t, ts}) {
+		if server, ok := strings.CutPrefix(k, "app/"); ok {
+			parts = append(parts, fmt.Sprintf("%s=%d", server, w))
+		}
+	}
+	sort.Strings(parts)
+	fmt.Fprintln(ts.Stdout(), strings.Join(parts, " "))
+}
+
+// cmdSpread sends real traffic through HAProxy and counts who answered.
+func cmdSpread(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: spread N [PERCENT]")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n <= 0 {
+		ts.Fatalf("spread: invalid count %q", args[0])
+	}
+	counts, err := testenv.Spread(engineOf(ts, "spread").hap.FrontendURL, n)
+	ts.Check(err)
+	parts := []string{fmt.Sprintf("primary=%d", counts["primary"]), fmt.Sprintf("secondary=%d", counts["secondary"])}
+	var other []string
+	for k, c := range counts {
+		if k != "primary" && k != "secondary" {
+			other = append(other, fmt.Sprintf("%s=%d", k, c))
+		}
+	}
+	sort.Strings(other)
+	fmt.Fprintln(ts.Stdout(), strings.Join(append(parts, other...), " "))
+	if len(args) == 2 {
+		want, err := strconv.ParseFloat(args[1], 64)
+		if err != nil {
+			ts.Fatalf("spread: invalid percent %q", args[1])
+		}
+		got := float64(counts["primary"]) * 100 / float64(n)
+		if got < want-5 || got > want+5 {
+			ts.Fatalf("spread: the primary got %.1f%% of %d requests, want %g%% ± 5", got, n, want)
+		}
+	}
+}
+
+// cmdSetHealthy makes a backend's health endpoint pass or fail.
+func cmdSetHealthy(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: sethealthy primary|secondary true|false")
+	}
+	b := engineOf(ts, "sethealthy").backend[args[0]]
+	ok, err := strconv.ParseBool(args[1])
+	if b == nil || err != nil {
+		ts.Fatalf("usage: sethealthy primary|secondary true|false")
+	}
+	b.SetHealthy(ok)
 }

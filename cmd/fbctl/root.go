@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +15,7 @@ import (
 // wrong arguments) are command-line errors: exit 3.
 func run(args []string, streams app.IO) app.ExitCode {
 	root, started := newRootCmd(streams)
-	root.SetArgs(args)
+	root.SetArgs(terraformStyleFlags(args))
 	err := root.Execute()
 	if err == nil {
 		return app.ExitOK
@@ -31,6 +32,37 @@ func run(args []string, streams app.IO) app.ExitCode {
 		}
 	}
 	return code
+}
+
+// singleDashFlags are the long flags that may also be spelled with one
+// dash, as Terraform spells them and as the design and the help of fmt do:
+// "fmt -check", "fmt -diff", "fmt -recursive", "plan -detailed-exitcode".
+// pflag would read "-check" as the shorthands -c -h -e -c -k.
+var singleDashFlags = map[string]string{
+	"-check":             "--check",
+	"-diff":              "--diff",
+	"-recursive":         "--recursive",
+	"-detailed-exitcode": "--detailed-exitcode",
+}
+
+// terraformStyleFlags rewrites the single-dash spellings in singleDashFlags
+// to their "--" forms before cobra parses the command line. Only whole
+// arguments are rewritten ("-check", not "-check=true" or "-checked"), and
+// only before a "--" terminator, after which everything is an operand (so
+// "fmt -- -check" still names a file called -check). The other flags keep
+// pflag's rules.
+func terraformStyleFlags(args []string) []string {
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		if long, ok := singleDashFlags[a]; ok {
+			out[i] = long
+		}
+	}
+	return out
 }
 
 func newRootCmd(streams app.IO) (*cobra.Command, *bool) {
@@ -75,7 +107,9 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 	pf.StringVarP(&g.Output, "output", "o", app.OutputText, "output format: text or json")
 	pf.StringArrayVar(&g.Vars, "var", nil, "set a variable: NAME=VALUE (repeatable)")
 	pf.StringArrayVar(&g.VarFiles, "var-file", nil, "read variables from an HCL or JSON file (repeatable)")
-	pf.StringVar(&g.TFOutputs, "tf-outputs", "", "JSON of `terraform output -json`: a file, or - for stdin")
+	// pflag takes the back-quoted word of a usage as the argument's name:
+	// the help reads "--tf-outputs FILE".
+	pf.StringVar(&g.TFOutputs, "tf-outputs", "", "the JSON of 'terraform output -json': a `FILE`, or - for stdin")
 	pf.StringVar(&g.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.LogFormat, "log-format", "text", "log format on stderr: text or json")
 
@@ -94,5 +128,31 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 	// created on first Execute; make it explicit so it is documented and
 	// tested like the others.
 	root.InitDefaultCompletionCmd()
+	strictCompletionCmd(root)
 	return root, &started
+}
+
+// completionShells are the shells cobra's completion command has a
+// subcommand for.
+var completionShells = []string{"bash", "zsh", "fish", "powershell"}
+
+// strictCompletionCmd makes "fbctl completion SHELL" with an unknown SHELL
+// a command-line error (exit 3) naming it and the valid shells. Cobra's
+// completion command is not runnable, and cobra answers any call of a
+// command that is not runnable with its help and exit 0, before it checks
+// the arguments. Made runnable, the command validates its arguments first;
+// "fbctl completion" alone still prints the help.
+func strictCompletionCmd(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args = func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			return app.Invalid("unknown shell %q for \"fbctl completion\": use one of %s", args[0], strings.Join(completionShells, ", "))
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
 }

@@ -75,6 +75,7 @@ func (g *Global) openSession(streams IO, names []string) (*session, error) {
 		ScheduleGap: g.ScheduleGap,
 		BeforeApply: g.BeforeApply,
 		LockTTL:     g.LockTTL,
+		Propagate:   g.Propagate,
 	})
 	return s, nil
 }

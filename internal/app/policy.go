@@ -50,6 +50,8 @@ type Global struct {
 	// LockTTL is how long a run's lock lasts (--lock-timeout); zero for
 	// the engine's default.
 	LockTTL time.Duration
+	// Propagate waits for changes to propagate (--wait).
+	Propagate bool
 }
 
 func (g *Global) logger() *slog.Logger {

@@ -206,6 +206,7 @@ type ReconcileOptions struct {
 // Reconcile runs one step of every selected failback (or, with Wait, steps
 // until each has settled), or with DryRun shows what a run would do.
 func Reconcile(ctx context.Context, streams IO, opts ReconcileOptions) error {
+	opts.Global.Propagate = opts.Wait && !opts.DryRun
 	s, err := opts.Global.openSession(streams, opts.Names)
 	if err != nil {
 		return err

@@ -69,6 +69,9 @@ type Options struct {
 	// ScheduleGap is the expected time between runs (cron), used for the
 	// default evidence TTL; zero when unknown.
 	ScheduleGap time.Duration
+	// Propagate makes a run wait, after applying, until every target that
+	// implements providers.Waiter says its change has propagated.
+	Propagate bool
 	// BeforeApply, when set, is called before each target's Apply with the
 	// target's name. Tests use it to stop a run between the intent and a
 	// write.
@@ -332,6 +335,15 @@ func (r *run) apply(ctx context.Context, want providers.Share, why string) error
 		intent.Applied = append(intent.Applied, t.Name)
 	}
 
+	if r.e.o.Propagate {
+		for _, t := range order {
+			if w, ok := t.Target.(providers.Waiter); ok {
+				if err := w.Wait(ctx); err != nil {
+					return fmt.Errorf("target %q: waiting for %s to propagate: %w", t.Name, want, err)
+				}
+			}
+		}
+	}
 	obs, err := observeAll(ctx, r.fb.Targets)
 	if err != nil {
 		return fmt.Errorf("reading back after applying %s: %w", want, err)

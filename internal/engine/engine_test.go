@@ -488,3 +488,39 @@ func TestLockedRun(t *testing.T) {
 		t.Fatalf("plan: %v", err)
 	}
 }
+
+// waitTarget is a memTarget whose changes propagate only when waited for.
+type waitTarget struct {
+	memTarget
+	waits atomic.Int32
+}
+
+func (w *waitTarget) Wait(ctx context.Context) error {
+	w.waits.Add(1)
+	return ctx.Err()
+}
+
+// TestPropagateWaitsForWaiters: with Propagate, a run that applies waits on
+// every target that implements providers.Waiter; without it, it does not.
+func TestPropagateWaitsForWaiters(t *testing.T) {
+	for _, propagate := range []bool{false, true} {
+		r := newRig(t, func(ro *Rollout) { ro.PrimaryHealthyFor = time.Minute })
+		wt := &waitTarget{memTarget: memTarget{res: 1}}
+		r.fb.Targets = append(r.fb.Targets, NamedTarget{Name: "w", Target: wt})
+		r.eng.o.Propagate = propagate
+		for i := 0; i < 5 && wt.get() == 0; i++ {
+			r.reconcile()
+			r.clk.Advance(time.Minute)
+		}
+		if wt.get() == 0 {
+			t.Fatal("never shifted")
+		}
+		want := int32(0)
+		if propagate {
+			want = 1
+		}
+		if got := wt.waits.Load(); got != want {
+			t.Errorf("propagate=%v: %d waits, want %d", propagate, got, want)
+		}
+	}
+}

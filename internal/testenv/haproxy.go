@@ -247,6 +247,13 @@ func (h *HAProxy) stop() {
 	}
 }
 
+// Stop stops haproxy now (SIGTERM, then SIGKILL after 10s) and waits for it
+// to exit; the cleanup at the end of the test then has nothing left to do.
+// Tests use it for "the runtime API is gone" cases: afterwards both runtime
+// APIs (haproxy leaves the socket file behind) and the frontend refuse
+// connections.
+func (h *HAProxy) Stop() { h.stop() }
+
 // Output returns what haproxy has written to stdout and stderr so far.
 func (h *HAProxy) Output() string { return h.out.String() }
 

@@ -1,11 +1,13 @@
 package testenv
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -108,5 +110,18 @@ func TestMissingHAProxyFailsWithAHint(t *testing.T) {
 	wg.Wait()
 	if !strings.Contains(f.msg, "make deps") {
 		t.Fatalf("missing haproxy: Fatal(%q), want a hint to run make deps", f.msg)
+	}
+}
+
+func TestHAProxyStop(t *testing.T) {
+	h := StartHAProxy(t, HAProxyConfig{Servers: []HAProxyServer{{Name: "a", Addr: "127.0.0.1:1", Weight: 1}}})
+	h.Stop()
+	h.Stop() // idempotent
+	if _, err := runtimeCommand("tcp", h.RuntimeTCPAddr, "show info"); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("TCP runtime API after Stop: %v, want connection refused", err)
+	}
+	// haproxy leaves its socket file behind: nobody accepts on it.
+	if _, err := runtimeCommand("unix", h.SocketPath, "show info"); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("unix runtime API after Stop: %v, want connection refused", err)
 	}
 }

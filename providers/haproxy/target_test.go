@@ -443,3 +443,26 @@ func TestHungAPIHonoursDeadline(t *testing.T) {
 		t.Fatal("Observe did not return after cancel")
 	}
 }
+
+// A real HAProxy that went away: its runtime API refuses, on either socket.
+func TestStoppedHAProxyRefuses(t *testing.T) {
+	l := startLab(t, []string{"p1"}, []string{"s1"})
+	var targets []providers.Target
+	for _, api := range []string{l.h.SocketPath, l.h.RuntimeTCPAddr} {
+		tg := newTarget(t, map[string]any{"runtime_api": api, "backend": "app", "primary": []string{"p1"}, "secondary": []string{"s1"}})
+		if _, err := tg.Apply(context.Background(), 2500); err != nil {
+			t.Fatal(err)
+		}
+		targets = append(targets, tg)
+	}
+	l.h.Stop()
+	for i, api := range []string{l.h.SocketPath, l.h.RuntimeTCPAddr} {
+		want := "haproxy runtime API at " + api + ": connection refused"
+		if _, err := targets[i].Observe(context.Background()); err == nil || err.Error() != want {
+			t.Errorf("Observe: %v, want %q", err, want)
+		}
+		if _, err := targets[i].Apply(context.Background(), 5000); err == nil || err.Error() != want {
+			t.Errorf("Apply: %v, want %q", err, want)
+		}
+	}
+}

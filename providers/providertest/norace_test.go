@@ -1,0 +1,5 @@
+//go:build !race
+
+package providertest_test
+
+const raceEnabled = false
