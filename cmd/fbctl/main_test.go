@@ -57,6 +57,8 @@ func TestMain(m *testing.M) {
 //	                          primary's part to be within 5 points of it
 //	sethealthy SIDE BOOL      make primary's or secondary's /healthz answer
 //	                          200 (true) or 503 (false)
+//	setweight SERVER W        set a server's weight in backend app behind
+//	                          fbctl's back (drift)
 func TestScripts(t *testing.T) {
 	examples, err := filepath.Abs(filepath.Join("..", "..", "examples"))
 	if err != nil {
@@ -91,6 +93,7 @@ func TestScripts(t *testing.T) {
 			"weights":    cmdWeights,
 			"spread":     cmdSpread,
 			"sethealthy": cmdSetHealthy,
+			"setweight":  cmdSetWeight,
 		},
 	})
 }
@@ -284,4 +287,17 @@ func cmdSetHealthy(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: sethealthy primary|secondary true|false")
 	}
 	b.SetHealthy(ok)
+}
+
+// cmdSetWeight changes a weight the way a person (or another tool) would.
+func cmdSetWeight(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: setweight SERVER WEIGHT")
+	}
+	w, err := strconv.Atoi(args[1])
+	if err != nil {
+		ts.Fatalf("setweight: invalid weight %q", args[1])
+	}
+	e := engineOf(ts, "setweight")
+	e.hap.SetWeight(scriptTB{e.t, ts}, "app", args[0], w)
 }

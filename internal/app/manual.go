@@ -80,6 +80,9 @@ func Resume(ctx context.Context, streams IO, opts ControlOptions) error {
 
 // Abort moves the traffic back to the secondary now and pauses.
 func Abort(ctx context.Context, streams IO, opts ControlOptions) error {
+	if opts.Force {
+		fmt.Fprintf(streams.ErrOut, "WARNING: --force bypasses the health gate; %s will be moved to the secondary whatever its checks say, and this is recorded.\n", opts.Name)
+	}
 	return control(ctx, streams, opts, "abort", func(s *session, fb *engine.Failback) (*engine.Report, error) {
 		return s.engine.Abort(ctx, fb, opts.Force, s.actor, opts.Reason)
 	})
@@ -190,7 +193,10 @@ func Status(ctx context.Context, streams IO, opts StatusOptions) error {
 		out = append(out, j)
 	}
 	if opts.Global.Output == OutputJSON {
-		return writeJSON(streams.Out, map[string]any{"format_version": FormatVersion, "failbacks": out})
+		return writeJSON(streams.Out, struct {
+			FormatVersion string       `json:"format_version"`
+			Failbacks     []statusJSON `json:"failbacks"`
+		}{FormatVersion, out})
 	}
 	tw := newTable(streams.Out)
 	tw.row("FAILBACK", "PHASE", "SHARE", "STEP", "SINCE", "LAST RUN", "NOTE")
@@ -200,7 +206,10 @@ func Status(ctx context.Context, streams IO, opts StatusOptions) error {
 		case j.Intent != nil:
 			note = fmt.Sprintf("unfinished change %s -> %s (run %s)", j.Intent.From, j.Intent.To, j.Intent.RunID)
 		case j.Hold != nil:
-			note = fmt.Sprintf("held by %s: %s", j.Hold.By, s.redact(j.Hold.Reason))
+			note = "held by " + j.Hold.By
+			if j.Hold.Reason != "" {
+				note += ": " + s.redact(j.Hold.Reason)
+			}
 			if j.Hold.Forced {
 				note += " (FORCED)"
 			}
@@ -229,30 +238,56 @@ func History(ctx context.Context, streams IO, opts StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	all := []state.Event{}
+	all := []eventJSON{}
 	for _, fb := range s.failbacks {
 		evs, err := s.engine.History(ctx, fb.Name)
 		if err != nil {
 			return exitFor(err)
 		}
 		for _, ev := range evs {
-			ev.Reason = s.redact(ev.Reason)
-			all = append(all, ev)
+			j := eventJSON{Time: ev.Time.UTC(), RunID: ev.RunID, Failback: ev.Failback, Type: ev.Type,
+				Phase: ev.Phase, Actor: ev.Actor, Reason: s.redact(ev.Reason)}
+			if ev.From != nil {
+				p := percent(*ev.From)
+				j.From = &p
+			}
+			if ev.To != nil {
+				p := percent(*ev.To)
+				j.To = &p
+			}
+			all = append(all, j)
 		}
 	}
 	if opts.Global.Output == OutputJSON {
-		return writeJSON(streams.Out, map[string]any{"format_version": FormatVersion, "events": all})
+		return writeJSON(streams.Out, struct {
+			FormatVersion string      `json:"format_version"`
+			Events        []eventJSON `json:"events"`
+		}{FormatVersion, all})
 	}
 	tw := newTable(streams.Out)
 	tw.row("TIME", "FAILBACK", "EVENT", "CHANGE", "BY", "REASON")
 	for _, ev := range all {
 		change := ""
 		if ev.From != nil && ev.To != nil {
-			change = fmt.Sprintf("%s -> %s", *ev.From, *ev.To)
+			change = fmt.Sprintf("%s%% -> %s%%", fmtPercent(*ev.From), fmtPercent(*ev.To))
 		} else if ev.To != nil {
-			change = ev.To.String()
+			change = fmtPercent(*ev.To) + "%"
 		}
 		tw.row(ev.Time.UTC().Format(time.RFC3339), ev.Failback, ev.Type, change, ev.Actor, ev.Reason)
 	}
 	return tw.flush()
+}
+
+// eventJSON is a history event with shares in percent, like every other
+// JSON document fbctl prints (the state files keep basis points).
+type eventJSON struct {
+	Time     time.Time   `json:"time"`
+	RunID    string      `json:"run_id,omitempty"`
+	Failback string      `json:"failback"`
+	Type     string      `json:"type"`
+	Phase    state.Phase `json:"phase,omitempty"`
+	From     *percent    `json:"from,omitempty"`
+	To       *percent    `json:"to,omitempty"`
+	Actor    string      `json:"actor,omitempty"`
+	Reason   string      `json:"reason,omitempty"`
 }

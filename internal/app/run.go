@@ -50,8 +50,10 @@ type runJSON struct {
 	Name          string       `json:"name"`
 	RunID         string       `json:"run_id,omitempty"`
 	DryRun        bool         `json:"dry_run"`
-	Before        positionJSON `json:"before"`
-	After         positionJSON `json:"after"`
+	// Before and After are absent when the run never started (locked,
+	// unreadable state).
+	Before        *positionJSON `json:"before,omitempty"`
+	After         *positionJSON `json:"after,omitempty"`
 	Action        string       `json:"action,omitempty"`
 	To            *percent     `json:"to,omitempty"`
 	Reason        string       `json:"reason,omitempty"`
@@ -110,8 +112,8 @@ func targetsOf(ts []engine.TargetShare) []targetJSON {
 	return out
 }
 
-func pos(p engine.Position) positionJSON {
-	return positionJSON{Phase: p.Phase, Step: p.Step, Share: percent(p.Share)}
+func pos(p engine.Position) *positionJSON {
+	return &positionJSON{Phase: p.Phase, Step: p.Step, Share: percent(p.Share)}
 }
 
 // codeOf is the exit code of one failback's run.
@@ -318,7 +320,10 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 		}
 	} else {
 		for _, j := range doc.Failbacks {
-			fmt.Fprintf(streams.Out, "%s: %s at %s%%", j.Name, j.After.Phase, fmtPercent(j.After.Share))
+			fmt.Fprintf(streams.Out, "%s:", j.Name)
+			if j.After != nil {
+				fmt.Fprintf(streams.Out, " %s at %s%%", j.After.Phase, fmtPercent(j.After.Share))
+			}
 			if j.Reason != "" {
 				fmt.Fprintf(streams.Out, ": %s", j.Reason)
 			}

@@ -171,7 +171,7 @@ func (e *Engine) Reconcile(ctx context.Context, fb *Failback, dryRun bool) (*Rep
 		return rep, nil
 	}
 	if d.Writes {
-		if err := run.apply(ctx, d.To, string(d.Action)); err != nil {
+		if err := run.apply(ctx, d.To, string(d.Action), d.Reason); err != nil {
 			return rep, err
 		}
 	}
@@ -299,7 +299,7 @@ func (r *run) assess(ctx context.Context) {
 // declared order (reverse order when the share goes down), then a read-back.
 // If a target fails, the targets already changed are put back to what was
 // observed before, and the failure is recorded.
-func (r *run) apply(ctx context.Context, want providers.Share, why string) error {
+func (r *run) apply(ctx context.Context, want providers.Share, action, reason string) error {
 	from := r.doc.Share
 	order := make([]NamedTarget, len(r.fb.Targets))
 	copy(order, r.fb.Targets)
@@ -359,7 +359,7 @@ func (r *run) apply(ctx context.Context, want providers.Share, why string) error
 	}
 	r.doc.Intent = nil
 	f, w := from, want
-	r.event(why, "", &f, &w)
+	r.event(action, reason, &f, &w)
 	return nil
 }
 

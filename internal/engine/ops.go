@@ -57,17 +57,16 @@ func (e *Engine) Shift(ctx context.Context, fb *Failback, req ShiftRequest) (*Re
 	d := Decision{Action: ActionShift, To: req.To, Phase: state.PhaseManual, Step: stepAtOrBelow(fb.Rollout.Steps, req.To),
 		Reason: fmt.Sprintf("manual shift to %s", req.To), Writes: true}
 	r.report.Decision = d
-	if err := r.apply(ctx, req.To, "manual_shift"); err != nil {
+	why := req.Reason
+	if req.Force {
+		why = "FORCED (health gate bypassed): " + req.Reason
+	}
+	if err := r.apply(ctx, req.To, "manual_shift", why); err != nil {
 		return r.report, err
 	}
 	r.doc.Share, r.doc.Phase, r.doc.Step = req.To, state.PhaseManual, d.Step
 	r.doc.Hold = &state.Hold{By: req.Actor, At: e.o.Now(), Reason: req.Reason, Forced: req.Force, Resume: resume}
 	r.touch()
-	if req.Force {
-		r.events[len(r.events)-1].Reason = "FORCED (health gate bypassed): " + req.Reason
-	} else if req.Reason != "" {
-		r.events[len(r.events)-1].Reason = req.Reason
-	}
 	return r.report, r.save(ctx)
 }
 
@@ -140,16 +139,20 @@ func (e *Engine) Abort(ctx context.Context, fb *Failback, force bool, actor, rea
 		return r.report, err
 	}
 	r.assess(ctx)
+	why := reason
+	if force {
+		why = "FORCED (health gate bypassed): " + reason
+		e.o.Logger.Warn("FORCED ABORT: health gate bypassed", "failback", fb.Name, "actor", actor, "reason", reason)
+	}
 	if !force && r.report.Secondary.State == health.Unhealthy {
 		r.saveQuietly(ctx)
 		return r.report, fmt.Errorf("%w: not moving traffic to the secondary: it is unhealthy%s (use --force to override)", ErrUnhealthy, verdictDetail(r.report.Secondary))
 	}
 	r.doc.Intent = nil
 	if r.doc.Share != providers.ShareNone || anyAbove(r.report.Observed, providers.ShareNone) {
-		if err := r.apply(ctx, providers.ShareNone, "abort"); err != nil {
+		if err := r.apply(ctx, providers.ShareNone, "abort", why); err != nil {
 			return r.report, err
 		}
-		r.events[len(r.events)-1].Reason = reason
 	}
 	r.doc.Share, r.doc.Step = providers.ShareNone, -1
 	r.doc.Hold = &state.Hold{By: actor, At: e.o.Now(), Reason: "aborted: " + reason, Forced: force, Resume: state.PhaseSecondary}

@@ -108,8 +108,9 @@ func checkName(failback string) error {
 	return nil
 }
 
-// OpenFile opens the file store in dir, creating dir (mode 0700, and any
-// missing parents) if needed.
+// OpenFile opens the file store in dir. The directory (mode 0700, with any
+// missing parents) is created by the first write, not here: reading the
+// state (plan, status) must leave the disk as it was.
 func OpenFile(dir string, opts FileOptions) (*FileStore, error) {
 	if dir == "" {
 		return nil, errors.New("state: empty directory for the file store")
@@ -120,15 +121,10 @@ func OpenFile(dir string, opts FileOptions) (*FileStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return nil, fmt.Errorf("state: creating the state directory: %w", err)
-	}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	if !fi.IsDir() {
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("state: %s is not a directory", abs)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("state: %w", err)
 	}
 	now := opts.Now
 	if now == nil {
@@ -623,6 +619,11 @@ func (s *FileStore) History(ctx context.Context, failback string) ([]Event, erro
 // guard takes the exclusive flock on NAME.guard, waiting for it while ctx
 // allows. The guard is held only for a read and a write of small files.
 func (s *FileStore) guard(ctx context.Context, failback string) (*guardLock, error) {
+	// Every write takes the guard first, so this is where the directory
+	// comes to exist.
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state: creating the state directory: %w", err)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
