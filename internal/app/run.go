@@ -47,27 +47,27 @@ type sideJSON struct {
 }
 
 type runJSON struct {
-	Name          string       `json:"name"`
-	RunID         string       `json:"run_id,omitempty"`
-	DryRun        bool         `json:"dry_run"`
+	Name   string `json:"name"`
+	RunID  string `json:"run_id,omitempty"`
+	DryRun bool   `json:"dry_run"`
 	// Before and After are absent when the run never started (locked,
 	// unreadable state).
 	Before        *positionJSON `json:"before,omitempty"`
 	After         *positionJSON `json:"after,omitempty"`
-	Action        string       `json:"action,omitempty"`
-	To            *percent     `json:"to,omitempty"`
-	Reason        string       `json:"reason,omitempty"`
-	Outcome       string       `json:"outcome"`
-	Writes        bool         `json:"writes"`
-	Applied       bool         `json:"applied"`
-	NeedsApproval bool         `json:"needs_approval,omitempty"`
-	WaitUntil     *time.Time   `json:"wait_until,omitempty"`
-	Observed      []targetJSON `json:"observed"`
-	Delivered     []targetJSON `json:"delivered,omitempty"`
-	Primary       *sideJSON    `json:"primary,omitempty"`
-	Secondary     *sideJSON    `json:"secondary,omitempty"`
-	Error         string       `json:"error,omitempty"`
-	ExitCode      ExitCode     `json:"exit_code"`
+	Action        string        `json:"action,omitempty"`
+	To            *percent      `json:"to,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+	Outcome       string        `json:"outcome"`
+	Writes        bool          `json:"writes"`
+	Applied       bool          `json:"applied"`
+	NeedsApproval bool          `json:"needs_approval,omitempty"`
+	WaitUntil     *time.Time    `json:"wait_until,omitempty"`
+	Observed      []targetJSON  `json:"observed"`
+	Delivered     []targetJSON  `json:"delivered,omitempty"`
+	Primary       *sideJSON     `json:"primary,omitempty"`
+	Secondary     *sideJSON     `json:"secondary,omitempty"`
+	Error         string        `json:"error,omitempty"`
+	ExitCode      ExitCode      `json:"exit_code"`
 }
 
 type runsDoc struct {
