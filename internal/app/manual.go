@@ -50,7 +50,7 @@ func Shift(ctx context.Context, streams IO, opts ShiftOptions) error {
 	if opts.Force {
 		fmt.Fprintf(streams.ErrOut, "WARNING: --force bypasses the health gate; %s will be set to %s whatever its checks say, and this is recorded.\n", fb.Name, to)
 	}
-	rep, err := s.engine.Shift(ctx, fb, engine.ShiftRequest{To: to, Force: opts.Force, Reason: opts.Reason, Actor: s.actor})
+	rep, err := s.engine.Shift(providers.WithRunCache(ctx), fb, engine.ShiftRequest{To: to, Force: opts.Force, Reason: opts.Reason, Actor: s.actor})
 	return s.finish(streams, "shift", fb.Name, rep, err, func() string {
 		return fmt.Sprintf("%s: shifted to %s and holding there until `fbctl resume %s`", fb.Name, rep.After.Share, fb.Name)
 	})
@@ -66,6 +66,7 @@ type ControlOptions struct {
 
 // Pause holds a failback where it is.
 func Pause(ctx context.Context, streams IO, opts ControlOptions) error {
+	ctx = providers.WithRunCache(ctx)
 	return control(ctx, streams, opts, "pause", func(s *session, fb *engine.Failback) (*engine.Report, error) {
 		return s.engine.Pause(ctx, fb, s.actor, opts.Reason)
 	})
@@ -73,6 +74,7 @@ func Pause(ctx context.Context, streams IO, opts ControlOptions) error {
 
 // Resume hands a failback back to the rollout.
 func Resume(ctx context.Context, streams IO, opts ControlOptions) error {
+	ctx = providers.WithRunCache(ctx)
 	return control(ctx, streams, opts, "resume", func(s *session, fb *engine.Failback) (*engine.Report, error) {
 		return s.engine.Resume(ctx, fb, s.actor, opts.Reason)
 	})
@@ -80,6 +82,7 @@ func Resume(ctx context.Context, streams IO, opts ControlOptions) error {
 
 // Abort moves the traffic back to the secondary now and pauses.
 func Abort(ctx context.Context, streams IO, opts ControlOptions) error {
+	ctx = providers.WithRunCache(ctx)
 	if opts.Force {
 		fmt.Fprintf(streams.ErrOut, "WARNING: --force bypasses the health gate; %s will be moved to the secondary whatever its checks say, and this is recorded.\n", opts.Name)
 	}
@@ -90,6 +93,7 @@ func Abort(ctx context.Context, streams IO, opts ControlOptions) error {
 
 // Approve lets the next step that waits for approval proceed.
 func Approve(ctx context.Context, streams IO, opts ControlOptions) error {
+	ctx = providers.WithRunCache(ctx)
 	return control(ctx, streams, opts, "approve", func(s *session, fb *engine.Failback) (*engine.Report, error) {
 		return s.engine.Approve(ctx, fb, s.actor, opts.Reason)
 	})

@@ -222,6 +222,9 @@ func Reconcile(ctx context.Context, streams IO, opts ReconcileOptions) error {
 	}
 	doc := runsDoc{FormatVersion: FormatVersion, Command: command, Failbacks: []runJSON{}}
 	code := ExitOK
+	// One run: providers share what they read per run (a zone's records)
+	// across every failback.
+	ctx = providers.WithRunCache(ctx)
 	for _, fb := range s.failbacks {
 		rep, err := s.engine.Reconcile(ctx, fb, opts.DryRun)
 		c := codeOf(rep, err, opts.Detailed)
@@ -280,8 +283,9 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 	for len(pending) > 0 {
 		var next []*engine.Failback
 		var wake time.Time
+		round := providers.WithRunCache(ctx)
 		for _, fb := range pending {
-			rep, err := s.engine.Reconcile(ctx, fb, false)
+			rep, err := s.engine.Reconcile(round, fb, false)
 			c := codeOf(rep, err, false)
 			final[fb.Name] = s.runJSON(fb.Name, rep, err, c)
 			bar.show(fb, rep, err, s)
