@@ -3,6 +3,8 @@
 # the race-enabled test suite and a short fuzz smoke run.
 
 GO       ?= go
+# moto and the AWS CLI come with the machine image's Python (pyenv).
+export PATH := $(PATH):$(HOME)/.pyenv/shims
 GOFILES   = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 FUZZTIME ?= 10s
 
@@ -16,6 +18,9 @@ DEBS = haproxy
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	@command -v moto_server >/dev/null 2>&1 || pip install 'moto[server]==5.2.1' || \
+	  { echo "moto_server is missing and could not be installed: the AWS tests need it" >&2; exit 1; }
+	@command -v aws >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli; }
 	$(GO) mod download
 
 lint:
@@ -30,6 +35,8 @@ fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTFOutputs$$' -fuzztime $(FUZZTIME) ./policy
 	$(GO) test -run '^$$' -fuzz '^FuzzParseServersState$$' -fuzztime $(FUZZTIME) ./providers/haproxy
 	$(GO) test -run '^$$' -fuzz '^FuzzParseWeightReply$$' -fuzztime $(FUZZTIME) ./providers/haproxy
+	$(GO) test -run '^$$' -fuzz '^FuzzServeHTTP$$' -fuzztime $(FUZZTIME) ./internal/sim/elbv2
+	$(GO) test -run '^$$' -fuzz '^FuzzChangeBatch$$' -fuzztime $(FUZZTIME) ./internal/sim/route53
 
 # Longer fuzzing, by hand: make fuzz FUZZTIME=5m
 fuzz: fuzz-smoke

@@ -137,3 +137,23 @@ func newHistoryCmd(g *app.Global, streams app.IO) *cobra.Command {
 		},
 	}
 }
+
+func newDemoCmd(g *app.Global, streams app.IO) *cobra.Command {
+	opts := app.DemoOptions{Global: g}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a whole failback on built-in emulators, no cloud needed",
+		Long: `Start fbctl's Route 53 and ELBv2 emulators and two local services on loopback,
+and move a service back from its secondary to its primary with the real
+engine, real AWS SDK calls and the file state store: stabilization, every
+step, completion. --break-primary makes the primary fail mid-rollout to show
+the rollback. Everything it starts is stopped when it ends.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return app.Demo(cmd.Context(), streams, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.BreakPrimary, "break-primary", false, "make the primary fail at 25 % to show a rollback")
+	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "keep the demo's policy, state and history and say where")
+	return cmd
+}

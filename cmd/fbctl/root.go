@@ -122,6 +122,7 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 		newShiftCmd(g, streams),
 		newStatusCmd(g, streams),
 		newHistoryCmd(g, streams),
+		newDemoCmd(g, streams),
 	)
 	root.AddCommand(newControlCmds(g, streams)...)
 	// Cobra's own completion command (bash, zsh, fish, powershell) is

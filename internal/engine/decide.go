@@ -472,7 +472,14 @@ func verdictDetail(s health.SideHealth) string {
 	for _, c := range s.Checks {
 		if c.State == s.State || (s.State == health.Unknown && c.State != health.Healthy) {
 			p := c.Name
-			if c.Detail != "" {
+			switch {
+			case c.State == health.Unknown:
+				// The last result alone is not a verdict: say so.
+				p += ": not enough fresh results yet"
+				if c.Detail != "" {
+					p += ", last " + c.Detail
+				}
+			case c.Detail != "":
 				p += ": " + c.Detail
 			}
 			parts = append(parts, p)

@@ -2,8 +2,18 @@
 // route53_weighted and alb_forward targets and the route53_health and
 // alb_target_health checks, all bound to an `aws` provider block.
 //
-// This file declares their schemas; the behaviour is attached to the same
-// registrations by the AWS provider work.
+// This file declares their schemas and attaches the behaviour to the same
+// registrations: [Route53Weighted] (route53.go), [ALBForward] (alb.go),
+// [Route53Health] and [ALBTargetHealth] (checks.go). Every target and check
+// bound to one provider block shares that block's API clients and its
+// client-side token bucket (account.go): requests_per_second and burst
+// limit every HTTP attempt of every call, retries included, and the SDK's
+// standard retryer makes up to MaxAttempts attempts on throttling
+// (Throttling, PriorRequestNotComplete), 5xx and connection errors.
+// Credentials come from the SDK's default chain (the environment, the
+// shared files, profile, then instance roles), or from STS AssumeRole when
+// assume_role is set; they never appear in errors. When neither region nor
+// the SDK's chain names a region, DefaultRegion (us-east-1) is used.
 package aws
 
 import (
@@ -59,6 +69,13 @@ func Register(r *providers.Registry) {
 		Validate: func(v cty.Value) []providers.Problem {
 			return providers.OneOf(v, "type", "A", "AAAA", "CNAME", "MX", "TXT", "PTR", "SRV", "SPF", "NAPTR", "CAA", "DS", "HTTPS", "SVCB", "TLSA", "SSHFP")
 		},
+		NewTarget: func(cfg providers.Config) (providers.Target, error) {
+			t, err := NewRoute53Weighted(cfg)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return t, nil
+		},
 	})
 
 	r.Register(providers.Kind{
@@ -79,6 +96,13 @@ func Register(r *providers.Registry) {
 			p = append(p, arnProblem(v, "rule_arn", ":listener-rule/")...)
 			return p
 		},
+		NewTarget: func(cfg providers.Config) (providers.Target, error) {
+			t, err := NewALBForward(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return t, nil
+		},
 	})
 
 	r.Register(providers.Kind{
@@ -92,6 +116,13 @@ func Register(r *providers.Registry) {
 		},
 		Validate: func(v cty.Value) []providers.Problem {
 			return providers.NumberInRange(v, "threshold", 0, 100, false)
+		},
+		NewCheck: func(cfg providers.Config) (providers.Check, error) {
+			c, err := NewRoute53Health(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
 		},
 	})
 
@@ -111,6 +142,13 @@ func Register(r *providers.Registry) {
 			p = append(p, providers.NumberInRange(v, "min_healthy_percent", 0, 100, false)...)
 			p = append(p, arnProblem(v, "target_group_arn", ":targetgroup/")...)
 			return p
+		},
+		NewCheck: func(cfg providers.Config) (providers.Check, error) {
+			c, err := NewALBTargetHealth(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
 		},
 	})
 }

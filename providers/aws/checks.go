@@ -1,0 +1,239 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+
+	"github.com/fbctl/fbctl/providers"
+)
+
+// Route53Health is the route53_health check: a Route 53 health check's
+// status as GetHealthCheckStatus reports it. The check is healthy when
+// MORE than threshold percent of the checkers that reported (one per
+// checker region and IP) have a status report starting with "Success",
+// which is Route 53's own rule at the default threshold of 18. Detail says
+// "5 of 16 checkers report success", with the rule when it fails. A
+// failed call is an unhealthy result whose Detail names the health check
+// and the AWS error code.
+type Route53Health struct {
+	name      string
+	acct      *account
+	id        string
+	threshold float64
+	timeout   time.Duration
+	red       *redactor
+}
+
+var _ providers.Check = (*Route53Health)(nil)
+
+// NewRoute53Health builds a route53_health check from its block.
+func NewRoute53Health(cfg providers.Config) (*Route53Health, error) {
+	acct, err := accountFor(cfg.Provider)
+	if err != nil {
+		return nil, err
+	}
+	red := acct.red.merged(nil)
+	d := newDecoder(fmt.Sprintf("route53_health check %q", cfg.Name), cfg.Attrs, red)
+	id := strings.TrimPrefix(strings.TrimSpace(d.str("health_check_id")), "/healthcheck/")
+	threshold, _ := d.number("threshold", 18)
+	if d.err == nil && (threshold < 0 || threshold > 100) {
+		d.fail(d.errorf("threshold must be between 0 and 100"))
+	}
+	if d.err == nil && cfg.Timeout <= 0 {
+		d.fail(d.errorf("timeout must be positive, got %s", cfg.Timeout))
+	}
+	if d.err != nil {
+		return nil, red.hide(d.err)
+	}
+	return &Route53Health{name: cfg.Name, acct: acct, id: id, threshold: threshold, timeout: cfg.Timeout, red: red}, nil
+}
+
+// Probe implements providers.Check.
+func (c *Route53Health) Probe(ctx context.Context) (res providers.Result) {
+	start := time.Now()
+	defer finishProbe(c.red, start, &res)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	client, err := c.acct.route53(ctx)
+	if err != nil {
+		return providers.Result{Detail: err.Error()}
+	}
+	out, err := client.GetHealthCheckStatus(ctx, &route53.GetHealthCheckStatusInput{HealthCheckId: aws.String(c.id)})
+	if err != nil {
+		return providers.Result{Detail: probeFailure(ctx, c.timeout, "health check "+c.id, callError("GetHealthCheckStatus", err))}
+	}
+	var ok, total int
+	for _, o := range out.HealthCheckObservations {
+		if o.StatusReport == nil {
+			continue
+		}
+		total++
+		if strings.HasPrefix(aws.ToString(o.StatusReport.Status), "Success") {
+			ok++
+		}
+	}
+	return route53Verdict(ok, total, c.threshold)
+}
+
+// route53Verdict applies Route 53's rule: healthy when more than
+// threshold percent of the reporting checkers report success.
+func route53Verdict(ok, total int, threshold float64) providers.Result {
+	if total == 0 {
+		return providers.Result{Detail: "no checker has reported on the health check yet"}
+	}
+	detail := fmt.Sprintf("%d of %d checkers report success", ok, total)
+	// ok/total > threshold/100, in a form without rounding surprises for
+	// whole thresholds.
+	if float64(ok)*100 > threshold*float64(total) {
+		return providers.Result{Healthy: true, Detail: detail}
+	}
+	return providers.Result{Detail: fmt.Sprintf("%s; healthy needs more than %s%%", detail, strconv.FormatFloat(threshold, 'f', -1, 64))}
+}
+
+// ALBTargetHealth is the alb_target_health check: the targets of an ELBv2
+// target group as DescribeTargetHealth reports them. The check is healthy
+// when at least min_healthy targets are in state "healthy" and, when
+// min_healthy_percent is set, at least that percentage of all registered
+// targets is. Detail counts the targets per state, e.g. "2 of 3 targets
+// healthy (1 unused: Target.InvalidState)". A failed call is an unhealthy
+// result whose Detail names the target group and the AWS error code.
+type ALBTargetHealth struct {
+	name       string
+	acct       *account
+	arn        string
+	minHealthy int
+	minPercent float64
+	hasPercent bool
+	timeout    time.Duration
+	red        *redactor
+}
+
+var _ providers.Check = (*ALBTargetHealth)(nil)
+
+// NewALBTargetHealth builds an alb_target_health check from its block.
+func NewALBTargetHealth(cfg providers.Config) (*ALBTargetHealth, error) {
+	acct, err := accountFor(cfg.Provider)
+	if err != nil {
+		return nil, err
+	}
+	red := acct.red.merged(nil)
+	d := newDecoder(fmt.Sprintf("alb_target_health check %q", cfg.Name), cfg.Attrs, red)
+	arn := strings.TrimSpace(d.str("target_group_arn"))
+	minHealthy := d.whole("min_healthy", 1, 1, 1000)
+	pct, hasPct := d.number("min_healthy_percent", 0)
+	if d.err == nil && (pct < 0 || pct > 100) {
+		d.fail(d.errorf("min_healthy_percent must be between 0 and 100"))
+	}
+	if d.err == nil && cfg.Timeout <= 0 {
+		d.fail(d.errorf("timeout must be positive, got %s", cfg.Timeout))
+	}
+	if d.err != nil {
+		return nil, red.hide(d.err)
+	}
+	return &ALBTargetHealth{name: cfg.Name, acct: acct, arn: arn, minHealthy: int(minHealthy),
+		minPercent: pct, hasPercent: hasPct, timeout: cfg.Timeout, red: red}, nil
+}
+
+// Probe implements providers.Check.
+func (c *ALBTargetHealth) Probe(ctx context.Context) (res providers.Result) {
+	start := time.Now()
+	defer finishProbe(c.red, start, &res)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	client, err := c.acct.elbv2(ctx)
+	if err != nil {
+		return providers.Result{Detail: err.Error()}
+	}
+	out, err := client.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(c.arn)})
+	if err != nil {
+		return providers.Result{Detail: probeFailure(ctx, c.timeout, "target group "+c.arn, callError("DescribeTargetHealth", err))}
+	}
+	return albVerdict(out.TargetHealthDescriptions, c.minHealthy, c.minPercent, c.hasPercent)
+}
+
+// albVerdict counts healthy targets against the minimums.
+func albVerdict(ds []elbtypes.TargetHealthDescription, minHealthy int, minPercent float64, hasPercent bool) providers.Result {
+	total, healthy := len(ds), 0
+	others := map[string]int{}
+	for _, d := range ds {
+		state, reason := "unknown", ""
+		if d.TargetHealth != nil {
+			state, reason = string(d.TargetHealth.State), string(d.TargetHealth.Reason)
+		}
+		if state == string(elbtypes.TargetHealthStateEnumHealthy) {
+			healthy++
+			continue
+		}
+		k := state
+		if reason != "" {
+			k += ": " + reason
+		}
+		others[k]++
+	}
+	if total == 0 {
+		return providers.Result{Detail: "no targets are registered in the target group"}
+	}
+	detail := fmt.Sprintf("%d of %d targets healthy", healthy, total)
+	if len(others) > 0 {
+		var parts []string
+		for k, n := range others {
+			st, rest, _ := strings.Cut(k, ": ")
+			p := fmt.Sprintf("%d %s", n, st)
+			if rest != "" {
+				p += ": " + rest
+			}
+			parts = append(parts, p)
+		}
+		sort.Strings(parts)
+		detail += " (" + strings.Join(parts, ", ") + ")"
+	}
+	var short []string
+	if healthy < minHealthy {
+		short = append(short, fmt.Sprintf("at least %d needed", minHealthy))
+	}
+	if hasPercent && float64(healthy)*100 < minPercent*float64(total) {
+		short = append(short, fmt.Sprintf("at least %s%% needed", strconv.FormatFloat(minPercent, 'f', -1, 64)))
+	}
+	if len(short) > 0 {
+		return providers.Result{Detail: detail + "; " + strings.Join(short, " and ")}
+	}
+	return providers.Result{Healthy: true, Detail: detail}
+}
+
+// probeFailure describes a failed call: the probe's own timeout, the
+// caller's cancellation, or the error, naming the resource.
+func probeFailure(ctx context.Context, timeout time.Duration, what string, err error) string {
+	var le *limitError
+	if errors.As(err, &le) && ctx.Err() == nil {
+		return what + ": " + le.Error()
+	}
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded {
+		return fmt.Sprintf("%s: timeout after %s", what, timeout)
+	}
+	if errors.Is(err, context.Canceled) {
+		return what + ": cancelled"
+	}
+	return what + ": " + err.Error()
+}
+
+// finishProbe is deferred by every Probe: a panic becomes an unhealthy
+// result (Probe never panics) and no sensitive value shows in the Detail.
+func finishProbe(red *redactor, start time.Time, res *providers.Result) {
+	if p := recover(); p != nil {
+		*res = providers.Result{Detail: fmt.Sprintf("internal error: %v", p)}
+	}
+	if res.Latency == 0 {
+		res.Latency = time.Since(start)
+	}
+	res.Detail = red.redact(res.Detail)
+}
