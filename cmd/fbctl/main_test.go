@@ -17,6 +17,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/fbctl/fbctl/internal/sim/awsworld"
 	"github.com/fbctl/fbctl/internal/testenv"
 )
 
@@ -84,6 +85,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FBCTL_POLICY", "")
 			env.Setenv("EXAMPLES", examples)
 			env.Setenv("TERM", "dumb")
+			if err := setupAWS(env); err != nil {
+				return err
+			}
 			return setupEngine(env)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -94,6 +98,7 @@ func TestScripts(t *testing.T) {
 			"spread":     cmdSpread,
 			"sethealthy": cmdSetHealthy,
 			"setweight":  cmdSetWeight,
+			"awsweights": cmdAWSWeights,
 		},
 	})
 }
@@ -300,4 +305,51 @@ func cmdSetWeight(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	e := engineOf(ts, "setweight")
 	e.hap.SetWeight(scriptTB{e.t, ts}, "app", args[0], w)
+}
+
+type awsKey struct{}
+
+// setupAWS starts, for a script named aws_*, fbctl's Route 53 and ELBv2
+// emulators (seeded by awsworld: the record group and the listener with all
+// traffic on the secondary) and two HTTP backends, and exports AWS_URL,
+// ZONE_ID, LISTENER_ARN, PRIMARY_TG, SECONDARY_TG, PRIMARY_URL and
+// SECONDARY_URL, plus fixed credentials that keep the SDK away from the
+// machine's ~/.aws and instance metadata.
+func setupAWS(env *testscript.Env) error {
+	t, ok := env.T().(testing.TB)
+	if !ok {
+		return fmt.Errorf("testscript's T is a %T, not a testing.TB", env.T())
+	}
+	if !strings.HasPrefix(path.Base(t.Name()), "aws_") {
+		return nil
+	}
+	w, err := awsworld.Start()
+	if err != nil {
+		return err
+	}
+	t.Cleanup(w.Close)
+	be := testenv.StartHTTPBackends(t, "primary", "secondary")
+	for k, v := range map[string]string{
+		"AWS_URL": w.URL, "ZONE_ID": w.ZoneID, "LISTENER_ARN": w.ListenerARN,
+		"PRIMARY_TG": w.PrimaryTG, "SECONDARY_TG": w.SecondaryTG,
+		"PRIMARY_URL": be[0].URL, "SECONDARY_URL": be[1].URL,
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		env.Setenv(k, v)
+	}
+	env.Values[awsKey{}] = w
+	env.Values[engineKey{}] = &engineEnv{t: t, backend: map[string]*testenv.HTTPBackend{"primary": be[0], "secondary": be[1]}}
+	return nil
+}
+
+// cmdAWSWeights prints the weights the AWS emulators hold, from their own
+// state: awsweights.
+func cmdAWSWeights(ts *testscript.TestScript, neg bool, args []string) {
+	w, _ := ts.Value(awsKey{}).(*awsworld.World)
+	if w == nil {
+		ts.Fatalf("awsweights: only aws_* scripts have the AWS emulators")
+	}
+	fmt.Fprintln(ts.Stdout(), w.Weights())
 }

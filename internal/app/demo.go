@@ -14,8 +14,7 @@ import (
 	"time"
 
 	"github.com/fbctl/fbctl/internal/engine"
-	elbv2sim "github.com/fbctl/fbctl/internal/sim/elbv2"
-	route53sim "github.com/fbctl/fbctl/internal/sim/route53"
+	"github.com/fbctl/fbctl/internal/sim/awsworld"
 	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/providers"
 )
@@ -60,112 +59,10 @@ func startDemoService(name string) (*demoService, error) {
 	return d, nil
 }
 
-// awsEmulators serves the Route 53 emulator (REST paths under
-// /2013-04-01/) and the ELBv2 emulator (query protocol on /) on one
-// loopback port, so one endpoint_url reaches both, as with LocalStack.
-type awsEmulators struct {
-	r53 *route53sim.Server
-	elb *elbv2sim.Server
-	srv *http.Server
-	url string
-}
-
-func startAWSEmulators() (*awsEmulators, error) {
-	e := &awsEmulators{
-		r53: route53sim.New(route53sim.Options{PendingPolls: -1}),
-		elb: elbv2sim.New(elbv2sim.Options{}),
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	e.url = "http://" + ln.Addr().String()
-	e.srv = &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/2013-04-01/") {
-			e.r53.ServeHTTP(w, r)
-			return
-		}
-		e.elb.ServeHTTP(w, r)
-	})}
-	go func() { _ = e.srv.Serve(ln) }()
-	return e, nil
-}
-
-// demoWorld is what the demo runs against.
-type demoWorld struct {
-	aws                *awsEmulators
-	primary, secondary *demoService
-	zoneID             string
-	listenerARN        string
-	primaryTG          string
-	secondaryTG        string
-}
-
-func (w *demoWorld) close() {
+func (d *demoService) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, s := range []*http.Server{w.primary.srv, w.secondary.srv, w.aws.srv} {
-		if s != nil {
-			_ = s.Shutdown(ctx)
-		}
-	}
-	w.aws.r53.Close()
-	w.aws.elb.Close()
-}
-
-// seed creates the zone, the weighted records, the load balancer and its
-// listener as they stand after a failover: everything on the secondary.
-func (w *demoWorld) seed() error {
-	r53 := w.aws.r53
-	w.zoneID = r53.AddZone("demo.test", false)
-	i64 := func(v int64) *int64 { return &v }
-	for _, rs := range []route53sim.RecordSet{
-		{Name: "api.checkout.demo.test", Type: "A", SetIdentifier: "aws-use1", Weight: i64(0), TTL: i64(60), ResourceRecords: []string{"192.0.2.10"}},
-		{Name: "api.checkout.demo.test", Type: "A", SetIdentifier: "gcp-usc1", Weight: i64(255), TTL: i64(60), ResourceRecords: []string{"198.51.100.20"}},
-		{Name: "www.demo.test", Type: "CNAME", TTL: i64(300), ResourceRecords: []string{"api.checkout.demo.test"}},
-	} {
-		if err := r53.PutRecordSet(w.zoneID, rs); err != nil {
-			return fmt.Errorf("seeding Route 53: %w", err)
-		}
-	}
-	elb := w.aws.elb
-	lb := elb.AddLoadBalancer("checkout")
-	w.primaryTG = elb.AddTargetGroup("checkout-aws")
-	w.secondaryTG = elb.AddTargetGroup("checkout-gcp")
-	w.listenerARN = elb.AddListener(lb, 443, []elbv2sim.Action{{
-		Type: "forward",
-		ForwardConfig: &elbv2sim.ForwardActionConfig{TargetGroups: []elbv2sim.TargetGroupTuple{
-			{TargetGroupArn: elbv2sim.Ptr(w.primaryTG), Weight: elbv2sim.Ptr[int32](0)},
-			{TargetGroupArn: elbv2sim.Ptr(w.secondaryTG), Weight: elbv2sim.Ptr[int32](1)},
-		}},
-	}})
-	return nil
-}
-
-// weights describes what the emulators hold now, read from their own state.
-func (w *demoWorld) weights() string {
-	var dns []string
-	for _, rs := range w.aws.r53.RecordSets(w.zoneID) {
-		if rs.Weight != nil {
-			dns = append(dns, fmt.Sprintf("%s=%d", rs.SetIdentifier, *rs.Weight))
-		}
-	}
-	var alb []string
-	if l, ok := w.aws.elb.Listener(w.listenerARN); ok {
-		for _, a := range l.DefaultActions {
-			if a.ForwardConfig == nil {
-				continue
-			}
-			for _, tg := range a.ForwardConfig.TargetGroups {
-				name := "aws"
-				if *tg.TargetGroupArn == w.secondaryTG {
-					name = "gcp"
-				}
-				alb = append(alb, fmt.Sprintf("%s=%d", name, *tg.Weight))
-			}
-		}
-	}
-	return fmt.Sprintf("route53 %s | alb %s", strings.Join(dns, " "), strings.Join(alb, " "))
+	_ = d.srv.Shutdown(ctx)
 }
 
 // Demo runs fbctl's main job on embedded defaults: it starts the AWS
@@ -198,27 +95,27 @@ func Demo(ctx context.Context, streams IO, opts DemoOptions) error {
 	if !opts.Keep {
 		defer os.RemoveAll(dir)
 	}
-	w := &demoWorld{}
-	if w.aws, err = startAWSEmulators(); err != nil {
+	aws, err := awsworld.Start()
+	if err != nil {
 		return err
 	}
-	if w.primary, err = startDemoService("aws-use1"); err != nil {
-		w.aws.r53.Close()
+	defer aws.Close()
+	primary, err := startDemoService("aws-use1")
+	if err != nil {
 		return err
 	}
-	if w.secondary, err = startDemoService("gcp-usc1"); err != nil {
+	defer primary.close()
+	secondary, err := startDemoService("gcp-usc1")
+	if err != nil {
 		return err
 	}
-	defer w.close()
-	if err := w.seed(); err != nil {
-		return err
-	}
+	defer secondary.close()
 
 	var policy strings.Builder
 	err = template.Must(template.New("policy").Parse(demoPolicy)).Execute(&policy, map[string]string{
-		"AWSURL": w.aws.url, "ZoneID": w.zoneID, "ListenerARN": w.listenerARN,
-		"PrimaryTG": w.primaryTG, "SecondaryTG": w.secondaryTG,
-		"PrimaryURL": w.primary.url, "SecondaryURL": w.secondary.url,
+		"AWSURL": aws.URL, "ZoneID": aws.ZoneID, "ListenerARN": aws.ListenerARN,
+		"PrimaryTG": aws.PrimaryTG, "SecondaryTG": aws.SecondaryTG,
+		"PrimaryURL": primary.url, "SecondaryURL": secondary.url,
 	})
 	if err != nil {
 		return err
@@ -229,9 +126,9 @@ func Demo(ctx context.Context, streams IO, opts DemoOptions) error {
 	}
 
 	say("fbctl demo: checkout failed over from aws-use1 (primary) to gcp-usc1 (secondary); moving it back.")
-	say("emulators: Route 53 + ELBv2 at %s; services: %s (primary), %s (secondary)", w.aws.url, w.primary.url, w.secondary.url)
+	say("emulators: Route 53 + ELBv2 at %s; services: %s (primary), %s (secondary)", aws.URL, primary.url, secondary.url)
 	say("policy %s; state in %s", policyPath, filepath.Join(dir, "state"))
-	say("before: %s", w.weights())
+	say("before: %s", aws.Weights())
 
 	g := *opts.Global
 	g.Policies = []string{policyPath}
@@ -254,14 +151,14 @@ func Demo(ctx context.Context, streams IO, opts DemoOptions) error {
 		line := s.line(fb.Name, rep, nil)
 		if d.Writes {
 			say("%s", line)
-			say("   now: %s", w.weights())
+			say("   now: %s", aws.Weights())
 		} else if line != last {
 			say("%s", line)
 		}
 		last = line
 		if opts.BreakPrimary && !broke && rep.After.Share >= 2500 {
 			broke = true
-			w.primary.healthy.Store(false)
+			primary.healthy.Store(false)
 			say("--break-primary: aws-use1 now fails its health check")
 		}
 		if d.Action == engine.ActionRollback {
