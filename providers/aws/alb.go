@@ -27,7 +27,10 @@ import (
 // listener or rule and the group. A group listed without a weight counts
 // as weight 1, as ELBv2 does for a forward action given only a
 // TargetGroupArn. The share is the primary groups' summed weight over the
-// named groups' summed weight; all named groups at 0 is an error.
+// named groups' summed weight; all named groups at 0 is an error, and so
+// is a named group weighing less than 0 or more than 999, which ELBv2
+// never stores (an endpoint that is not ELBv2, such as moto, may): Observe
+// reads no share from it and Apply does not overwrite it.
 //
 // Other target groups in the same forward action take traffic the share
 // does not account for; Foreign lists them (as Route53Weighted.Foreign
@@ -311,6 +314,16 @@ func (t *ALBForward) find(actions []elbtypes.Action) (*forward, error) {
 			has = append(has, t.red.redact(aws.ToString(g.TargetGroupArn)))
 		}
 		return nil, t.errorf("%s: target group %s is not in its forward action (which forwards to %s)", t.what(), strings.Join(missing, ", "), strings.Join(has, ", "))
+	}
+	var bad []string
+	for _, i := range append(append([]int{}, f.primary...), f.secondary...) {
+		if w := weightOf(f.groups[i]); w < 0 || w > albMaxWeight {
+			bad = append(bad, fmt.Sprintf("target group %s has weight %d", t.red.redact(aws.ToString(f.groups[i].TargetGroupArn)), w))
+		}
+	}
+	if len(bad) > 0 {
+		return nil, t.errorf("%s: %s, outside ELBv2's range 0-%d: ELBv2 never stores such a weight, so fbctl neither reads a share from it nor overwrites it (correct the weight, and check that endpoint_url points at Elastic Load Balancing)",
+			t.what(), strings.Join(bad, ", "), albMaxWeight)
 	}
 	for i, g := range f.groups {
 		if !named[aws.ToString(g.TargetGroupArn)] {

@@ -33,7 +33,9 @@ import (
 // set, is an error naming it; so is a group whose named sets all weigh 0,
 // because Route 53 then answers every set of the group alike (or only the
 // sets fbctl does not name) and the weights no longer say where traffic
-// goes.
+// goes; and so is a named set weighing less than 0 or more than 255, which
+// Route 53 never stores (an endpoint that is not Route 53, such as moto,
+// may): Observe reads no share from it and Apply does not overwrite it.
 //
 // # Foreign weight
 //
@@ -382,6 +384,16 @@ func (t *Route53Weighted) pick(zone string, sets []r53types.ResourceRecordSet) (
 	}
 	if len(unweighted) > 0 {
 		return nil, t.errorf("%s: record set %s has no weight: it is not a weighted record set", where, strings.Join(unweighted, ", "))
+	}
+	var bad []string
+	for _, rr := range append(append([]r53types.ResourceRecordSet{}, g.primary...), g.secondary...) {
+		if w := *rr.Weight; w < 0 || w > route53MaxWeight {
+			bad = append(bad, fmt.Sprintf("record set %s has weight %d", t.red.quote(aws.ToString(rr.SetIdentifier)), w))
+		}
+	}
+	if len(bad) > 0 {
+		return nil, t.errorf("%s: %s, outside Route 53's range 0-%d: Route 53 never stores such a weight, so fbctl neither reads a share from it nor overwrites it (correct the weight, and check that endpoint_url points at Route 53)",
+			where, strings.Join(bad, ", "), route53MaxWeight)
 	}
 	return g, nil
 }

@@ -368,9 +368,9 @@ func applyChanges(z *zone, changes []parsedChange) (map[string]*RecordSet, []str
 		case "UPSERT":
 			work[k] = rs
 		}
-		if rs.Weight != nil && rs.AliasTarget == nil && len(rs.ResourceRecords) > 1 {
-			msgs = append(msgs, fmt.Sprintf("RRSet with DNS name %s, type %s, SetIdentifier %s: a weighted record set can contain only one ResourceRecord (found %d)", rs.Name, rs.Type, rs.SetIdentifier, len(rs.ResourceRecords)))
-		}
+		// A weighted set may hold several values (Developer Guide, "Values
+		// specific for weighted records", Value/Route traffic to: several
+		// values for every type but CNAME).
 	}
 	return work, append(msgs, checkGroups(work, z.name, groups, names)...)
 }

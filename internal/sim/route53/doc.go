@@ -69,10 +69,11 @@
 //     one message per problem): the name is valid and lies in the zone; CREATE
 //     of an existing (Name, Type, SetIdentifier) fails; DELETE must match
 //     the current set exactly (TTL, values as a multiset, weight, routing
-//     policy, health check, alias target); UPSERT creates or replaces; a
-//     weighted non-alias set has one ResourceRecord; the same set may be
-//     named by two changes of a batch only as DELETE then CREATE (the
-//     documented way to change a set before UPSERT existed).
+//     policy, health check, alias target); UPSERT creates or replaces (a
+//     weighted set may hold several values, as the Developer Guide allows
+//     for every type but CNAME); the same set may be named by two changes
+//     of a batch only as DELETE then CREATE (the documented way to change a
+//     set before UPSERT existed).
 //   - Then every (name, type) the batch touched: one routing policy per
 //     name and type (weighted never mixes with failover, latency, geo...;
 //     a set without SetIdentifier never mixes with sets that have one);
