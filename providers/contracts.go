@@ -39,6 +39,16 @@ type Waiter interface {
 	Wait(ctx context.Context) error
 }
 
+// ForeignReporter is implemented by targets that can see members the policy
+// does not name which take traffic all the same: other weighted sets on a
+// Route 53 name and type, other target groups in a forward action. Such
+// "foreign weight" distorts the share; plan and reconcile report it.
+// Foreign describes each such member for people, e.g. `set "legacy"
+// (weight 5)`; it reads through the run's RunCache and costs no extra call.
+type ForeignReporter interface {
+	Foreign(ctx context.Context) ([]string, error)
+}
+
 // Result is the outcome of one probe.
 type Result struct {
 	Healthy bool

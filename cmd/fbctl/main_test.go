@@ -18,6 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/fbctl/fbctl/internal/sim/awsworld"
+	route53sim "github.com/fbctl/fbctl/internal/sim/route53"
 	"github.com/fbctl/fbctl/internal/testenv"
 )
 
@@ -99,6 +100,7 @@ func TestScripts(t *testing.T) {
 			"sethealthy": cmdSetHealthy,
 			"setweight":  cmdSetWeight,
 			"awsweights": cmdAWSWeights,
+			"awsforeign": cmdAWSForeign,
 		},
 	})
 }
@@ -352,4 +354,16 @@ func cmdAWSWeights(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("awsweights: only aws_* scripts have the AWS emulators")
 	}
 	fmt.Fprintln(ts.Stdout(), w.Weights())
+}
+
+// cmdAWSForeign adds a weighted set the policy does not name ("legacy",
+// weight 5) to the steered record group, as someone might by hand.
+func cmdAWSForeign(ts *testscript.TestScript, neg bool, args []string) {
+	w, _ := ts.Value(awsKey{}).(*awsworld.World)
+	if w == nil {
+		ts.Fatalf("awsforeign: only aws_* scripts have the AWS emulators")
+	}
+	weight, ttl := int64(5), int64(60)
+	ts.Check(w.Route53.PutRecordSet(w.ZoneID, route53sim.RecordSet{Name: awsworld.RecordName, Type: "A",
+		SetIdentifier: "legacy", Weight: &weight, TTL: &ttl, ResourceRecords: []string{"203.0.113.9"}}))
 }

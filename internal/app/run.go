@@ -66,8 +66,11 @@ type runJSON struct {
 	Delivered     []targetJSON  `json:"delivered,omitempty"`
 	Primary       *sideJSON     `json:"primary,omitempty"`
 	Secondary     *sideJSON     `json:"secondary,omitempty"`
-	Error         string        `json:"error,omitempty"`
-	ExitCode      ExitCode      `json:"exit_code"`
+	// Warnings are things a person should know that change nothing, such
+	// as foreign weight on a target.
+	Warnings []string `json:"warnings,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	ExitCode ExitCode `json:"exit_code"`
 }
 
 type runsDoc struct {
@@ -229,9 +232,14 @@ func Reconcile(ctx context.Context, streams IO, opts ReconcileOptions) error {
 		rep, err := s.engine.Reconcile(ctx, fb, opts.DryRun)
 		c := codeOf(rep, err, opts.Detailed)
 		code = worst(code, c)
-		doc.Failbacks = append(doc.Failbacks, s.runJSON(fb.Name, rep, err, c))
+		j := s.runJSON(fb.Name, rep, err, c)
+		j.Warnings = foreignWeight(ctx, fb)
+		doc.Failbacks = append(doc.Failbacks, j)
 		if opts.Global.Output != OutputJSON {
 			fmt.Fprintln(streams.Out, s.line(fb.Name, rep, err))
+			for _, w := range j.Warnings {
+				fmt.Fprintf(streams.ErrOut, "Warning: %s: %s\n", fb.Name, s.redact(w))
+			}
 		}
 	}
 	doc.ExitCode = code
@@ -426,4 +434,22 @@ func (p *progress) done() {
 		fmt.Fprintln(p.w)
 		p.drew = false
 	}
+}
+
+// foreignWeight asks every target that can tell for members the policy does
+// not name that take traffic too. It reads what the run already read.
+func foreignWeight(ctx context.Context, fb *engine.Failback) []string {
+	var out []string
+	for _, t := range fb.Targets {
+		fr, ok := t.Target.(providers.ForeignReporter)
+		if !ok {
+			continue
+		}
+		foreign, err := fr.Foreign(ctx)
+		if err != nil || len(foreign) == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("target %q: foreign weight distorts the share: %s", t.Name, strings.Join(foreign, ", ")))
+	}
+	return out
 }
