@@ -213,24 +213,7 @@ func (t *Route53Weighted) Apply(ctx context.Context, want providers.Share) (prov
 	if cur, err := t.share(zone, g); err == nil && cur == target {
 		return cur, nil
 	}
-	var changes []r53types.Change
-	add := func(sets []r53types.ResourceRecordSet, w int) {
-		for _, rr := range sets {
-			if rr.Weight != nil && *rr.Weight == int64(w) {
-				continue
-			}
-			next := rr // a copy: every field as listed, only the weight new
-			next.Weight = aws.Int64(int64(w))
-			if next.AliasTarget != nil {
-				// Route 53 never lists a TTL for an alias set and rejects
-				// one in a change; moto lists TTL 0 for them.
-				next.TTL = nil
-			}
-			changes = append(changes, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &next})
-		}
-	}
-	add(g.primary, a)
-	add(g.secondary, b)
+	changes := weightChanges(g, a, b)
 	if len(changes) > 0 {
 		client, err := t.acct.route53(ctx)
 		if err != nil {
@@ -303,6 +286,31 @@ func (t *Route53Weighted) Wait(ctx context.Context) error {
 			return t.errorf("change %s is still %s after %s: %w", id, status, t.opt.maxWait, context.DeadlineExceeded)
 		}
 	}
+}
+
+// weightChanges is the UPSERT of each named set whose weight changes: a
+// copy of the set as listed with only Weight replaced (primary sets get a,
+// secondary sets b).
+func weightChanges(g *group, a, b int) []r53types.Change {
+	var changes []r53types.Change
+	add := func(sets []r53types.ResourceRecordSet, w int) {
+		for _, rr := range sets {
+			if rr.Weight != nil && *rr.Weight == int64(w) {
+				continue
+			}
+			next := rr // a copy: every field as listed, only the weight new
+			next.Weight = aws.Int64(int64(w))
+			if next.AliasTarget != nil {
+				// Route 53 never lists a TTL for an alias set and rejects
+				// one in a change; moto lists TTL 0 for them.
+				next.TTL = nil
+			}
+			changes = append(changes, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &next})
+		}
+	}
+	add(g.primary, a)
+	add(g.secondary, b)
+	return changes
 }
 
 // group is the weighted record sets of the target's name and type.
