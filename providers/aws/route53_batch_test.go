@@ -3,6 +3,7 @@ package aws
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -19,6 +20,7 @@ func TestSimRoute53StageBatchesOneChange(t *testing.T) {
 	pc := providerBlock(t, w.url, nil)
 	api := w.target(t, pc, "api.example.com", []string{"aws"}, []string{"gcp"})
 	mix := w.target(t, pc, "mix.example.com", []string{"p1", "p2"}, []string{"s1"})
+	api.opt.pollInterval, mix.opt.pollInterval = time.Millisecond, time.Millisecond
 	others := w.others()
 	w.srv.ResetCalls()
 
@@ -53,6 +55,18 @@ func TestSimRoute53StageBatchesOneChange(t *testing.T) {
 	}
 	if diff := cmp.Diff(others, w.others()); diff != "" {
 		t.Errorf("the zone's other sets changed:\n%s", diff)
+	}
+	// Both wait for the one change, polled once for the run (PENDING, then
+	// INSYNC).
+	w.srv.ResetCalls()
+	if err := api.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := mix.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.srv.Calls()[route53sim.OpGetChange]; n != 2 {
+		t.Errorf("%d GetChange calls for one batch waited on by two targets, want 2", n)
 	}
 	// Staging what is already live joins no batch and writes nothing.
 	w.srv.ResetCalls()
