@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -20,7 +21,7 @@ var _ providers.Stager = (*Route53Weighted)(nil)
 // zone walk (as Apply does) and adds the UPSERTs of the named sets whose
 // weight changes to the run's batch for the hosted zone. The run's flush
 // sends ONE ChangeResourceRecordSets per hosted zone holding every staged
-// change of the run (the same change staged twice is sent once; two
+// change of the run (within Route 53's request quotas, below) (the same change staged twice is sent once; two
 // stagings that set one set to different weights both fail, and neither is
 // sent), then forgets the zone's walk, so the Pendings' read-back is one
 // fresh walk per zone, shared by the run. Route 53 applies a batch
@@ -31,8 +32,11 @@ var _ providers.Stager = (*Route53Weighted)(nil)
 // Without a RunCache in ctx there is no flush: Stage then returns a
 // Pending that calls Apply when waited on.
 //
-// Route 53 limits a batch to 1,000 changes (500 UPSERTs); a run that stages
-// more on one zone gets Route 53's InvalidChangeBatch for all of them.
+// Route 53 limits a request to 1,000 ResourceRecord elements and 32,000
+// characters of values (an UPSERT counting twice). A zone whose staged
+// changes exceed that is sent in as few changes as fit, each staging whole
+// in one of them (so each target's change stays atomic); each Pending
+// reports its own change's outcome.
 func (t *Route53Weighted) Stage(ctx context.Context, want providers.Share) (providers.Pending, error) {
 	if err := checkShare(want); err != nil {
 		return nil, t.errorf("%v", err)
@@ -81,7 +85,7 @@ type staged struct {
 	t       *Route53Weighted
 	share   providers.Share
 	changes []r53types.Change
-	err     error // set by the flush: a conflict
+	err     error // set by the flush: a conflict, or its batch's error
 }
 
 // zoneBatch is a run's staged changes of one hosted zone.
@@ -91,7 +95,6 @@ type zoneBatch struct {
 	staged    []*staged
 	flushed   bool
 	done      chan struct{} // closed when flushed
-	err       error         // the change's error, for every staging
 }
 
 // doneBatch is the batch of a staging that changes nothing.
@@ -149,66 +152,117 @@ func (zb *zoneBatch) flush(ctx context.Context) error {
 			}
 		}
 	}
-	var changes []r53types.Change
-	var names []string
+	// Deduplicate, and cut into as few batches as Route 53's request quotas
+	// allow (one, unless the run stages more than 1,000 ResourceRecord
+	// elements or 32,000 characters of values on the zone), never splitting
+	// one staging: each target's change stays atomic.
+	var batches []*changeBatch
+	cur := &changeBatch{}
 	sent := map[string]bool{}
-	var first *Route53Weighted
 	for _, st := range all {
 		if st.err != nil {
 			continue
 		}
-		if first == nil {
-			first = st.t
-		}
-		names = append(names, fmt.Sprintf("%q %s", st.t.name, st.share))
+		var mine []r53types.Change
 		for _, c := range st.changes {
 			if k := setKey(c.ResourceRecordSet); !sent[k] {
 				sent[k] = true
-				changes = append(changes, c)
+				mine = append(mine, c)
 			}
 		}
+		n, l := batchSize(mine)
+		if len(cur.staged) > 0 && (cur.records+n > maxBatchRecords || cur.chars+l > maxBatchChars) {
+			batches = append(batches, cur)
+			cur = &changeBatch{}
+		}
+		cur.staged = append(cur.staged, st)
+		cur.changes = append(cur.changes, mine...)
+		cur.records += n
+		cur.chars += l
 	}
-	if len(changes) == 0 {
-		return nil
+	if len(cur.staged) > 0 {
+		batches = append(batches, cur)
 	}
-	t := first
-	err := func() error {
-		unlock, err := lock(ctx, "route53\x00"+t.acct.endpointKey()+"\x00"+zb.zone, "hosted zone "+t.red.redact(zb.zone))
-		if err != nil {
-			return err
+	var errs []error
+	for _, cb := range batches {
+		if len(cb.changes) == 0 {
+			continue
 		}
-		defer unlock()
-		client, err := t.acct.route53(ctx)
-		if err != nil {
-			return err
-		}
-		comment := "fbctl route53_weighted " + strings.Join(names, ", ")
-		if len(comment) > 256 { // Route 53's limit on a batch's comment
-			comment = fmt.Sprintf("fbctl route53_weighted: %d targets", len(names))
-		}
-		out, err := client.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
-			HostedZoneId: aws.String(zb.zone),
-			ChangeBatch:  &r53types.ChangeBatch{Changes: changes, Comment: aws.String(comment)},
-		})
-		// Whatever happened, the next read must be a real one.
-		providers.RunCacheFrom(ctx).Forget(t.recordsKey(zb.zone))
-		if err != nil {
-			return fmt.Errorf("hosted zone %s: changing the weights of %d record sets in one batch: %w", zb.zone, len(changes), callError("ChangeResourceRecordSets", err))
-		}
-		if out.ChangeInfo != nil && out.ChangeInfo.Id != nil {
-			for _, st := range all {
-				if st.err == nil {
-					st.t.mu.Lock()
-					st.t.lastChange = *out.ChangeInfo.Id
-					st.t.mu.Unlock()
-				}
+		if err := zb.send(ctx, cb); err != nil {
+			for _, st := range cb.staged {
+				st.err = st.t.errorf("%w", err)
 			}
+			errs = append(errs, cb.staged[0].t.red.hide(err))
 		}
-		return nil
-	}()
+	}
+	return errors.Join(errs...)
+}
+
+// Route 53's request quotas: ResourceRecord elements and characters of
+// Value elements per ChangeResourceRecordSets, an UPSERT counting twice.
+const (
+	maxBatchRecords = 1000
+	maxBatchChars   = 32000
+)
+
+// batchSize is what changes count against Route 53's request quotas.
+func batchSize(changes []r53types.Change) (records, chars int) {
+	for _, c := range changes {
+		n, l := len(c.ResourceRecordSet.ResourceRecords), 0
+		for _, v := range c.ResourceRecordSet.ResourceRecords {
+			l += len(aws.ToString(v.Value))
+		}
+		if c.Action == r53types.ChangeActionUpsert {
+			n, l = 2*n, 2*l
+		}
+		records += n
+		chars += l
+	}
+	return records, chars
+}
+
+// changeBatch is one ChangeResourceRecordSets of a zone's flush.
+type changeBatch struct {
+	staged         []*staged
+	changes        []r53types.Change
+	records, chars int
+}
+
+// send makes one change; on success every staging of it waits for its ID.
+func (zb *zoneBatch) send(ctx context.Context, cb *changeBatch) error {
+	t := cb.staged[0].t
+	unlock, err := lock(ctx, "route53\x00"+t.acct.endpointKey()+"\x00"+zb.zone, "hosted zone "+t.red.redact(zb.zone))
 	if err != nil {
-		zb.err = err
-		return t.red.hide(err)
+		return err
+	}
+	defer unlock()
+	client, err := t.acct.route53(ctx)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, st := range cb.staged {
+		names = append(names, fmt.Sprintf("%q %s", st.t.name, st.share))
+	}
+	comment := "fbctl route53_weighted " + strings.Join(names, ", ")
+	if len(comment) > 256 { // Route 53's limit on a batch's comment
+		comment = fmt.Sprintf("fbctl route53_weighted: %d targets", len(names))
+	}
+	out, err := client.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+		HostedZoneId: aws.String(zb.zone),
+		ChangeBatch:  &r53types.ChangeBatch{Changes: cb.changes, Comment: aws.String(comment)},
+	})
+	// Whatever happened, the next read must be a real one.
+	providers.RunCacheFrom(ctx).Forget(t.recordsKey(zb.zone))
+	if err != nil {
+		return fmt.Errorf("hosted zone %s: changing the weights of %d record sets in one batch: %w", zb.zone, len(cb.changes), callError("ChangeResourceRecordSets", err))
+	}
+	if out.ChangeInfo != nil && out.ChangeInfo.Id != nil {
+		for _, st := range cb.staged {
+			st.t.mu.Lock()
+			st.t.lastChange = *out.ChangeInfo.Id
+			st.t.mu.Unlock()
+		}
 	}
 	return nil
 }
@@ -229,9 +283,6 @@ func (p *r53Pending) Wait(ctx context.Context) (providers.Share, error) {
 	}
 	if p.st != nil && p.st.err != nil {
 		return 0, p.st.err
-	}
-	if p.b.err != nil {
-		return 0, p.t.errorf("%w", p.b.err)
 	}
 	return p.t.Observe(ctx)
 }

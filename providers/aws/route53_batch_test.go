@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +147,44 @@ func TestSimRoute53StageConflictAndFailure(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, w.srv.RecordSets(w.zone)); diff != "" {
 		t.Errorf("a failed batch changed the zone:\n%s", diff)
+	}
+}
+
+// TestSimRoute53StageSplitsAtTheQuota: more staged changes than one request
+// may hold (1,000 ResourceRecord elements, an UPSERT counting twice) go in
+// as few changes as fit, no target's change split.
+func TestSimRoute53StageSplitsAtTheQuota(t *testing.T) {
+	w := startSimR53(t, route53sim.Options{Seed: 1})
+	w.zone = w.srv.AddZone("big.example", false)
+	pc := providerBlock(t, w.url, nil)
+	var tgs []*Route53Weighted
+	for i := 0; i < 300; i++ {
+		name := fmt.Sprintf("svc%d.big.example", i)
+		w.put(t, simWeighted(name, "A", "p", 0, "192.0.2.1"), simWeighted(name, "A", "s", 1, "198.51.100.1"))
+		tgs = append(tgs, w.target(t, pc, name, []string{"p"}, []string{"s"}))
+	}
+	w.srv.ResetCalls()
+	ctx := providers.WithRunCache(testCtx(t))
+	var ps []providers.Pending
+	for _, tg := range tgs {
+		p, err := tg.Stage(ctx, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	if err := providers.FlushRun(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ps {
+		if got, err := p.Wait(ctx); err != nil || got != 5000 {
+			t.Fatalf("target %d: %v, %v", i, got, err)
+		}
+	}
+	// 300 targets x 2 UPSERTs x 2 = 1,200 elements: 250 targets, then 50.
+	calls := w.srv.Calls()
+	// 602 sets: a walk is 3 pages of 300.
+	if calls[route53sim.OpChangeResourceRecordSets] != 2 || calls[route53sim.OpListResourceRecordSets] != 6 {
+		t.Errorf("calls %v; want 2 changes and 2 walks of 3 pages", calls)
 	}
 }
