@@ -168,6 +168,10 @@ func (e *Engine) Reconcile(ctx context.Context, fb *Failback, dryRun bool) (*Rep
 //     changed are put back; a staged target whose batch failed changed
 //     nothing), then read back, commit and save.
 //
+// A staged target's write lands at the flush, after the direct Applies of
+// the run: the declared order holds between staged targets and between
+// applied ones, not across the two.
+//
 // Every lock is released at the end. Without a RunCache in ctx the run gets
 // its own. The i-th report and error belong to fbs[i]; a report is nil when
 // the failback could not even be loaded.
