@@ -22,6 +22,15 @@
 // duplicate or malformed kind), because that can only happen in fbctl's own
 // wiring, never because of user input.
 //
+// # Runs
+//
+// One run is one fbctl invocation's pass over its failbacks. A [RunCache] in
+// the run's context shares reads across them (a hosted zone is listed once)
+// and holds the run's flushers: a target that implements [Stager] only
+// records its change when staged, and [FlushRun] writes every staged change
+// of the run, batched per provider resource (one Route 53 change per hosted
+// zone), each [Pending] then reporting its batch's outcome.
+//
 // # Shares
 //
 // A [Share] is the part of a failback's traffic sent to the primary, in basis

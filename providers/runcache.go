@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -14,6 +15,9 @@ import (
 type RunCache struct {
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
+	// flushers registered by OnFlush since the last FlushRun, in order.
+	flushKeys []string
+	flushers  map[string]func(ctx context.Context) error
 }
 
 type cacheEntry struct {
@@ -62,4 +66,49 @@ func (c *RunCache) Forget(key string) {
 	c.mu.Lock()
 	delete(c.entries, key)
 	c.mu.Unlock()
+}
+
+// OnFlush registers f to run at the run's next flush (FlushRun), once per
+// key: a later registration under a key already waiting is ignored, so
+// every target staging into one batch may register the batch's flusher.
+// After the flush the key is free again. On a nil RunCache f is dropped:
+// a run without a cache has no flush, and Stagers must not be used in it
+// (see Stager).
+func (c *RunCache) OnFlush(key string, f func(ctx context.Context) error) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.flushers == nil {
+		c.flushers = map[string]func(ctx context.Context) error{}
+	}
+	if _, ok := c.flushers[key]; ok {
+		return
+	}
+	c.flushers[key] = f
+	c.flushKeys = append(c.flushKeys, key)
+}
+
+// FlushRun runs every flusher registered on the context's RunCache since the
+// last flush, each exactly once, in the order of registration, and clears
+// them. It returns every flusher's error, joined; a flusher's error is also
+// reported to the Pendings of its batch, which is where callers look.
+// Without a RunCache it does nothing.
+func FlushRun(ctx context.Context) error {
+	c := RunCacheFrom(ctx)
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	keys, fs := c.flushKeys, c.flushers
+	c.flushKeys, c.flushers = nil, nil
+	c.mu.Unlock()
+	var errs []error
+	for _, k := range keys {
+		if err := fs[k](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -226,10 +226,12 @@ func Reconcile(ctx context.Context, streams IO, opts ReconcileOptions) error {
 	doc := runsDoc{FormatVersion: FormatVersion, Command: command, Failbacks: []runJSON{}}
 	code := ExitOK
 	// One run: providers share what they read per run (a zone's records)
-	// across every failback.
+	// across every failback, and batch their writes (one Route 53 change
+	// per hosted zone).
 	ctx = providers.WithRunCache(ctx)
-	for _, fb := range s.failbacks {
-		rep, err := s.engine.Reconcile(ctx, fb, opts.DryRun)
+	reps, errs := s.engine.ReconcileAll(ctx, s.failbacks, opts.DryRun)
+	for i, fb := range s.failbacks {
+		rep, err := reps[i], errs[i]
 		c := codeOf(rep, err, opts.Detailed)
 		code = worst(code, c)
 		j := s.runJSON(fb.Name, rep, err, c)
@@ -292,8 +294,9 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 		var next []*engine.Failback
 		var wake time.Time
 		round := providers.WithRunCache(ctx)
-		for _, fb := range pending {
-			rep, err := s.engine.Reconcile(round, fb, false)
+		reps, errs := s.engine.ReconcileAll(round, pending, false)
+		for i, fb := range pending {
+			rep, err := reps[i], errs[i]
 			c := codeOf(rep, err, false)
 			final[fb.Name] = s.runJSON(fb.Name, rep, err, c)
 			bar.show(fb, rep, err, s)

@@ -11,6 +11,14 @@
 // changed when one fails, reads the share back, and records the outcome and
 // an event.
 //
+// [Engine.ReconcileAll] runs many failbacks as one run, in two phases: first
+// every failback is locked, observed, assessed and decided, and the intent
+// of every writing failback is stored; then the writes, where a target that
+// implements providers.Stager is staged rather than applied, one flush of
+// the run (providers.FlushRun: one Route 53 change per hosted zone), and
+// per failback the staged outcomes, handled exactly like Apply's (a failed
+// batch is a failed write, compensated), the read-back and the record.
+//
 // Safety invariants this package upholds (and tests):
 //   - it raises the primary's share only while every primary check is
 //     healthy on fresh evidence (shift --force aside, recorded as forced);

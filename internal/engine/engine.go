@@ -148,38 +148,111 @@ var (
 
 // Reconcile runs one step of the failback: it observes, assesses, decides
 // and, unless dryRun, applies and records. With dryRun (plan) it takes no
-// lock and writes nothing, neither to targets nor to the state.
+// lock and writes nothing, neither to targets nor to the state. It is
+// ReconcileAll of one failback.
 func (e *Engine) Reconcile(ctx context.Context, fb *Failback, dryRun bool) (*Report, error) {
-	run, err := e.begin(ctx, fb, dryRun)
-	if err != nil {
-		return nil, err
-	}
-	defer run.end()
-	rep := run.report
-	rep.DryRun = dryRun
+	reps, errs := e.ReconcileAll(ctx, []*Failback{fb}, dryRun)
+	return reps[0], errs[0]
+}
 
-	if err := run.observe(ctx); err != nil {
-		return rep, err
+// ReconcileAll runs one step of every failback as one run, in two phases,
+// so that providers can batch their writes across failbacks (one Route 53
+// change per hosted zone, see providers.Stager):
+//
+//  1. per failback: lock, observe, assess, decide and, when the decision
+//     writes, record the intent. Every intent is stored before any write.
+//  2. every writing failback applies its targets in order, except that a
+//     providers.Stager is staged instead; then the run is flushed once
+//     (providers.FlushRun), and per failback the staged changes are
+//     resolved: a failed Pending is a failed Apply (the targets already
+//     changed are put back; a staged target whose batch failed changed
+//     nothing), then read back, commit and save.
+//
+// A staged target's write lands at the flush, after the direct Applies of
+// the run: the declared order holds between staged targets and between
+// applied ones, not across the two.
+//
+// Every lock is released at the end. Without a RunCache in ctx the run gets
+// its own. The i-th report and error belong to fbs[i]; a report is nil when
+// the failback could not even be loaded.
+func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool) ([]*Report, []error) {
+	if providers.RunCacheFrom(ctx) == nil {
+		ctx = providers.WithRunCache(ctx)
 	}
-	run.assess(ctx)
-	in := Input{Rollout: fb.Rollout, State: run.doc, Observed: Observation{Targets: rep.Observed},
-		Primary: rep.Primary, Secondary: rep.Secondary, Now: e.o.Now()}
-	d := Decide(in)
-	rep.Decision = d
-	if dryRun {
-		rep.After = Position{Phase: d.Phase, Step: d.Step, Share: d.To}
-		return rep, nil
-	}
-	if d.Writes {
-		if err := run.apply(ctx, d.To, string(d.Action), d.Reason); err != nil {
-			return rep, err
+	reps := make([]*Report, len(fbs))
+	errs := make([]error, len(fbs))
+	runs := make([]*run, len(fbs))
+	decisions := make([]Decision, len(fbs))
+	defer func() {
+		for _, r := range runs {
+			if r != nil {
+				r.end()
+			}
+		}
+	}()
+
+	// Phase 1: decide, and record the intents.
+	for i, fb := range fbs {
+		r, err := e.begin(ctx, fb, dryRun)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		rep := r.report
+		reps[i] = rep
+		rep.DryRun = dryRun
+		if err := r.observe(ctx); err != nil {
+			errs[i] = err
+			r.end()
+			continue
+		}
+		r.assess(ctx)
+		in := Input{Rollout: fb.Rollout, State: r.doc, Observed: Observation{Targets: rep.Observed},
+			Primary: rep.Primary, Secondary: rep.Secondary, Now: e.o.Now()}
+		d := Decide(in)
+		rep.Decision = d
+		decisions[i] = d
+		switch {
+		case dryRun:
+			rep.After = Position{Phase: d.Phase, Step: d.Step, Share: d.To}
+			r.end()
+		case d.Writes:
+			if err := r.prepare(ctx, d.To); err != nil {
+				errs[i] = err
+				r.end()
+				continue
+			}
+			runs[i] = r
+		default:
+			r.commit(d)
+			errs[i] = r.save(ctx)
+			r.end()
 		}
 	}
-	run.commit(d)
-	if err := run.save(ctx); err != nil {
-		return rep, err
+
+	// Phase 2: write, flush once, resolve.
+	for _, r := range runs {
+		if r != nil {
+			r.write(ctx, true)
+		}
 	}
-	return rep, nil
+	if err := providers.FlushRun(ctx); err != nil {
+		// Each Pending of a failed batch reports it too.
+		e.o.Logger.Warn("flushing the run's batched changes failed", "err", err)
+	}
+	for i, r := range runs {
+		if r == nil {
+			continue
+		}
+		d := decisions[i]
+		if err := r.finish(ctx, string(d.Action), d.Reason); err != nil {
+			errs[i] = err
+			continue
+		}
+		r.commit(d)
+		errs[i] = r.save(ctx)
+	}
+	return reps, errs
 }
 
 // run is one locked pass over a failback.
@@ -190,6 +263,20 @@ type run struct {
 	lock   state.Lock
 	report *Report
 	events []state.Event
+
+	// Between prepare and finish: the write in progress.
+	from, want providers.Share
+	order      []NamedTarget
+	before     map[string]providers.Share
+	done       []NamedTarget // applied targets (staged ones join when resolved)
+	staged     []stagedTarget
+	failed     error // the first Apply or Stage that failed
+}
+
+// stagedTarget is a target staged in the run's batch.
+type stagedTarget struct {
+	t NamedTarget
+	p providers.Pending
 }
 
 func newRunID() string {
@@ -298,8 +385,18 @@ func (r *run) assess(ctx context.Context) {
 // apply moves every target to want: an intent first, then the targets in
 // declared order (reverse order when the share goes down), then a read-back.
 // If a target fails, the targets already changed are put back to what was
-// observed before, and the failure is recorded.
+// observed before, and the failure is recorded. It applies every target
+// directly, staging nothing.
 func (r *run) apply(ctx context.Context, want providers.Share, action, reason string) error {
+	if err := r.prepare(ctx, want); err != nil {
+		return err
+	}
+	r.write(ctx, false)
+	return r.finish(ctx, action, reason)
+}
+
+// prepare records the intent of moving every target to want.
+func (r *run) prepare(ctx context.Context, want providers.Share) error {
 	from := r.doc.Share
 	order := make([]NamedTarget, len(r.fb.Targets))
 	copy(order, r.fb.Targets)
@@ -317,26 +414,77 @@ func (r *run) apply(ctx context.Context, want providers.Share, action, reason st
 		r.doc.Intent = nil
 		return fmt.Errorf("recording the intent: %w", err)
 	}
-
-	before := map[string]providers.Share{}
+	r.from, r.want, r.order = from, want, order
+	r.before = map[string]providers.Share{}
 	for _, o := range r.report.Observed {
-		before[o.Name] = o.Share
+		r.before[o.Name] = o.Share
 	}
-	var done []NamedTarget
-	for _, t := range order {
+	return nil
+}
+
+// write applies the targets in order, stopping at the first failure. With
+// stage, a providers.Stager is staged instead of applied: its change is
+// made by the run's flush.
+func (r *run) write(ctx context.Context, stage bool) {
+	for _, t := range r.order {
 		if r.e.o.BeforeApply != nil {
 			r.e.o.BeforeApply(t.Name)
 		}
-		if _, err := t.Target.Apply(ctx, want); err != nil {
-			applyErr := fmt.Errorf("target %q: applying %s: %w", t.Name, want, err)
-			return r.compensate(ctx, append(done, t), before, applyErr)
+		if s, ok := t.Target.(providers.Stager); ok && stage {
+			p, err := s.Stage(ctx, r.want)
+			if err != nil {
+				// Staging writes nothing.
+				r.failed = fmt.Errorf("target %q: staging %s: %w", t.Name, r.want, err)
+				return
+			}
+			r.staged = append(r.staged, stagedTarget{t: t, p: p})
+			continue
 		}
-		done = append(done, t)
-		intent.Applied = append(intent.Applied, t.Name)
+		if _, err := t.Target.Apply(ctx, r.want); err != nil {
+			r.failed = fmt.Errorf("target %q: applying %s: %w", t.Name, r.want, err)
+			// It may be partly changed.
+			r.done = append(r.done, t)
+			return
+		}
+		r.done = append(r.done, t)
+		r.doc.Intent.Applied = append(r.doc.Intent.Applied, t.Name)
+	}
+}
+
+// finish resolves the staged changes (after the run's flush), then either
+// puts back what changed, when a write failed, or reads back and records.
+func (r *run) finish(ctx context.Context, action, reason string) error {
+	from, want, intent := r.from, r.want, r.doc.Intent
+	cause := r.failed
+	stagedOK := map[string]bool{}
+	for _, st := range r.staged {
+		if _, err := st.p.Wait(ctx); err != nil {
+			// The batch failed: this target did not change.
+			if cause == nil {
+				cause = fmt.Errorf("target %q: applying %s: %w", st.t.Name, want, err)
+			}
+			continue
+		}
+		stagedOK[st.t.Name] = true
+		intent.Applied = append(intent.Applied, st.t.Name)
+	}
+	if cause != nil {
+		// What changed, in the order of the write.
+		var changed []NamedTarget
+		applied := map[string]bool{}
+		for _, t := range r.done {
+			applied[t.Name] = true
+		}
+		for _, t := range r.order {
+			if applied[t.Name] || stagedOK[t.Name] {
+				changed = append(changed, t)
+			}
+		}
+		return r.compensate(ctx, changed, r.before, cause)
 	}
 
 	if r.e.o.Propagate {
-		for _, t := range order {
+		for _, t := range r.order {
 			if w, ok := t.Target.(providers.Waiter); ok {
 				if err := w.Wait(ctx); err != nil {
 					return fmt.Errorf("target %q: waiting for %s to propagate: %w", t.Name, want, err)
@@ -352,7 +500,7 @@ func (r *run) apply(ctx context.Context, want providers.Share, action, reason st
 	r.report.Delivered = obs
 	for _, o := range obs {
 		if absDiff(o.Share, want) > o.Resolution {
-			return r.compensate(ctx, r.fb.Targets, before,
+			return r.compensate(ctx, r.fb.Targets, r.before,
 				fmt.Errorf("target %q reads back %s after applying %s", o.Name, o.Share, want))
 		}
 		r.doc.Observed[o.Name] = o.Share

@@ -213,24 +213,7 @@ func (t *Route53Weighted) Apply(ctx context.Context, want providers.Share) (prov
 	if cur, err := t.share(zone, g); err == nil && cur == target {
 		return cur, nil
 	}
-	var changes []r53types.Change
-	add := func(sets []r53types.ResourceRecordSet, w int) {
-		for _, rr := range sets {
-			if rr.Weight != nil && *rr.Weight == int64(w) {
-				continue
-			}
-			next := rr // a copy: every field as listed, only the weight new
-			next.Weight = aws.Int64(int64(w))
-			if next.AliasTarget != nil {
-				// Route 53 never lists a TTL for an alias set and rejects
-				// one in a change; moto lists TTL 0 for them.
-				next.TTL = nil
-			}
-			changes = append(changes, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &next})
-		}
-	}
-	add(g.primary, a)
-	add(g.secondary, b)
+	changes := weightChanges(g, a, b)
 	if len(changes) > 0 {
 		client, err := t.acct.route53(ctx)
 		if err != nil {
@@ -262,7 +245,9 @@ func (t *Route53Weighted) Apply(ctx context.Context, want providers.Share) (prov
 }
 
 // Wait implements providers.Waiter: it returns when the last change Apply
-// made is INSYNC (at once when there is none).
+// (or the run's batch) made is INSYNC (at once when there is none). The
+// targets of one run batched into one change share its polling through the
+// run cache.
 func (t *Route53Weighted) Wait(ctx context.Context) error {
 	t.mu.Lock()
 	id := t.lastChange
@@ -270,9 +255,26 @@ func (t *Route53Weighted) Wait(ctx context.Context) error {
 	if id == "" {
 		return nil
 	}
+	key := "aws/route53/insync\x00" + t.acct.endpointKey() + "\x00" + id
+	if _, err := cached(ctx, key, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, t.waitChange(ctx, id)
+	}); err != nil {
+		return t.errorf("%w", err)
+	}
+	t.mu.Lock()
+	if t.lastChange == id {
+		t.lastChange = ""
+	}
+	t.mu.Unlock()
+	return nil
+}
+
+// waitChange polls GetChange until the change is INSYNC. Its errors name no
+// target: they are shared by every target waiting for the change.
+func (t *Route53Weighted) waitChange(ctx context.Context, id string) error {
 	client, err := t.acct.route53(ctx)
 	if err != nil {
-		return t.errorf("%w", err)
+		return err
 	}
 	wctx, cancel := context.WithTimeout(ctx, t.opt.maxWait)
 	defer cancel()
@@ -283,26 +285,46 @@ func (t *Route53Weighted) Wait(ctx context.Context) error {
 		out, err := client.GetChange(wctx, &route53.GetChangeInput{Id: aws.String(id)})
 		switch {
 		case err == nil && out.ChangeInfo != nil && out.ChangeInfo.Status == r53types.ChangeStatusInsync:
-			t.mu.Lock()
-			if t.lastChange == id {
-				t.lastChange = ""
-			}
-			t.mu.Unlock()
 			return nil
 		case err == nil && out.ChangeInfo != nil:
 			status = string(out.ChangeInfo.Status)
 		case err != nil && !isContextErr(err):
-			return t.errorf("waiting for change %s: %w", id, callError("GetChange", err))
+			return fmt.Errorf("waiting for change %s: %w", id, callError("GetChange", err))
 		}
 		select {
 		case <-tick.C:
 		case <-wctx.Done():
 			if ctx.Err() != nil {
-				return t.errorf("waiting for change %s (last status %s): %w", id, status, ctx.Err())
+				return fmt.Errorf("waiting for change %s (last status %s): %w", id, status, ctx.Err())
 			}
-			return t.errorf("change %s is still %s after %s: %w", id, status, t.opt.maxWait, context.DeadlineExceeded)
+			return fmt.Errorf("change %s is still %s after %s: %w", id, status, t.opt.maxWait, context.DeadlineExceeded)
 		}
 	}
+}
+
+// weightChanges is the UPSERT of each named set whose weight changes: a
+// copy of the set as listed with only Weight replaced (primary sets get a,
+// secondary sets b).
+func weightChanges(g *group, a, b int) []r53types.Change {
+	var changes []r53types.Change
+	add := func(sets []r53types.ResourceRecordSet, w int) {
+		for _, rr := range sets {
+			if rr.Weight != nil && *rr.Weight == int64(w) {
+				continue
+			}
+			next := rr // a copy: every field as listed, only the weight new
+			next.Weight = aws.Int64(int64(w))
+			if next.AliasTarget != nil {
+				// Route 53 never lists a TTL for an alias set and rejects
+				// one in a change; moto lists TTL 0 for them.
+				next.TTL = nil
+			}
+			changes = append(changes, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &next})
+		}
+	}
+	add(g.primary, a)
+	add(g.secondary, b)
+	return changes
 }
 
 // group is the weighted record sets of the target's name and type.

@@ -1,0 +1,131 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fbctl/fbctl/internal/engine"
+	route53sim "github.com/fbctl/fbctl/internal/sim/route53"
+	"github.com/fbctl/fbctl/internal/state"
+	"github.com/fbctl/fbctl/providers"
+)
+
+// okCheck is always healthy.
+type okCheck struct{}
+
+func (okCheck) Probe(context.Context) providers.Result {
+	return providers.Result{Healthy: true, Detail: "ok"}
+}
+
+// BenchmarkReconcile1000Route53 is issue 4's benchmark: 1,000 failbacks, each
+// with one route53_weighted target, across 10 hosted zones of internal/sim
+// enforcing 10 requests/s with burst 50, the provider's own limiter at
+// 10/s burst 50, the real engine and the file store. One op is one
+// reconcile round (engine.ReconcileAll over every failback) in which every
+// failback shifts one step. It reports the Route 53 API calls of a round
+// (r53-calls/round, every request the emulator saw, retries included)
+// against the naive one walk and one change per failback (2,000), the
+// ratio, and the naive round's least wall time at 10 requests/s.
+//
+//	go test -run '^$' -bench Reconcile1000Route53 -benchtime 3x ./providers/aws/
+func BenchmarkReconcile1000Route53(b *testing.B) {
+	const zones, perZone = 10, 100
+	const rps, burst = 10, 50
+	srv := route53sim.New(route53sim.Options{Seed: 1, RateLimit: rps, RateBurst: burst})
+	url, err := srv.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	pc := &providers.ProviderConfig{Type: "aws", Name: "bench", Attrs: cty.ObjectVal(map[string]cty.Value{
+		"region":              cty.StringVal("us-east-1"),
+		"profile":             cty.NullVal(cty.String),
+		"assume_role":         cty.NullVal(cty.String),
+		"endpoint_url":        cty.StringVal(url),
+		"requests_per_second": cty.NumberIntVal(rps),
+		"burst":               cty.NumberIntVal(burst),
+	})}
+
+	// 100 steps of 1 %: every round shifts every failback one step.
+	var steps []providers.Share
+	for s := 1; s <= 100; s++ {
+		steps = append(steps, providers.Share(s*100))
+	}
+	ro := engine.Rollout{Steps: steps, Bake: 0, PrimaryHealthyFor: 0, OnUnhealthy: "rollback",
+		Cooldown: time.Hour, OnDrift: "halt", Approval: "none"}
+	var fbs []*engine.Failback
+	for z := 0; z < zones; z++ {
+		zoneName := fmt.Sprintf("zone%d.example", z)
+		zoneID := srv.AddZone(zoneName, false)
+		for i := 0; i < perZone; i++ {
+			name := fmt.Sprintf("svc%d.%s", i, zoneName)
+			for _, rs := range []route53sim.RecordSet{
+				simWeighted(name, "A", "primary", 0, "192.0.2.1"),
+				simWeighted(name, "A", "secondary", 1, "198.51.100.1"),
+			} {
+				if err := srv.PutRecordSet(zoneID, rs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			tg, err := NewRoute53Weighted(providers.Config{Name: "dns", Provider: pc,
+				Attrs: r53Attrs(zoneID, "", name, "A", []string{"primary"}, []string{"secondary"})})
+			if err != nil {
+				b.Fatal(err)
+			}
+			fbs = append(fbs, &engine.Failback{Name: fmt.Sprintf("z%d-svc%d", z, i), PrimaryName: "aws", SecondaryName: "gcp",
+				Rollout: ro,
+				Targets: []engine.NamedTarget{{Name: "dns", Kind: "route53_weighted", Target: tg}},
+				Checks: []engine.NamedCheck{{Name: "ok", Kind: "fake", Side: engine.Primary, Check: okCheck{},
+					Interval: time.Minute, HealthyThreshold: 1, UnhealthyThreshold: 1, Samples: 1, EvidenceTTL: time.Hour}}})
+		}
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	store, err := state.OpenFile(b.TempDir(), state.FileOptions{Now: clock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng := engine.New(engine.Options{Store: store, Now: clock, Holder: state.LockInfo{Owner: "bench", Host: "h", PID: 1}})
+	ctx := context.Background()
+
+	srv.ResetCalls()
+	rounds := 0
+	start := time.Now()
+	for b.Loop() {
+		if rounds >= len(steps) {
+			b.Fatalf("more than %d rounds: every round must shift one step (use -benchtime Nx)", len(steps))
+		}
+		reps, errs := eng.ReconcileAll(providers.WithRunCache(ctx), fbs, false)
+		want := steps[rounds]
+		for i, fb := range fbs {
+			if errs[i] != nil {
+				b.Fatalf("round %d, %s: %v", rounds, fb.Name, errs[i])
+			}
+			if !reps[i].Applied || reps[i].After.Share != want {
+				b.Fatalf("round %d, %s: applied %v, share %s, want %s (%+v)", rounds, fb.Name, reps[i].Applied, reps[i].After.Share, want, reps[i].Decision)
+			}
+		}
+		rounds++
+		now = now.Add(time.Minute)
+	}
+	elapsed := time.Since(start)
+	total := 0
+	for _, n := range srv.Calls() {
+		total += n
+	}
+	calls := srv.Calls()
+	perRound := float64(total) / float64(rounds)
+	naive := float64(2 * len(fbs))
+	b.ReportMetric(perRound, "r53-calls/round")
+	b.ReportMetric(float64(calls[route53sim.OpListResourceRecordSets])/float64(rounds), "list-calls/round")
+	b.ReportMetric(float64(calls[route53sim.OpChangeResourceRecordSets])/float64(rounds), "change-calls/round")
+	b.ReportMetric(naive, "naive-calls/round")
+	b.ReportMetric(naive/perRound, "naive/batched")
+	b.ReportMetric(elapsed.Seconds()/float64(rounds), "s/round")
+	// The naive round at 10 requests/s, after the burst: its least time.
+	b.ReportMetric((naive-burst)/rps, "naive-min-s/round")
+}
