@@ -56,6 +56,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/fbctl/fbctl/internal/health"
@@ -78,6 +79,12 @@ type FileOptions struct {
 // between goroutines and processes alike. See the comment at the top of
 // file.go for the details.
 type FileStore struct {
+	// swept records the failbacks whose leftover temp files were removed;
+	// orphans maps the temp files this store created and has not yet
+	// renamed or removed to their target's base name.
+	swept   sync.Map
+	orphans sync.Map
+
 	dir string
 	now func() time.Time
 }
@@ -283,6 +290,7 @@ func (s *FileStore) writeAtomic(path string, data []byte) (err error) {
 	if err != nil {
 		return err
 	}
+	s.orphans.Store(tmp, filepath.Base(path))
 	// Closing twice is harmless; this one covers errors and (in tests)
 	// simulated crashes. The temp file itself is removed on errors only:
 	// a simulated crash must leave it behind, like a real one.
@@ -306,6 +314,7 @@ func (s *FileStore) writeAtomic(path string, data []byte) (err error) {
 		os.Remove(tmp)
 		return fmt.Errorf("state: replacing %s: %w", path, err)
 	}
+	s.orphans.Delete(tmp)
 	step("renamed")
 	return s.syncDir()
 }
@@ -336,6 +345,23 @@ func (s *FileStore) createTemp(base string) (string, *os.File, error) {
 // caller holds the guard, so no live write of this failback owns one.
 // Failures are ignored: a stray temp file is untidy, never wrong.
 func (s *FileStore) removeTemps(failback string) {
+	// Leftover temp files come from a process that died mid-write, so one
+	// sweep per failback per store is enough; sweeping on every write made
+	// a round over many failbacks quadratic (each sweep lists the directory).
+	if _, done := s.swept.LoadOrStore(failback, true); done {
+		// Temp files this store created and never renamed (a write cut
+		// short inside this process) are known without a listing.
+		for _, suffix := range []string{".json", ".lock"} {
+			s.orphans.Range(func(k, v any) bool {
+				if v.(string) == failback+suffix {
+					os.Remove(k.(string))
+					s.orphans.Delete(k)
+				}
+				return true
+			})
+		}
+		return
+	}
 	for _, suffix := range []string{".json", ".lock"} {
 		pattern := filepath.Join(s.dir, ".tmp-????????????????."+failback+suffix)
 		matches, _ := filepath.Glob(pattern)
