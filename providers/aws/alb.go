@@ -39,7 +39,7 @@ import (
 // # Writing the share
 //
 // Apply gives every primary group one weight and every secondary group
-// another, 0-999 and not both 0, closest to the share (bestWeights). If
+// another, 0-999 and not both 0, closest to the share (providers.SplitWeights). If
 // the live weights already deliver that share it writes nothing.
 // Otherwise it sends the WHOLE action list back, as read, with only the
 // named groups' weights changed: ModifyListener with DefaultActions, or
@@ -105,7 +105,7 @@ func NewALBForward(cfg providers.Config) (*ALBForward, error) {
 		rule:      rule,
 		primary:   primary,
 		secondary: secondary,
-		res:       resolution(len(primary), len(secondary), albMaxWeight),
+		res:       providers.SplitResolution(len(primary), len(secondary), albMaxWeight),
 		red:       red,
 	}, nil
 }
@@ -175,7 +175,7 @@ func (t *ALBForward) Apply(ctx context.Context, want providers.Share) (providers
 		return 0, err
 	}
 	P, S := len(t.primary), len(t.secondary)
-	a, b := bestWeights(want, P, S, albMaxWeight)
+	a, b := providers.SplitWeights(want, P, S, albMaxWeight)
 	target := shareOf(int64(P*a), int64(P*a+S*b))
 	if cur, err := t.share(f); err == nil && cur == target {
 		return cur, nil

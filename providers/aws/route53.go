@@ -48,7 +48,7 @@ import (
 // # Writing the share
 //
 // Apply gives every primary set one weight a and every secondary set one
-// weight b in 0..255, not both 0, chosen by bestWeights (closest to the
+// weight b in 0..255, not both 0, chosen by providers.SplitWeights (closest to the
 // share; ties to the lower share, then to the weights a person expects).
 // If the live weights already deliver that share it writes nothing.
 // Otherwise it sends ONE ChangeResourceRecordSets holding an UPSERT of
@@ -139,7 +139,7 @@ func NewRoute53Weighted(cfg providers.Config, opts ...Option) (*Route53Weighted,
 		rtype:     rtype,
 		primary:   primary,
 		secondary: secondary,
-		res:       resolution(len(primary), len(secondary), route53MaxWeight),
+		res:       providers.SplitResolution(len(primary), len(secondary), route53MaxWeight),
 		red:       red,
 		opt:       o,
 	}
@@ -208,7 +208,7 @@ func (t *Route53Weighted) Apply(ctx context.Context, want providers.Share) (prov
 		return 0, err
 	}
 	P, S := len(t.primary), len(t.secondary)
-	a, b := bestWeights(want, P, S, route53MaxWeight)
+	a, b := providers.SplitWeights(want, P, S, route53MaxWeight)
 	target := shareOf(int64(P*a), int64(P*a+S*b))
 	if cur, err := t.share(zone, g); err == nil && cur == target {
 		return cur, nil

@@ -53,7 +53,7 @@ func (t *Route53Weighted) Stage(ctx context.Context, want providers.Share) (prov
 		return nil, err
 	}
 	P, S := len(t.primary), len(t.secondary)
-	a, b := bestWeights(want, P, S, route53MaxWeight)
+	a, b := providers.SplitWeights(want, P, S, route53MaxWeight)
 	target := shareOf(int64(P*a), int64(P*a+S*b))
 	changes := weightChanges(g, a, b)
 	if len(changes) == 0 {

@@ -137,7 +137,7 @@ func NewTarget(cfg providers.Config) (*Target, error) {
 		primary:   primary,
 		secondary: secondary,
 		maxWeight: maxWeight,
-		res:       resolution(len(primary), len(secondary), maxWeight),
+		res:       providers.SplitResolution(len(primary), len(secondary), maxWeight),
 		lock:      lock.(chan struct{}),
 		secrets:   d.secrets,
 	}, nil
@@ -175,7 +175,7 @@ func (t *Target) Apply(ctx context.Context, want providers.Share) (providers.Sha
 	if err != nil {
 		return 0, t.hide(err)
 	}
-	a, b := bestWeights(want, len(t.primary), len(t.secondary), t.maxWeight)
+	a, b := providers.SplitWeights(want, len(t.primary), len(t.secondary), t.maxWeight)
 	next := weights{primary: repeat(a, len(t.primary)), secondary: repeat(b, len(t.secondary))}
 	if s, err := t.share(cur); err != nil || s != shareOf(next) {
 		changes := planChanges(t.primary, t.secondary, cur, next)
@@ -214,12 +214,7 @@ func shareOf(w weights) providers.Share {
 	if total == 0 {
 		return providers.ShareNone
 	}
-	return roundShare(p, total)
-}
-
-// roundShare is 10000*part/total rounded half up, in integers.
-func roundShare(part, total int) providers.Share {
-	return providers.Share((20000*part + total) / (2 * total))
+	return providers.RoundShare(int64(p), int64(total))
 }
 
 func (t *Target) share(w weights) (providers.Share, error) {
@@ -301,79 +296,6 @@ func planChanges(primary, secondary []string, cur, next weights) []change {
 	add(primary, cur.primary, next.primary, false)
 	add(secondary, cur.secondary, next.secondary, false)
 	return out
-}
-
-// bestWeights returns the weight a of each of p primary servers and b of each
-// of s secondary servers, 0 <= a, b <= m and not both 0, whose share
-// d = p*a/(p*a+s*b) is closest to want. When want lies half-way between
-// two shares, the lower one wins: less to the primary is the cautious side.
-// Many pairs deliver the same share (1:3, 64:192, 85:255); ties go to the
-// pair nearest to (m*d, m*(1-d)), the weights a person expects from the
-// documentation (0:m at 0 %, m:0 at 100 %, 64:192 at 25 % with one server a
-// side), then to the larger weights.
-func bestWeights(want providers.Share, p, s, m int) (a, b int) {
-	w, P, S := int64(want), int64(p), int64(s)
-	// For a pair (x, y) with T = P*x + S*y, the error is |10000*P*x - w*T|/T
-	// and the distance to the expected weights is
-	// (|x*T - m*P*x| + |y*T - m*S*y|)/T. Both are compared by
-	// cross-multiplying, in integers.
-	bestErr, bestPX, bestDist, bestT, bestSum := int64(-1), int64(0), int64(0), int64(1), int64(0)
-	for x := int64(0); x <= int64(m); x++ {
-		for y := int64(0); y <= int64(m); y++ {
-			if x == 0 && y == 0 {
-				continue
-			}
-			t := P*x + S*y
-			e := abs64(10000*P*x - w*t)
-			dist := abs64(x*t-int64(m)*P*x) + abs64(y*t-int64(m)*S*y)
-			switch {
-			case bestErr < 0, e*bestT < bestErr*t:
-			case e*bestT > bestErr*t:
-				continue
-			case P*x*bestT < bestPX*t:
-			case P*x*bestT > bestPX*t:
-				continue
-			case dist*bestT < bestDist*t:
-			case dist*bestT > bestDist*t:
-				continue
-			case x+y <= bestSum:
-				continue
-			}
-			bestErr, bestPX, bestDist, bestT, bestSum = e, P*x, dist, t, x+y
-			a, b = int(x), int(y)
-		}
-	}
-	return a, b
-}
-
-func abs64(x int64) int64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
-// resolution is the widest gap between neighbouring shares (in basis points)
-// that weights 0..m on p primary and s secondary servers can express, every
-// server of a side weighted alike.
-func resolution(p, s, m int) providers.Share {
-	var can [int(providers.ShareFull) + 1]bool
-	for a := 0; a <= m; a++ {
-		for b := 0; b <= m; b++ {
-			if a == 0 && b == 0 {
-				continue
-			}
-			can[roundShare(p*a, p*a+s*b)] = true
-		}
-	}
-	gap, last := 0, 0
-	for x := 1; x <= int(providers.ShareFull); x++ {
-		if can[x] {
-			gap = max(gap, x-last)
-			last = x
-		}
-	}
-	return providers.Share(max(gap, 1))
 }
 
 func repeat(x, n int) []int {

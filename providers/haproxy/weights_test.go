@@ -33,7 +33,7 @@ func TestBestWeightsExamples(t *testing.T) {
 		{2500, 1, 1, 1, 0, 1}, // half-way between 0 and 50 %: the lower one
 		{7500, 1, 1, 1, 1, 1}, // half-way between 50 and 100 %: the lower one
 	} {
-		a, b := bestWeights(c.want, c.p, c.s, c.m)
+		a, b := providers.SplitWeights(c.want, c.p, c.s, c.m)
 		if a != c.a || b != c.b {
 			t.Errorf("bestWeights(%v, p=%d, s=%d, max=%d) = %d:%d, want %d:%d", c.want, c.p, c.s, c.m, a, b, c.a, c.b)
 		}
@@ -46,18 +46,18 @@ func TestBestWeightsExamples(t *testing.T) {
 func TestBestWeightsProperties(t *testing.T) {
 	for _, sh := range shapes {
 		t.Run(fmt.Sprintf("p%d_s%d_max%d", sh.p, sh.s, sh.m), func(t *testing.T) {
-			res := resolution(sh.p, sh.s, sh.m)
+			res := providers.SplitResolution(sh.p, sh.s, sh.m)
 			step := providers.Share(1)
 			if sh.m > 20 {
 				step = 37 // a full sweep at max 256 takes seconds under -race
 			}
 			prev := providers.Share(-1)
 			for want := providers.Share(0); want <= providers.ShareFull; want += step {
-				a, b := bestWeights(want, sh.p, sh.s, sh.m)
+				a, b := providers.SplitWeights(want, sh.p, sh.s, sh.m)
 				if a < 0 || b < 0 || a > sh.m || b > sh.m || a+b == 0 {
 					t.Fatalf("want %v: weights %d:%d", want, a, b)
 				}
-				got := roundShare(sh.p*a, sh.p*a+sh.s*b)
+				got := providers.RoundShare(int64(sh.p*a), int64(sh.p*a+sh.s*b))
 				if d := got - want; d > res/2+1 || -d > res/2+1 {
 					t.Errorf("want %v: delivered %v, resolution %v", want, got, res)
 				}
@@ -68,7 +68,7 @@ func TestBestWeightsProperties(t *testing.T) {
 			}
 			// Nothing closer exists (compared exactly).
 			for _, want := range []providers.Share{1, 333, 2500, 4999, 6667, 9990} {
-				a, b := bestWeights(want, sh.p, sh.s, sh.m)
+				a, b := providers.SplitWeights(want, sh.p, sh.s, sh.m)
 				for x := 0; x <= sh.m; x++ {
 					for y := 0; y <= sh.m; y++ {
 						if x+y > 0 && closer(want, sh.p*x, sh.p*x+sh.s*y, sh.p*a, sh.p*a+sh.s*b) {
@@ -101,7 +101,7 @@ func TestResolutionOfShapes(t *testing.T) {
 	}{
 		{1, 1, 256, 39}, {2, 1, 256, 78}, {1, 2, 256, 78}, {1, 1, 10, 909}, {1, 1, 1, 5000}, {3, 1, 1, 7500},
 	} {
-		if got := resolution(c.p, c.s, c.m); got != c.want {
+		if got := providers.SplitResolution(c.p, c.s, c.m); got != c.want {
 			t.Errorf("resolution(%d, %d, %d) = %v, want %v", c.p, c.s, c.m, got, c.want)
 		}
 	}

@@ -1,13 +1,11 @@
-package aws
+package providers
 
 import (
 	"testing"
-
-	"github.com/fbctl/fbctl/providers"
 )
 
-// bruteWeights checks every pair, with the same order as bestWeights.
-func bruteWeights(want providers.Share, p, s, m int) (a, b int) {
+// bruteWeights checks every pair, with the same order as SplitWeights.
+func bruteWeights(want Share, p, s, m int) (a, b int) {
 	w, P, S, M := int64(want), int64(p), int64(s), int64(m)
 	bestErr, bestPX, bestDist, bestT, bestSum := int64(-1), int64(0), int64(0), int64(1), int64(0)
 	for x := int64(0); x <= M; x++ {
@@ -45,8 +43,8 @@ func TestBestWeightsMatchesBruteForce(t *testing.T) {
 			step = 37
 		}
 		for w := 0; w <= 10000; w += step {
-			a, b := bestWeights(providers.Share(w), c.p, c.s, c.m)
-			ba, bb := bruteWeights(providers.Share(w), c.p, c.s, c.m)
+			a, b := SplitWeights(Share(w), c.p, c.s, c.m)
+			ba, bb := bruteWeights(Share(w), c.p, c.s, c.m)
 			if a != ba || b != bb {
 				t.Fatalf("p=%d s=%d m=%d want=%d: bestWeights = %d:%d, brute force %d:%d", c.p, c.s, c.m, w, a, b, ba, bb)
 			}
@@ -56,10 +54,10 @@ func TestBestWeightsMatchesBruteForce(t *testing.T) {
 
 func TestBestWeights(t *testing.T) {
 	for _, c := range []struct {
-		want       providers.Share
+		want       Share
 		p, s, m    int
 		a, b       int
-		delivering providers.Share
+		delivering Share
 	}{
 		{0, 1, 1, 255, 0, 255, 0},
 		{10000, 1, 1, 255, 255, 0, 10000},
@@ -74,10 +72,10 @@ func TestBestWeights(t *testing.T) {
 		{7000, 2, 2, 255, 182, 78, 7000},
 		{3333, 1, 1, 255, 85, 170, 3333},
 	} {
-		a, b := bestWeights(c.want, c.p, c.s, c.m)
-		got := shareOf(int64(c.p*a), int64(c.p*a+c.s*b))
+		a, b := SplitWeights(c.want, c.p, c.s, c.m)
+		got := RoundShare(int64(c.p*a), int64(c.p*a+c.s*b))
 		if a != c.a || b != c.b || got != c.delivering {
-			t.Errorf("bestWeights(%v, %d, %d, %d) = %d:%d (%v), want %d:%d (%v)", c.want, c.p, c.s, c.m, a, b, got, c.a, c.b, c.delivering)
+			t.Errorf("SplitWeights(%v, %d, %d, %d) = %d:%d (%v), want %d:%d (%v)", c.want, c.p, c.s, c.m, a, b, got, c.a, c.b, c.delivering)
 		}
 	}
 }
@@ -85,28 +83,28 @@ func TestBestWeights(t *testing.T) {
 func TestResolution(t *testing.T) {
 	for _, c := range []struct {
 		p, s, m int
-		want    providers.Share
+		want    Share
 	}{
-		{1, 1, route53MaxWeight, 39}, // 1:255 is 0.39 %
-		{1, 1, albMaxWeight, 10},     // 1:999 is 0.1 %
-		{2, 1, route53MaxWeight, 78}, // 2:255 -> 0.78 % at the bottom
-		{1, 2, route53MaxWeight, 78}, // 255:2 -> 99.22 % at the top
+		{1, 1, 255, 39}, // 1:255 is 0.39 %
+		{1, 1, 999, 10},     // 1:999 is 0.1 %
+		{2, 1, 255, 78}, // 2:255 -> 0.78 % at the bottom
+		{1, 2, 255, 78}, // 255:2 -> 99.22 % at the top
 	} {
-		if got := resolution(c.p, c.s, c.m); got != c.want {
-			t.Errorf("resolution(%d, %d, %d) = %v, want %v", c.p, c.s, c.m, got, c.want)
+		if got := SplitResolution(c.p, c.s, c.m); got != c.want {
+			t.Errorf("SplitResolution(%d, %d, %d) = %v, want %v", c.p, c.s, c.m, got, c.want)
 		}
-		if again := resolution(c.p, c.s, c.m); again != c.want {
+		if again := SplitResolution(c.p, c.s, c.m); again != c.want {
 			t.Errorf("cached resolution differs")
 		}
 	}
 	// Every share lands within the resolution, and larger wants never
 	// deliver less.
 	for _, c := range []struct{ p, s, m int }{{1, 1, 255}, {2, 3, 255}, {1, 1, 999}} {
-		res := resolution(c.p, c.s, c.m)
-		prev := providers.Share(-1)
-		for w := providers.Share(0); w <= providers.ShareFull; w += 7 {
-			a, b := bestWeights(w, c.p, c.s, c.m)
-			got := shareOf(int64(c.p*a), int64(c.p*a+c.s*b))
+		res := SplitResolution(c.p, c.s, c.m)
+		prev := Share(-1)
+		for w := Share(0); w <= ShareFull; w += 7 {
+			a, b := SplitWeights(w, c.p, c.s, c.m)
+			got := RoundShare(int64(c.p*a), int64(c.p*a+c.s*b))
 			if d := got - w; d > res || -d > res {
 				t.Fatalf("%v: want %v got %v, resolution %v", c, w, got, res)
 			}
