@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 )
 
 // redacted replaces a sensitive value in a Detail or an error.
-const redacted = "(sensitive)"
+const redacted = providers.Redacted
 
 // attrs is a check block's configuration with its marks removed, and a
 // redactor holding the text of every value that carried a mark, so that no
@@ -28,7 +27,7 @@ type attrs struct {
 	// marked holds the names of the attributes that carried a mark
 	// (anywhere inside them). Every mark is treated as "sensitive".
 	marked map[string]bool
-	red    *redactor
+	red    *providers.Redactor
 }
 
 // readAttrs checks the shape of cfg.Attrs and removes its marks.
@@ -40,7 +39,7 @@ func readAttrs(kind string, cfg providers.Config) (*attrs, error) {
 		return nil, fmt.Errorf("%s check %q: configuration holds unknown values", kind, cfg.Name)
 	}
 	obj, pvms := cfg.Attrs.UnmarkDeepWithPaths()
-	a := &attrs{kind: kind, obj: obj, marked: map[string]bool{}, red: &redactor{}}
+	a := &attrs{kind: kind, obj: obj, marked: map[string]bool{}, red: &providers.Redactor{}}
 	for _, pvm := range pvms {
 		if len(pvm.Marks) == 0 {
 			continue
@@ -58,7 +57,7 @@ func readAttrs(kind string, cfg providers.Config) (*attrs, error) {
 	}
 	for name := range a.marked {
 		if obj.Type().HasAttribute(name) {
-			a.red.addValue(obj.GetAttr(name))
+			a.red.AddValue(obj.GetAttr(name))
 		}
 	}
 	if cfg.Timeout <= 0 {
@@ -192,91 +191,7 @@ func (a *attrs) wrap(name string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s check %q: %s", a.kind, name, a.red.redact(err.Error()))
-}
-
-// redactor removes known secret strings from text.
-type redactor struct {
-	secrets []string
-}
-
-// add records secret strings; empty ones are ignored.
-func (r *redactor) add(ss ...string) {
-	for _, s := range ss {
-		if s == "" {
-			continue
-		}
-		r.secrets = append(r.secrets, s)
-	}
-	// Longest first, so that a secret containing another is replaced whole.
-	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
-}
-
-// addValue records every primitive inside v (strings, and numbers as text).
-func (r *redactor) addValue(v cty.Value) {
-	if v.IsNull() || !v.IsKnown() {
-		return
-	}
-	t := v.Type()
-	switch {
-	case t == cty.String:
-		r.add(v.AsString())
-	case t == cty.Number:
-		r.add(v.AsBigFloat().Text('f', -1))
-	case t == cty.Bool:
-		// true/false reveal nothing worth hiding and would mangle text.
-	case v.CanIterateElements():
-		// Map keys are names chosen by the policy author; only the values
-		// are treated as secrets.
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			r.addValue(e)
-		}
-	}
-}
-
-// addHostPort records a host:port and its host alone.
-func (r *redactor) addHostPort(hp string) {
-	r.add(hp)
-	if h, _, err := net.SplitHostPort(hp); err == nil {
-		r.add(h)
-	}
-}
-
-// redact replaces every secret in s, ignoring case (DNS names and URL
-// hosts come back lower-cased in errors).
-func (r *redactor) redact(s string) string {
-	if r == nil {
-		return s
-	}
-	for _, sec := range r.secrets {
-		s = replaceFold(s, sec, redacted)
-	}
-	return s
-}
-
-// replaceFold replaces every case-insensitive occurrence of old in s.
-func replaceFold(s, old, repl string) string {
-	if old == "" {
-		return s
-	}
-	lo, lold := strings.ToLower(s), strings.ToLower(old)
-	if len(lo) != len(s) || len(lold) != len(old) {
-		// Lower-casing changed byte lengths (rare Unicode): fall back to an
-		// exact replacement so indices stay valid.
-		return strings.ReplaceAll(s, old, repl)
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(lo, lold)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		b.WriteString(repl)
-		s, lo = s[i+len(old):], lo[i+len(old):]
-	}
+	return fmt.Errorf("%s check %q: %s", a.kind, name, a.red.Redact(err.Error()))
 }
 
 // errProbeTimeout is the cause of a probe context that ran out of time.
@@ -317,12 +232,12 @@ func isTimeout(err error) bool {
 
 // finishProbe is deferred by every Probe: it turns a panic into an unhealthy
 // Result (Probe never panics) and removes sensitive values from the Detail.
-func finishProbe(red *redactor, start time.Time, res *providers.Result) {
+func finishProbe(red *providers.Redactor, start time.Time, res *providers.Result) {
 	if p := recover(); p != nil {
 		*res = providers.Result{Healthy: false, Detail: fmt.Sprintf("internal error: %v", p)}
 	}
 	if res.Latency == 0 {
 		res.Latency = time.Since(start)
 	}
-	res.Detail = red.redact(res.Detail)
+	res.Detail = red.Redact(res.Detail)
 }

@@ -29,7 +29,7 @@ type dnsCheck struct {
 	raw     []string // as written, for Detail
 	hideRaw bool     // expect is sensitive: never list values
 	timeout time.Duration
-	red     *redactor
+	red     *providers.Redactor
 }
 
 // newDNSCheck is the dns kind's CheckFactory.
@@ -59,7 +59,7 @@ func buildDNSCheck(a *attrs, cfg providers.Config) (*dnsCheck, error) {
 	}
 	c.name = dns.Fqdn(name)
 	if a.marked["name"] {
-		a.red.add(c.name, strings.TrimSuffix(c.name, "."))
+		a.red.Add(c.name, strings.TrimSuffix(c.name, "."))
 	}
 
 	c.tname = "A"
@@ -79,7 +79,7 @@ func buildDNSCheck(a *attrs, cfg providers.Config) (*dnsCheck, error) {
 		return nil, err
 	}
 	if a.marked["server"] {
-		a.red.addHostPort(c.server)
+		a.red.AddHostPort(c.server)
 	}
 
 	raw, err := a.strList("expect")

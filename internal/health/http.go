@@ -36,7 +36,7 @@ type httpCheck struct {
 	host     string
 	timeout  time.Duration
 	client   *http.Client
-	red      *redactor
+	red      *providers.Redactor
 	expected string // "200" or "200, 204", for Detail
 }
 
@@ -69,10 +69,10 @@ func buildHTTPCheck(a *attrs, cfg providers.Config) (*httpCheck, error) {
 	}
 	if a.marked["url"] {
 		// Errors from the transport quote the host and port on their own.
-		a.red.addHostPort(u.Host)
-		a.red.add(u.Hostname(), u.RawQuery, u.EscapedPath())
+		a.red.AddHostPort(u.Host)
+		a.red.Add(u.Hostname(), u.RawQuery, u.EscapedPath())
 		if p, ok := u.User.Password(); ok {
-			a.red.add(p)
+			a.red.Add(p)
 		}
 	}
 
@@ -123,7 +123,7 @@ func buildHTTPCheck(a *attrs, cfg providers.Config) (*httpCheck, error) {
 		// Short ones ("json", "prod") would mangle ordinary text; a short
 		// value marked sensitive is redacted anyway (see readAttrs).
 		if len(v) >= 8 {
-			a.red.add(v)
+			a.red.Add(v)
 		}
 	}
 	if c.headers.Get("User-Agent") == "" {

@@ -14,7 +14,7 @@ import (
 type tcpCheck struct {
 	address string
 	timeout time.Duration
-	red     *redactor
+	red     *providers.Redactor
 }
 
 // newTCPCheck is the tcp kind's CheckFactory.
@@ -31,7 +31,7 @@ func newTCPCheck(cfg providers.Config) (providers.Check, error) {
 		return nil, a.wrap(cfg.Name, err)
 	}
 	if a.marked["address"] {
-		a.red.addHostPort(addr)
+		a.red.AddHostPort(addr)
 	}
 	return &tcpCheck{address: addr, timeout: cfg.Timeout, red: a.red}, nil
 }

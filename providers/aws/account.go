@@ -67,7 +67,7 @@ func (s settings) key() string {
 type account struct {
 	set     settings
 	limiter *rate.Limiter
-	red     *redactor
+	red     *providers.Redactor
 	// attempts counts the HTTP attempts the limiter let through (tests).
 	attempts atomic.Int64
 
@@ -101,8 +101,8 @@ func accountFor(p *providers.ProviderConfig) (*account, error) {
 	return a, nil
 }
 
-func decodeProvider(p *providers.ProviderConfig) (settings, *redactor, error) {
-	red := &redactor{}
+func decodeProvider(p *providers.ProviderConfig) (settings, *providers.Redactor, error) {
+	red := &providers.Redactor{}
 	set := settings{addr: ProviderType + ".default", rps: defaultRequestsPerSecond, burst: defaultBurst}
 	if p == nil {
 		return set, red, nil
@@ -119,10 +119,10 @@ func decodeProvider(p *providers.ProviderConfig) (settings, *redactor, error) {
 	set.profile = d.optStr("profile")
 	set.assumeRole = d.optStr("assume_role")
 	set.endpoint = strings.TrimRight(d.optStr("endpoint_url"), "/")
-	if red.isSecret(d.optStr("endpoint_url")) {
+	if red.IsSecret(d.optStr("endpoint_url")) {
 		// Transport errors quote the host and port on their own.
 		if u, err := url.Parse(set.endpoint); err == nil && u.Host != "" {
-			red.add(set.endpoint, u.Host, u.Hostname())
+			red.Add(set.endpoint, u.Host, u.Hostname())
 		}
 	}
 	rps, _ := d.number("requests_per_second", defaultRequestsPerSecond)
@@ -134,7 +134,7 @@ func decodeProvider(p *providers.ProviderConfig) (settings, *redactor, error) {
 	if set.assumeRole != "" && !strings.HasPrefix(set.assumeRole, "arn:") {
 		d.fail(d.errorf("assume_role must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
 	}
-	return set, red, red.hide(d.err)
+	return set, red, red.Hide(d.err)
 }
 
 // endpointKey names the API endpoint in run-cache and lock keys: what two
@@ -189,7 +189,7 @@ func (a *account) load(ctx context.Context) error {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return a.red.hide(fmt.Errorf("provider %s: loading the AWS configuration: %w", a.set.addr, err))
+		return a.red.Hide(fmt.Errorf("provider %s: loading the AWS configuration: %w", a.set.addr, err))
 	}
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion

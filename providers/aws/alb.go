@@ -65,7 +65,7 @@ type ALBForward struct {
 	primary   []string
 	secondary []string
 	res       providers.Share
-	red       *redactor
+	red       *providers.Redactor
 }
 
 var _ providers.Target = (*ALBForward)(nil)
@@ -80,7 +80,7 @@ func NewALBForward(cfg providers.Config) (*ALBForward, error) {
 	if err != nil {
 		return nil, err
 	}
-	red := acct.red.merged(nil)
+	red := acct.red.Merged(nil)
 	d := newDecoder(fmt.Sprintf("alb_forward %q", cfg.Name), cfg.Attrs, red)
 	listener := d.optStr("listener_arn")
 	rule := d.optStr("rule_arn")
@@ -96,7 +96,7 @@ func NewALBForward(cfg providers.Config) (*ALBForward, error) {
 		}
 	}
 	if d.err != nil {
-		return nil, red.hide(d.err)
+		return nil, red.Hide(d.err)
 	}
 	return &ALBForward{
 		name:      cfg.Name,
@@ -146,7 +146,7 @@ func (t *ALBForward) Foreign(ctx context.Context) ([]string, error) {
 	var out []string
 	for _, i := range f.foreign {
 		g := f.groups[i]
-		out = append(out, fmt.Sprintf("target group %s (weight %d)", t.red.redact(aws.ToString(g.TargetGroupArn)), weightOf(g)))
+		out = append(out, fmt.Sprintf("target group %s (weight %d)", t.red.Redact(aws.ToString(g.TargetGroupArn)), weightOf(g)))
 	}
 	sort.Strings(out)
 	return out, nil
@@ -160,7 +160,7 @@ func (t *ALBForward) Apply(ctx context.Context, want providers.Share) (providers
 	if err := ctx.Err(); err != nil {
 		return 0, t.errorf("%w", err)
 	}
-	unlock, err := lock(ctx, "elbv2\x00"+t.acct.endpointKey()+"\x00"+t.arn(), t.red.redact(t.what()))
+	unlock, err := lock(ctx, "elbv2\x00"+t.acct.endpointKey()+"\x00"+t.arn(), t.red.Redact(t.what()))
 	if err != nil {
 		return 0, t.errorf("%w", err)
 	}
@@ -302,7 +302,7 @@ func (t *ALBForward) find(actions []elbtypes.Action) (*forward, error) {
 		for _, g := range side.list {
 			i, ok := index[g]
 			if !ok {
-				missing = append(missing, t.red.redact(g))
+				missing = append(missing, t.red.Redact(g))
 				continue
 			}
 			*side.out = append(*side.out, i)
@@ -311,14 +311,14 @@ func (t *ALBForward) find(actions []elbtypes.Action) (*forward, error) {
 	if len(missing) > 0 {
 		var has []string
 		for _, g := range f.groups {
-			has = append(has, t.red.redact(aws.ToString(g.TargetGroupArn)))
+			has = append(has, t.red.Redact(aws.ToString(g.TargetGroupArn)))
 		}
 		return nil, t.errorf("%s: target group %s is not in its forward action (which forwards to %s)", t.what(), strings.Join(missing, ", "), strings.Join(has, ", "))
 	}
 	var bad []string
 	for _, i := range append(append([]int{}, f.primary...), f.secondary...) {
 		if w := weightOf(f.groups[i]); w < 0 || w > albMaxWeight {
-			bad = append(bad, fmt.Sprintf("target group %s has weight %d", t.red.redact(aws.ToString(f.groups[i].TargetGroupArn)), w))
+			bad = append(bad, fmt.Sprintf("target group %s has weight %d", t.red.Redact(aws.ToString(f.groups[i].TargetGroupArn)), w))
 		}
 	}
 	if len(bad) > 0 {
@@ -427,11 +427,11 @@ func (t *ALBForward) cacheKey() string {
 }
 
 func (t *ALBForward) quoteAll() string {
-	return t.red.redact(strings.Join(append(append([]string{}, t.primary...), t.secondary...), ", "))
+	return t.red.Redact(strings.Join(append(append([]string{}, t.primary...), t.secondary...), ", "))
 }
 
 // errorf prefixes a message with the kind and block name and hides every
 // sensitive value.
 func (t *ALBForward) errorf(format string, args ...any) error {
-	return t.red.hide(fmt.Errorf("alb_forward %q: "+format, append([]any{t.name}, args...)...))
+	return t.red.Hide(fmt.Errorf("alb_forward %q: "+format, append([]any{t.name}, args...)...))
 }

@@ -2,10 +2,9 @@ package aws
 
 import (
 	"fmt"
+	"github.com/fbctl/fbctl/providers"
 	"math"
 	"math/big"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
@@ -18,10 +17,10 @@ type decoder struct {
 	what string // `route53_weighted "dns"`, `provider aws.prod`
 	obj  cty.Value
 	err  error
-	red  *redactor
+	red  *providers.Redactor
 }
 
-func newDecoder(what string, obj cty.Value, red *redactor) *decoder {
+func newDecoder(what string, obj cty.Value, red *providers.Redactor) *decoder {
 	d := &decoder{what: what, obj: obj, red: red}
 	if obj == cty.NilVal || obj.IsNull() || !obj.Type().IsObjectType() {
 		d.fail(d.errorf("the attributes are not an object"))
@@ -55,7 +54,7 @@ func (d *decoder) get(name string) cty.Value {
 	v := d.obj.GetAttr(name)
 	raw, _ := v.UnmarkDeep()
 	if v.ContainsMarked() || d.obj.IsMarked() {
-		d.red.addValue(raw)
+		d.red.AddValue(raw)
 	}
 	if !raw.IsWhollyKnown() {
 		d.fail(d.errorf("%s is not known", name))
@@ -143,130 +142,4 @@ func (d *decoder) whole(name string, def, lo, hi int64) int64 {
 		return def
 	}
 	return n
-}
-
-// redactor removes known secret strings from text.
-type redactor struct {
-	secrets []string
-}
-
-func (r *redactor) add(ss ...string) {
-	for _, s := range ss {
-		if s == "" {
-			continue
-		}
-		r.secrets = append(r.secrets, s)
-	}
-	// Longest first, so that a secret containing another is replaced whole.
-	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
-}
-
-// addValue records every string and number inside v.
-func (r *redactor) addValue(v cty.Value) {
-	if v.IsNull() || !v.IsKnown() {
-		return
-	}
-	switch t := v.Type(); {
-	case t == cty.String:
-		r.add(v.AsString())
-	case t == cty.Number:
-		r.add(v.AsBigFloat().Text('f', -1))
-	case v.CanIterateElements():
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			r.addValue(e)
-		}
-	}
-}
-
-// isSecret reports whether s is one of the recorded secrets.
-func (r *redactor) isSecret(s string) bool {
-	if r == nil {
-		return false
-	}
-	for _, x := range r.secrets {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// redact replaces every secret in s, ignoring case (DNS names come back
-// lower-cased).
-func (r *redactor) redact(s string) string {
-	if r == nil {
-		return s
-	}
-	for _, sec := range r.secrets {
-		s = replaceFold(s, strconv.Quote(sec), sensitive)
-		s = replaceFold(s, sec, sensitive)
-	}
-	return s
-}
-
-// hide rewrites err's message so that no secret shows, keeping the chain
-// for errors.Is and errors.As.
-func (r *redactor) hide(err error) error {
-	if err == nil || r == nil || len(r.secrets) == 0 {
-		return err
-	}
-	msg := r.redact(err.Error())
-	if msg == err.Error() {
-		return err
-	}
-	return &hiddenError{msg: msg, err: err}
-}
-
-// merged returns a redactor holding the secrets of both.
-func (r *redactor) merged(o *redactor) *redactor {
-	out := &redactor{}
-	if r != nil {
-		out.add(r.secrets...)
-	}
-	if o != nil {
-		out.add(o.secrets...)
-	}
-	return out
-}
-
-// sensitive replaces a sensitive value in messages.
-const sensitive = "(sensitive)"
-
-type hiddenError struct {
-	msg string
-	err error
-}
-
-func (e *hiddenError) Error() string { return e.msg }
-func (e *hiddenError) Unwrap() error { return e.err }
-
-// replaceFold replaces every case-insensitive occurrence of old in s.
-func replaceFold(s, old, repl string) string {
-	if old == "" {
-		return s
-	}
-	lo, lold := strings.ToLower(s), strings.ToLower(old)
-	if len(lo) != len(s) || len(lold) != len(old) {
-		return strings.ReplaceAll(s, old, repl)
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(lo, lold)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		b.WriteString(repl)
-		s, lo = s[i+len(old):], lo[i+len(old):]
-	}
-}
-
-// quote quotes a name for a message, or says "(sensitive)".
-func (r *redactor) quote(s string) string {
-	if r.isSecret(s) {
-		return sensitive
-	}
-	return strconv.Quote(s)
 }

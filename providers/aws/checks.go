@@ -31,7 +31,7 @@ type Route53Health struct {
 	id        string
 	threshold float64
 	timeout   time.Duration
-	red       *redactor
+	red       *providers.Redactor
 }
 
 var _ providers.Check = (*Route53Health)(nil)
@@ -42,7 +42,7 @@ func NewRoute53Health(cfg providers.Config) (*Route53Health, error) {
 	if err != nil {
 		return nil, err
 	}
-	red := acct.red.merged(nil)
+	red := acct.red.Merged(nil)
 	d := newDecoder(fmt.Sprintf("route53_health check %q", cfg.Name), cfg.Attrs, red)
 	id := strings.TrimPrefix(strings.TrimSpace(d.str("health_check_id")), "/healthcheck/")
 	threshold, _ := d.number("threshold", 18)
@@ -53,7 +53,7 @@ func NewRoute53Health(cfg providers.Config) (*Route53Health, error) {
 		d.fail(d.errorf("timeout must be positive, got %s", cfg.Timeout))
 	}
 	if d.err != nil {
-		return nil, red.hide(d.err)
+		return nil, red.Hide(d.err)
 	}
 	return &Route53Health{name: cfg.Name, acct: acct, id: id, threshold: threshold, timeout: cfg.Timeout, red: red}, nil
 }
@@ -115,7 +115,7 @@ type ALBTargetHealth struct {
 	minPercent float64
 	hasPercent bool
 	timeout    time.Duration
-	red        *redactor
+	red        *providers.Redactor
 }
 
 var _ providers.Check = (*ALBTargetHealth)(nil)
@@ -126,7 +126,7 @@ func NewALBTargetHealth(cfg providers.Config) (*ALBTargetHealth, error) {
 	if err != nil {
 		return nil, err
 	}
-	red := acct.red.merged(nil)
+	red := acct.red.Merged(nil)
 	d := newDecoder(fmt.Sprintf("alb_target_health check %q", cfg.Name), cfg.Attrs, red)
 	arn := strings.TrimSpace(d.str("target_group_arn"))
 	minHealthy := d.whole("min_healthy", 1, 1, 1000)
@@ -138,7 +138,7 @@ func NewALBTargetHealth(cfg providers.Config) (*ALBTargetHealth, error) {
 		d.fail(d.errorf("timeout must be positive, got %s", cfg.Timeout))
 	}
 	if d.err != nil {
-		return nil, red.hide(d.err)
+		return nil, red.Hide(d.err)
 	}
 	return &ALBTargetHealth{name: cfg.Name, acct: acct, arn: arn, minHealthy: int(minHealthy),
 		minPercent: pct, hasPercent: hasPct, timeout: cfg.Timeout, red: red}, nil
@@ -228,12 +228,12 @@ func probeFailure(ctx context.Context, timeout time.Duration, what string, err e
 
 // finishProbe is deferred by every Probe: a panic becomes an unhealthy
 // result (Probe never panics) and no sensitive value shows in the Detail.
-func finishProbe(red *redactor, start time.Time, res *providers.Result) {
+func finishProbe(red *providers.Redactor, start time.Time, res *providers.Result) {
 	if p := recover(); p != nil {
 		*res = providers.Result{Detail: fmt.Sprintf("internal error: %v", p)}
 	}
 	if res.Latency == 0 {
 		res.Latency = time.Since(start)
 	}
-	res.Detail = red.redact(res.Detail)
+	res.Detail = red.Redact(res.Detail)
 }

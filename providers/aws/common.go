@@ -112,7 +112,7 @@ func sides(d *decoder, what string, limit int) (primary, secondary []string) {
 				return nil, nil
 			}
 			if other, dup := seen[m]; dup {
-				d.fail(d.errorf("%s %s is named twice (in %s and in %s)", what, d.red.quote(m), other, side.name))
+				d.fail(d.errorf("%s %s is named twice (in %s and in %s)", what, d.red.Quote(m), other, side.name))
 				return nil, nil
 			}
 			seen[m] = side.name

@@ -78,7 +78,7 @@ type Route53Weighted struct {
 	primary   []string
 	secondary []string
 	res       providers.Share
-	red       *redactor
+	red       *providers.Redactor
 	opt       options
 
 	mu         sync.Mutex
@@ -99,7 +99,7 @@ func NewRoute53Weighted(cfg providers.Config, opts ...Option) (*Route53Weighted,
 	if err != nil {
 		return nil, err
 	}
-	red := acct.red.merged(nil)
+	red := acct.red.Merged(nil)
 	d := newDecoder(fmt.Sprintf("route53_weighted %q", cfg.Name), cfg.Attrs, red)
 	zoneID := d.optStr("zone_id")
 	zone := d.optStr("zone")
@@ -118,12 +118,12 @@ func NewRoute53Weighted(cfg providers.Config, opts ...Option) (*Route53Weighted,
 		}
 		for _, id := range append(append([]string{}, primary...), secondary...) {
 			if len(id) > 128 {
-				d.fail(d.errorf("set identifier %s is longer than 128 characters", red.quote(id)))
+				d.fail(d.errorf("set identifier %s is longer than 128 characters", red.Quote(id)))
 			}
 		}
 	}
 	if d.err != nil {
-		return nil, red.hide(d.err)
+		return nil, red.Hide(d.err)
 	}
 	o := defaultOptions()
 	for _, f := range opts {
@@ -179,7 +179,7 @@ func (t *Route53Weighted) Foreign(ctx context.Context) ([]string, error) {
 		if rr.Weight != nil {
 			w = "weight " + strconv.FormatInt(*rr.Weight, 10)
 		}
-		out = append(out, fmt.Sprintf("set %s (%s)", t.red.quote(aws.ToString(rr.SetIdentifier)), w))
+		out = append(out, fmt.Sprintf("set %s (%s)", t.red.Quote(aws.ToString(rr.SetIdentifier)), w))
 	}
 	sort.Strings(out)
 	return out, nil
@@ -197,7 +197,7 @@ func (t *Route53Weighted) Apply(ctx context.Context, want providers.Share) (prov
 	if err != nil {
 		return 0, err
 	}
-	unlock, err := lock(ctx, "route53\x00"+t.acct.endpointKey()+"\x00"+zone, "hosted zone "+t.red.redact(zone))
+	unlock, err := lock(ctx, "route53\x00"+t.acct.endpointKey()+"\x00"+zone, "hosted zone "+t.red.Redact(zone))
 	if err != nil {
 		return 0, t.errorf("%w", err)
 	}
@@ -368,9 +368,9 @@ func (t *Route53Weighted) pick(zone string, sets []r53types.ResourceRecordSet) (
 			rr, ok := byID[id]
 			switch {
 			case !ok:
-				missing = append(missing, t.red.quote(id))
+				missing = append(missing, t.red.Quote(id))
 			case rr.Weight == nil:
-				unweighted = append(unweighted, t.red.quote(id))
+				unweighted = append(unweighted, t.red.Quote(id))
 			default:
 				out = append(out, rr)
 			}
@@ -393,7 +393,7 @@ func (t *Route53Weighted) pick(zone string, sets []r53types.ResourceRecordSet) (
 				if id == "" {
 					q = append(q, "a set without identifier")
 				} else {
-					q = append(q, t.red.quote(id))
+					q = append(q, t.red.Quote(id))
 				}
 			}
 			sort.Strings(q)
@@ -410,7 +410,7 @@ func (t *Route53Weighted) pick(zone string, sets []r53types.ResourceRecordSet) (
 	var bad []string
 	for _, rr := range append(append([]r53types.ResourceRecordSet{}, g.primary...), g.secondary...) {
 		if w := *rr.Weight; w < 0 || w > route53MaxWeight {
-			bad = append(bad, fmt.Sprintf("record set %s has weight %d", t.red.quote(aws.ToString(rr.SetIdentifier)), w))
+			bad = append(bad, fmt.Sprintf("record set %s has weight %d", t.red.Quote(aws.ToString(rr.SetIdentifier)), w))
 		}
 	}
 	if len(bad) > 0 {
@@ -449,7 +449,7 @@ func (t *Route53Weighted) share(zone string, g *group) (providers.Share, error) 
 func (t *Route53Weighted) quoteAll() string {
 	var q []string
 	for _, id := range append(append([]string{}, t.primary...), t.secondary...) {
-		q = append(q, t.red.quote(id))
+		q = append(q, t.red.Quote(id))
 	}
 	return strings.Join(q, ", ")
 }
@@ -558,7 +558,7 @@ func listZone(ctx context.Context, client *route53.Client, zone string, wrap fun
 // errorf prefixes a message with the kind and block name and hides every
 // sensitive value.
 func (t *Route53Weighted) errorf(format string, args ...any) error {
-	return t.red.hide(fmt.Errorf("route53_weighted %q: "+format, append([]any{t.name}, args...)...))
+	return t.red.Hide(fmt.Errorf("route53_weighted %q: "+format, append([]any{t.name}, args...)...))
 }
 
 // normName makes a DNS name comparable: Route 53's \ooo escapes decoded,

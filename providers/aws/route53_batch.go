@@ -148,7 +148,7 @@ func (zb *zoneBatch) flush(ctx context.Context) error {
 		for _, sts := range byW {
 			for _, st := range sts {
 				st.err = st.t.errorf("hosted zone %s: record set %s is set to different weights in one run by %s: neither change was made",
-					zb.zone, st.t.red.quote(id), strings.Join(who, ", "))
+					zb.zone, st.t.red.Quote(id), strings.Join(who, ", "))
 			}
 		}
 	}
@@ -192,7 +192,7 @@ func (zb *zoneBatch) flush(ctx context.Context) error {
 			for _, st := range cb.staged {
 				st.err = st.t.errorf("%w", err)
 			}
-			errs = append(errs, cb.staged[0].t.red.hide(err))
+			errs = append(errs, cb.staged[0].t.red.Hide(err))
 		}
 	}
 	return errors.Join(errs...)
@@ -231,7 +231,7 @@ type changeBatch struct {
 // send makes one change; on success every staging of it waits for its ID.
 func (zb *zoneBatch) send(ctx context.Context, cb *changeBatch) error {
 	t := cb.staged[0].t
-	unlock, err := lock(ctx, "route53\x00"+t.acct.endpointKey()+"\x00"+zb.zone, "hosted zone "+t.red.redact(zb.zone))
+	unlock, err := lock(ctx, "route53\x00"+t.acct.endpointKey()+"\x00"+zb.zone, "hosted zone "+t.red.Redact(zb.zone))
 	if err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func (p *r53Pending) Wait(ctx context.Context) (providers.Share, error) {
 	select {
 	case <-p.b.done:
 	case <-ctx.Done():
-		return 0, p.t.errorf("waiting for the run's batch of hosted zone %s: %w", p.t.red.redact(p.b.zone), ctx.Err())
+		return 0, p.t.errorf("waiting for the run's batch of hosted zone %s: %w", p.t.red.Redact(p.b.zone), ctx.Err())
 	}
 	if p.st != nil && p.st.err != nil {
 		return 0, p.st.err
