@@ -13,8 +13,9 @@ FUZZTIME ?= 10s
 test: deps lint unit fuzz-smoke
 
 # System packages the tests use: real servers, started by the tests on
-# loopback. BIND 9 and Prometheus join with the issues that need them.
-DEBS = haproxy
+# loopback: HAProxy (haproxy_backend), BIND 9 with its tools (dns_rrset over
+# RFC 2136, the dns check). Prometheus joins with the issue that needs it.
+DEBS = haproxy bind9 bind9-utils
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
