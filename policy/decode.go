@@ -221,6 +221,9 @@ type fbDecoder struct {
 	// that the messages that print them (bakeWarnings) do not.
 	bakeSensitive  bool
 	checkSensitive map[*Check]checkSecrets
+	// stepsSensitive is set when any step came from a sensitive value, so
+	// stepWarnings does not print steps.
+	stepsSensitive bool
 }
 
 // checkSecrets says which of a check's timing settings are sensitive.
@@ -348,6 +351,7 @@ func (l *Loader) decodeFailback(b *hcl.Block) (*Failback, hcl.Diagnostics) {
 		})
 	}
 	diags = append(diags, dec.bakeWarnings()...)
+	diags = append(diags, dec.stepWarnings()...)
 	return fb, diags
 }
 
@@ -687,6 +691,9 @@ func (d *fbDecoder) decodeRollout(b *hcl.Block) hcl.Diagnostics {
 		if steps != nil {
 			r.Steps = steps
 		}
+		if v, _ := l.eval(attr.Expr, cty.DynamicPseudoType, "steps"); IsSensitive(v) {
+			d.stepsSensitive = true
+		}
 	}
 	if attr, ok := content.Attributes["bake"]; ok {
 		d.bakeRange = attr.Expr.Range()
@@ -936,6 +943,47 @@ func (d *fbDecoder) bakeWarnings() hcl.Diagnostics {
 					bakeText, c.Name, shownDuration(window, secret.interval || secret.healthyThreshold), shownDuration(c.Interval, secret.interval), threshold),
 				Subject: rangePtr(d.bakeRange),
 			})
+		}
+	}
+	return diags
+}
+
+// stepWarnings warns when a target with coarse shares (a DNS RRset of a
+// few addresses) would deliver the same share at two consecutive steps: the
+// later step then changes nothing there, and its bake proves nothing new.
+// One warning per target, naming the first such pair.
+func (d *fbDecoder) stepWarnings() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	steps := d.fb.Rollout.Steps
+	for _, t := range d.fb.Targets {
+		k, err := d.l.opts.Registry.Kind(providers.ClassTarget, t.Kind)
+		if err != nil || k.Deliverable == nil || t.Config == cty.NilVal || !t.Config.IsWhollyKnown() {
+			continue
+		}
+		if IsSensitive(t.Config) {
+			continue // the deliverable shares would tell about the secret
+		}
+		prev := providers.Share(-1)
+		for i, s := range steps {
+			got, ok := k.Deliverable(t.Config, s)
+			if !ok {
+				break
+			}
+			if i > 0 && got == prev {
+				detail := fmt.Sprintf("Target %q (%s) delivers %s at step %s and again at step %s: the later step changes nothing on it. Choose steps it can tell apart, or give it more addresses.",
+					t.Name, t.Kind, got, steps[i-1], s)
+				if d.stepsSensitive {
+					detail = fmt.Sprintf("Target %q (%s) delivers the same share at two consecutive steps: the later one changes nothing on it.", t.Name, t.Kind)
+				}
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagWarning,
+					Summary:  "Steps deliver the same share",
+					Detail:   detail,
+					Subject:  rangePtr(t.DeclRange),
+				})
+				break
+			}
+			prev = got
 		}
 	}
 	return diags

@@ -92,3 +92,20 @@ type TargetFactory func(Config) (Target, error)
 
 // CheckFactory builds a Check from its block.
 type CheckFactory func(Config) (Check, error)
+
+// Quantizer is implemented by targets whose deliverable shares are coarse or
+// uneven, such as a DNS RRset composed of a few addresses. Deliverable
+// returns the share Apply(want) would deliver, computed from the policy
+// alone without calling the provider; plan shows it beside the requested
+// share when the two differ.
+type Quantizer interface {
+	Deliverable(want Share) Share
+}
+
+// Approximate is implemented by targets whose share is not an exact split
+// of requests, such as capacity scaling of a backend service, where what
+// the share delivers depends on the balancing mode and the backends' load.
+// Approximation returns one line for people; plan and status show it.
+type Approximate interface {
+	Approximation() string
+}

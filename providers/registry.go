@@ -63,6 +63,12 @@ type Kind struct {
 	// attribute of the schema, defaults applied) whose values may be
 	// unknown (skip those) or marked. It must not panic on any such value.
 	Validate func(cty.Value) []Problem
+	// Deliverable, when set on a target kind whose shares are coarse,
+	// returns the share a target with these attributes delivers for want,
+	// and false when the attributes are not all known yet. Validation uses
+	// it to warn about rollout steps that would deliver the same share. It
+	// must not panic on any body Validate accepts.
+	Deliverable func(attrs cty.Value, want Share) (Share, bool)
 
 	// NewTarget (for targets) or NewCheck (for checks) builds the behaviour.
 	// A kind registered without one validates in policies but cannot run

@@ -157,6 +157,9 @@ type statusJSON struct {
 	Intent        *state.Intent              `json:"intent,omitempty"`
 	Approvals     []state.Approval           `json:"approvals,omitempty"`
 	Evidence      map[string]evidenceSummary `json:"evidence"`
+	// Notes say how targets whose share is not an exact split of requests
+	// (capacity scaling) deliver one.
+	Notes []string `json:"notes,omitempty"`
 }
 
 type evidenceSummary struct {
@@ -190,6 +193,7 @@ func Status(ctx context.Context, streams IO, opts StatusOptions) error {
 		for k, v := range d.Observed {
 			j.Observed[k] = percent(v)
 		}
+		j.Notes = approximations(fb)
 		for k, e := range d.Evidence {
 			j.Evidence[k] = evidenceSummary{LastProbe: timePtr(e.LastProbe), Healthy: e.LastHealthy, Detail: s.redact(e.LastDetail),
 				Successes: e.Successes, Failures: e.Failures}
@@ -226,7 +230,15 @@ func Status(ctx context.Context, streams IO, opts StatusOptions) error {
 		}
 		tw.row(j.Name, string(j.Phase), fmtPercent(j.Share)+"%", step, fmtTime(j.PhaseSince), fmtTime(j.LastRun), note)
 	}
-	return tw.flush()
+	if err := tw.flush(); err != nil {
+		return err
+	}
+	for _, j := range out {
+		for _, n := range j.Notes {
+			fmt.Fprintf(streams.Out, "%s: note: %s\n", j.Name, n)
+		}
+	}
+	return nil
 }
 
 func fmtTime(t *time.Time) string {

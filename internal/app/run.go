@@ -66,6 +66,12 @@ type runJSON struct {
 	Delivered     []targetJSON  `json:"delivered,omitempty"`
 	Primary       *sideJSON     `json:"primary,omitempty"`
 	Secondary     *sideJSON     `json:"secondary,omitempty"`
+	// Deliverable lists, for a run that moves traffic, the targets that
+	// cannot deliver the share exactly and what each delivers instead.
+	Deliverable []deliverableJSON `json:"deliverable,omitempty"`
+	// Notes say how targets whose share is not an exact split of requests
+	// (capacity scaling) deliver one.
+	Notes []string `json:"notes,omitempty"`
 	// Warnings are things a person should know that change nothing, such
 	// as foreign weight on a target.
 	Warnings []string `json:"warnings,omitempty"`
@@ -169,6 +175,15 @@ func (s *session) runJSON(fb string, rep *engine.Report, err error, code ExitCod
 		j.Error = s.redact(err.Error())
 		j.Outcome = "error"
 	}
+	for _, f := range s.failbacks {
+		if f.Name != fb {
+			continue
+		}
+		j.Notes = approximations(f)
+		if rep != nil && rep.Decision.Writes {
+			j.Deliverable = deliverables(f, rep.Decision.To)
+		}
+	}
 	return j
 }
 
@@ -239,6 +254,14 @@ func Reconcile(ctx context.Context, streams IO, opts ReconcileOptions) error {
 		doc.Failbacks = append(doc.Failbacks, j)
 		if opts.Global.Output != OutputJSON {
 			fmt.Fprintln(streams.Out, s.line(fb.Name, rep, err))
+			for _, d := range j.Deliverable {
+				fmt.Fprintf(streams.Out, "  %s\n", deliverableLine(d))
+			}
+			if len(j.Deliverable) > 0 || (rep != nil && rep.Decision.Writes) {
+				for _, n := range j.Notes {
+					fmt.Fprintf(streams.Out, "  note: %s\n", n)
+				}
+			}
 			for _, w := range j.Warnings {
 				fmt.Fprintf(streams.ErrOut, "Warning: %s: %s\n", fb.Name, s.redact(w))
 			}
