@@ -38,6 +38,7 @@ fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseWeightReply$$' -fuzztime $(FUZZTIME) ./providers/haproxy
 	$(GO) test -run '^$$' -fuzz '^FuzzServeHTTP$$' -fuzztime $(FUZZTIME) ./internal/sim/elbv2
 	$(GO) test -run '^$$' -fuzz '^FuzzChangeBatch$$' -fuzztime $(FUZZTIME) ./internal/sim/route53
+	$(GO) test -run '^$$' -fuzz '^FuzzServeHTTP$$' -fuzztime $(FUZZTIME) ./internal/sim/gcp
 
 # Longer fuzzing, by hand: make fuzz FUZZTIME=5m
 fuzz: fuzz-smoke
