@@ -400,7 +400,7 @@ func TestValidFixtureValues(t *testing.T) {
 			file: "implicit_provider.hcl", failback: "billing",
 			primary: "dc1", secondary: "dr",
 			rollout: policy.Rollout{
-				Steps: shares(1000, 2500, 5000, 10000), Bake: 5 * time.Minute,
+				Steps: shares(2500, 5000, 10000), Bake: 5 * time.Minute,
 				PrimaryHealthyFor: 15 * time.Minute, OnUnhealthy: "rollback", Cooldown: 30 * time.Minute,
 				OnDrift: "halt", Approval: "none",
 			},

@@ -75,12 +75,18 @@ func (r *Redactor) IsSecret(s string) bool {
 }
 
 // Redact replaces every secret in s, quoted forms first, ignoring case (DNS
-// names and URL hosts come back lower-cased in errors).
+// names and URL hosts come back lower-cased in errors). Secrets of fewer
+// than three characters, spaces aside, are left alone: replacing every
+// space or every "a" of a message would destroy it without hiding
+// anything. Messages built with Quote never print them at all.
 func (r *Redactor) Redact(s string) string {
 	if r == nil {
 		return s
 	}
 	for _, sec := range r.secrets {
+		if len(strings.TrimSpace(sec)) < 3 {
+			continue
+		}
 		s = replaceFold(s, strconv.Quote(sec), Redacted)
 		s = replaceFold(s, sec, Redacted)
 	}

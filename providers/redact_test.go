@@ -50,3 +50,16 @@ func TestRedactor(t *testing.T) {
 		t.Error("Merged lost a secret")
 	}
 }
+
+// TestRedactorShortSecrets: a blank or very short secret does not mangle
+// every message it could occur in, but still counts as a secret for Quote.
+func TestRedactorShortSecrets(t *testing.T) {
+	var r providers.Redactor
+	r.Add(" ", "ab")
+	if got := r.Redact("zone ab.example has no name"); got != "zone ab.example has no name" {
+		t.Errorf("Redact = %q", got)
+	}
+	if !r.IsSecret("ab") {
+		t.Error(`IsSecret("ab") = false`)
+	}
+}

@@ -89,6 +89,9 @@ func TestScripts(t *testing.T) {
 			if err := setupAWS(env); err != nil {
 				return err
 			}
+			if err := setupDNS(env); err != nil {
+				return err
+			}
 			return setupEngine(env)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -101,6 +104,7 @@ func TestScripts(t *testing.T) {
 			"setweight":  cmdSetWeight,
 			"awsweights": cmdAWSWeights,
 			"awsforeign": cmdAWSForeign,
+			"dnsanswer":  cmdDNSAnswer,
 		},
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fbctl/fbctl/internal/engine"
 	"github.com/fbctl/fbctl/internal/sim/awsworld"
+	gcpsim "github.com/fbctl/fbctl/internal/sim/gcp"
 	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/providers"
 )
@@ -65,8 +66,27 @@ func (d *demoService) close() {
 	_ = d.srv.Shutdown(ctx)
 }
 
-// Demo runs fbctl's main job on embedded defaults: it starts the AWS
-// emulators and two local services, writes the embedded policy, and runs the
+// demoProject is the GCP project the demo's compute emulator serves.
+const demoProject = "demo-project"
+
+// urlMapWeights renders the weights of a global URL map's default route,
+// as the emulator holds them: "urlmap checkout-aws=0 checkout-gcp=1000".
+func urlMapWeights(gcp *gcpsim.Server, name string) string {
+	m, err := gcp.URLMap("", name)
+	if err != nil {
+		return "urlmap: " + err.Error()
+	}
+	var b strings.Builder
+	b.WriteString("urlmap")
+	for _, w := range m.GetDefaultRouteAction().GetWeightedBackendServices() {
+		svc := w.GetBackendService()
+		fmt.Fprintf(&b, " %s=%d", svc[strings.LastIndex(svc, "/")+1:], w.GetWeight())
+	}
+	return b.String()
+}
+
+// Demo runs fbctl's main job on embedded defaults: it starts the AWS and
+// GCP emulators and two local services, writes the embedded policy, and runs the
 // real engine (real SDK calls, the file state store) through stabilization,
 // every step and completion, or, with BreakPrimary, a rollback. It cleans
 // up everything it started.
@@ -100,6 +120,17 @@ func Demo(ctx context.Context, streams IO, opts DemoOptions) error {
 		return err
 	}
 	defer aws.Close()
+	gcp := gcpsim.New(gcpsim.Options{Project: demoProject})
+	gcpURL, err := gcp.Start()
+	if err != nil {
+		return err
+	}
+	defer gcp.Close()
+	gdemo, err := gcpsim.SeedDemo(gcp)
+	if err != nil {
+		return err
+	}
+	weights := func() string { return aws.Weights() + " | " + urlMapWeights(gcp, gdemo.URLMap) }
 	primary, err := startDemoService("aws-use1")
 	if err != nil {
 		return err
@@ -116,6 +147,7 @@ func Demo(ctx context.Context, streams IO, opts DemoOptions) error {
 		"AWSURL": aws.URL, "ZoneID": aws.ZoneID, "ListenerARN": aws.ListenerARN,
 		"PrimaryTG": aws.PrimaryTG, "SecondaryTG": aws.SecondaryTG,
 		"PrimaryURL": primary.url, "SecondaryURL": secondary.url,
+		"GCPURL": gcpURL, "GCPProject": demoProject, "URLMap": gdemo.URLMap,
 	})
 	if err != nil {
 		return err
@@ -126,9 +158,9 @@ func Demo(ctx context.Context, streams IO, opts DemoOptions) error {
 	}
 
 	say("fbctl demo: checkout failed over from aws-use1 (primary) to gcp-usc1 (secondary); moving it back.")
-	say("emulators: Route 53 + ELBv2 at %s; services: %s (primary), %s (secondary)", aws.URL, primary.url, secondary.url)
+	say("emulators: Route 53 + ELBv2 at %s, GCP compute at %s; services: %s (primary), %s (secondary)", aws.URL, gcpURL, primary.url, secondary.url)
 	say("policy %s; state in %s", policyPath, filepath.Join(dir, "state"))
-	say("before: %s", aws.Weights())
+	say("before: %s", weights())
 
 	g := *opts.Global
 	g.Policies = []string{policyPath}
@@ -151,7 +183,7 @@ func Demo(ctx context.Context, streams IO, opts DemoOptions) error {
 		line := s.line(fb.Name, rep, nil)
 		if d.Writes {
 			say("%s", line)
-			say("   now: %s", aws.Weights())
+			say("   now: %s", weights())
 		} else if line != last {
 			say("%s", line)
 		}

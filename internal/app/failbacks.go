@@ -70,7 +70,7 @@ func (g *Global) openSession(streams IO, names []string) (*session, error) {
 		Store:       store,
 		Now:         g.now,
 		Sleep:       g.Sleep,
-		Logger:      g.logger(),
+		Logger:      redactingLogger(g.logger(), s.redact),
 		Holder:      state.LockInfo{Owner: s.actor, Host: host, PID: os.Getpid()},
 		ScheduleGap: g.ScheduleGap,
 		BeforeApply: g.BeforeApply,

@@ -2,11 +2,46 @@
 // gcp_backend_capacity targets and the gcp_backend_health check, all bound
 // to a `gcp` provider block.
 //
-// This file declares their schemas; the behaviour is attached to the same
-// registrations by the GCP provider work.
+// This file declares their schemas and attaches the behaviour to the same
+// registrations: [URLMap] (urlmap.go, batched by urlmap_batch.go),
+// [BackendCapacity] (capacity.go) and [BackendHealth] (health.go).
+//
+// # Clients and credentials
+//
+// Every target and check bound to one provider block shares that block's
+// Compute REST clients (cloud.google.com/go/compute/apiv1), built on first
+// use (account.go). With endpoint_url they talk to that base URL without
+// authentication (emulators); otherwise they authenticate with
+// credentials_file (whose type is checked first) or Application Default
+// Credentials, impersonating impersonate_service_account when set.
+// Credentials never appear in errors, and values the policy marks
+// sensitive are redacted from every error and Detail.
+//
+// # Calls, retries, conflicts
+//
+// Each API call gets MaxAttempts attempts: HTTP 429, 5xx, 403
+// rateLimitExceeded and transport errors are retried with jittered
+// exponential backoff; the SDK's own retries are off, so the budget is
+// exactly that. Writes are read-modify-write: the whole resource as read
+// goes back by PATCH with its fingerprint and a requestId; HTTP 412
+// conditionNotMet means another writer came in between, and fbctl reads
+// again and redoes its change (MaxConflicts times in all), so the other
+// writer's change survives. A write waits for its operation (polling
+// operations.get) and an operation that ends in error is an error naming
+// the resource and the operation's message. Writes of one process to one
+// resource are serialized.
+//
+// Nothing is written when the policy does not match what exists: a URL
+// map, backend service, path matcher or route rule that does not exist, a
+// backend service the map does not reference, a group the service does not
+// have, a backend service of another region than its URL map, or
+// capacityScaler 0 on a service's only backend. Those errors name what is
+// missing and what is there.
 package gcp
 
 import (
+	"strings"
+
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/fbctl/fbctl/providers"
@@ -25,6 +60,18 @@ func Register(r *providers.Registry) {
 			providers.Optional("credentials_file", cty.String, cty.NilVal, "Service account key file; Application Default Credentials when unset."),
 			providers.Optional("impersonate_service_account", cty.String, cty.NilVal, "Service account email to impersonate."),
 			providers.Optional("endpoint_url", cty.String, cty.NilVal, "Base URL of the Compute API, for emulators."),
+		},
+		Validate: func(v cty.Value) []providers.Problem {
+			var p []providers.Problem
+			if s, ok := providers.StringAttr(v, "impersonate_service_account"); ok && !strings.Contains(s, "@") {
+				p = append(p, providers.Problem{Attr: "impersonate_service_account", Summary: "Invalid impersonate_service_account",
+					Detail: "impersonate_service_account must be a service account email (NAME@PROJECT.iam.gserviceaccount.com)."})
+			}
+			if s, ok := providers.StringAttr(v, "endpoint_url"); ok && !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+				p = append(p, providers.Problem{Attr: "endpoint_url", Summary: "Invalid endpoint_url",
+					Detail: "endpoint_url must be an http or https URL, such as http://127.0.0.1:8085."})
+			}
+			return p
 		},
 	})
 
@@ -51,6 +98,13 @@ func Register(r *providers.Registry) {
 			}
 			return p
 		},
+		NewTarget: func(cfg providers.Config) (providers.Target, error) {
+			t, err := NewURLMap(cfg)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return t, nil
+		},
 	})
 
 	r.Register(providers.Kind{
@@ -63,6 +117,22 @@ func Register(r *providers.Registry) {
 			providers.Optional("region", cty.String, cty.NilVal, "Region of a regional backend service; global when unset."),
 			providers.Required("primary", providers.StringList, "Instance groups or NEGs (URLs or zone/name) of the primary."),
 			providers.Required("secondary", providers.StringList, "Instance groups or NEGs (URLs or zone/name) of the secondary."),
+		},
+		Deliverable: func(attrs cty.Value, want providers.Share) (providers.Share, bool) {
+			p, okP := listLen(attrs, "primary")
+			s, okS := listLen(attrs, "secondary")
+			if !okP || !okS || p == 0 || s == 0 {
+				return 0, false
+			}
+			a, b := chooseScalers(want, p, s)
+			return scalerShare(p, s, a, b), true
+		},
+		NewTarget: func(cfg providers.Config) (providers.Target, error) {
+			t, err := NewBackendCapacity(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return t, nil
 		},
 	})
 
@@ -82,5 +152,24 @@ func Register(r *providers.Registry) {
 			p := providers.NumberInRange(v, "min_healthy", 1, 100000, true)
 			return append(p, providers.NumberInRange(v, "min_healthy_percent", 0, 100, false)...)
 		},
+		NewCheck: func(cfg providers.Config) (providers.Check, error) {
+			c, err := NewBackendHealth(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
 	})
+}
+
+// listLen is the number of elements of a known list attribute.
+func listLen(obj cty.Value, attr string) (int, bool) {
+	if obj == cty.NilVal || obj.IsNull() || !obj.IsKnown() || !obj.Type().IsObjectType() || !obj.Type().HasAttribute(attr) {
+		return 0, false
+	}
+	v, _ := obj.GetAttr(attr).UnmarkDeep()
+	if v.IsNull() || !v.IsKnown() || !v.CanIterateElements() {
+		return 0, false
+	}
+	return v.LengthInt(), true
 }

@@ -2,8 +2,30 @@
 // libdns driver (RFC 2136 dynamic updates, Cloudflare, ...), bound to a
 // `libdns` provider block.
 //
-// This file declares the schemas and the drivers' configuration keys; the
-// behaviour is attached to the same registrations by the libdns provider work.
+// # The provider block
+//
+// `provider "libdns" "NAME" { driver = "..."; config = { ... } }` picks a
+// driver from [Drivers] and configures it. The whole config map is
+// sensitive: it is never printed, and the driver's secret settings (the
+// rfc2136 key, Cloudflare tokens) never appear in any error. Settings that
+// are not secret (a server address, a key name) are named in errors, which
+// need them to be clear, unless they come from a sensitive value.
+//
+// Building a provider is pure: no I/O until a target reads or writes.
+//
+// # Drivers
+//
+// A driver is one entry of [Drivers]: its configuration keys, which of
+// them are secret, and a constructor from the config map to a [Client]
+// holding a libdns provider (libdns.RecordGetter and libdns.RecordSetter).
+// Adding a driver is adding that entry. rfc2136 (TSIG-signed AXFR and
+// UPDATE) is tested against a real BIND; cloudflare is constructed and
+// validated only, since the tests have no network.
+//
+// # The dns_rrset target
+//
+// [RRset] documents how a share maps to the addresses of an RRset and
+// back; [Compose] is the composition rule.
 package libdns
 
 import (
@@ -19,18 +41,30 @@ import (
 // ProviderType is the name of the provider block type: provider "libdns" "NAME".
 const ProviderType = "libdns"
 
-// Driver describes one compiled-in libdns driver's configuration keys.
+// Driver describes one compiled-in libdns driver.
 type Driver struct {
 	Name     string
 	Required []string
 	Optional []string
+	// Secrets are the keys whose values are secrets: never in any message.
+	Secrets []string
+	// New builds the driver's client from the config map (every Required
+	// key present), checking every setting. It does no I/O, and its errors
+	// never quote a value.
+	New func(config map[string]string) (*Client, error)
+	// Check, when set, checks the settings that are not secrets, for
+	// policy validation. Secrets are checked by New only: a policy's
+	// validation runs with placeholder secrets as often as with real ones.
+	Check func(config map[string]string) error
 }
 
-// Drivers lists the compiled-in drivers. Adding a driver is one entry here
-// (and, with the behaviour, one constructor).
+// Drivers lists the compiled-in drivers. Adding a driver is one entry here.
 var Drivers = []Driver{
-	{Name: "rfc2136", Required: []string{"server", "key_name", "key"}, Optional: []string{"key_alg"}},
-	{Name: "cloudflare", Required: []string{"api_token"}, Optional: []string{"zone_token"}},
+	{Name: "rfc2136", Required: []string{"server", "key_name", "key"}, Optional: []string{"key_alg"},
+		Secrets: []string{"key"}, New: newRFC2136,
+		Check: func(cfg map[string]string) error { _, err := checkRFC2136(cfg, false); return err }},
+	{Name: "cloudflare", Required: []string{"api_token"}, Optional: []string{"zone_token"},
+		Secrets: []string{"api_token", "zone_token"}, New: newCloudflare},
 }
 
 func driver(name string) (Driver, bool) {
@@ -70,10 +104,25 @@ func Register(r *providers.Registry) {
 		},
 		TTLAttribute: "ttl",
 		Validate: func(v cty.Value) []providers.Problem {
-			p := providers.OneOf(v, "type", "A", "AAAA", "CNAME")
-			p = append(p, providers.NumberInRange(v, "ttl", 1, 2147483647, true)...)
-			p = append(p, providers.NumberInRange(v, "cname_threshold", 0, 100, false)...)
+			_, p, _ := parseSpec(v, true)
 			return p
+		},
+		Deliverable: func(attrs cty.Value, want providers.Share) (providers.Share, bool) {
+			s, _, ok := parseSpec(attrs, true)
+			// A CNAME switches at cname_threshold by design: every step
+			// but the switching one delivers the same answer, and saying
+			// so on every CNAME policy would be noise, not a warning.
+			if !ok || s.rtype == "CNAME" {
+				return 0, false
+			}
+			return s.deliverable(want), true
+		},
+		NewTarget: func(cfg providers.Config) (providers.Target, error) {
+			t, err := NewTarget(cfg)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return t, nil
 		},
 	})
 }
@@ -127,6 +176,22 @@ func validateProvider(v cty.Value) []providers.Problem {
 	for _, k := range extra {
 		p = append(p, providers.Problem{Attr: "config", Summary: "Unknown libdns driver setting",
 			Detail: fmt.Sprintf("The %s driver has no config key %q; it takes %s.", d.Name, k, strings.Join(append(append([]string{}, d.Required...), d.Optional...), ", "))})
+	}
+	if len(p) == 0 && d.Check != nil {
+		// The driver's checks (a server's host:port, a known algorithm),
+		// whose messages never quote a value.
+		vals := map[string]string{}
+		for it := cfg.ElementIterator(); it.Next(); {
+			k, v := it.Element()
+			if v.IsNull() {
+				continue
+			}
+			vals[k.AsString()] = v.AsString()
+		}
+		if err := d.Check(vals); err != nil {
+			p = append(p, providers.Problem{Attr: "config", Summary: "Invalid libdns driver setting",
+				Detail: fmt.Sprintf("The %s driver's %s.", d.Name, err)})
+		}
 	}
 	return p
 }

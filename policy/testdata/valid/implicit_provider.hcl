@@ -24,7 +24,7 @@ failback "billing" {
   }
 
   rollout {
-    steps = [10, 25, 50, 100]
+    steps = [25, 50, 100]
     bake  = "5m"
   }
 }

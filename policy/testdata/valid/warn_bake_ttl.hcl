@@ -13,7 +13,7 @@ failback "slow-dns" {
     address = "dc1.example.com:443"
   }
 
-  target "dns_rrset" "www" {
+  target "dns_rrset" "www" { # WARNING: Steps deliver the same share
     zone      = "example.com"
     name      = "www"
     primary   = ["192.0.2.1"]

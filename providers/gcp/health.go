@@ -1,0 +1,201 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fbctl/fbctl/providers"
+)
+
+// BackendHealth is the gcp_backend_health check: the health of some
+// groups of a backend service, as backendServices.getHealth (or
+// regionBackendServices.getHealth) reports it. Each probe reads the
+// service once (to resolve the named groups, in any spelling, to the URLs
+// its backends use, and to tell an unknown group from an empty one) and
+// asks getHealth for each named group.
+//
+// The check is healthy when, over all named groups, at least min_healthy
+// instances or endpoints are HEALTHY and, when min_healthy_percent is set,
+// at least that percentage of them. Detail counts per group, e.g. "2/5
+// HEALTHY in ig-aws (need 3)". A group the service does not have, a
+// service that does not exist, a failed call (after MaxAttempts) and the
+// probe's timeout are unhealthy results whose Detail says so; Probe never
+// returns an error and never panics.
+type BackendHealth struct {
+	name       string
+	acct       *account
+	service    string
+	region     string
+	groups     []groupRef
+	raw        []string
+	minHealthy int
+	minPercent float64
+	hasPercent bool
+	timeout    time.Duration
+	red        *providers.Redactor
+}
+
+var _ providers.Check = (*BackendHealth)(nil)
+
+// NewBackendHealth builds a gcp_backend_health check from its block.
+func NewBackendHealth(cfg providers.Config) (*BackendHealth, error) {
+	acct, err := accountFor(cfg.Provider)
+	if err != nil {
+		return nil, err
+	}
+	red := acct.red.Merged(nil)
+	d := newDecoder(fmt.Sprintf("gcp_backend_health check %q", cfg.Name), cfg.Attrs, red)
+	svc := strings.TrimSpace(d.str("backend_service"))
+	region := strings.TrimSpace(d.optStr("region"))
+	raw := d.strs("groups")
+	minHealthy := d.whole("min_healthy", 1, 1, 100000)
+	pct, hasPct := d.number("min_healthy_percent", 0)
+	if d.err == nil && (pct < 0 || pct > 100) {
+		d.fail(d.errorf("min_healthy_percent must be between 0 and 100"))
+	}
+	if d.err == nil && !validName(svc) {
+		d.fail(d.errorf("backend_service %s is not a backend service name", red.Quote(svc)))
+	}
+	if d.err == nil && len(raw) == 0 {
+		d.fail(d.errorf("groups names no group"))
+	}
+	var gs []groupRef
+	for _, s := range raw {
+		if d.err != nil {
+			break
+		}
+		g, err := parseGroup(s, acct.set.project)
+		if err != nil {
+			d.fail(d.errorf("groups: %v", err))
+		}
+		gs = append(gs, g)
+	}
+	if d.err == nil && cfg.Timeout <= 0 {
+		d.fail(d.errorf("timeout must be positive, got %s", cfg.Timeout))
+	}
+	if d.err != nil {
+		return nil, red.Hide(d.err)
+	}
+	return &BackendHealth{name: cfg.Name, acct: acct, service: svc, region: region, groups: gs, raw: raw,
+		minHealthy: int(minHealthy), minPercent: pct, hasPercent: hasPct, timeout: cfg.Timeout, red: red}, nil
+}
+
+// groupCount is the health of one named group.
+type groupCount struct {
+	name           string
+	healthy, total int
+	others         map[string]int // instances or endpoints per other state
+}
+
+// Probe implements providers.Check.
+func (c *BackendHealth) Probe(ctx context.Context) (res providers.Result) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			res = providers.Result{Detail: fmt.Sprintf("internal error: %v", p)}
+		}
+		if res.Latency == 0 {
+			res.Latency = time.Since(start)
+		}
+		res.Detail = c.red.Redact(res.Detail)
+	}()
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	what := fmt.Sprintf("backend service %s (%s)", c.service, location(c.region))
+	bs, err := c.acct.getBackendService(ctx, c.region, c.service)
+	if err != nil {
+		if isNotFound(err) {
+			return providers.Result{Detail: (&NotFoundError{What: "backend service", Name: c.service, Project: c.acct.set.project, Region: c.region}).Error()}
+		}
+		return providers.Result{Detail: c.failure(ctx, what, err)}
+	}
+	var counts []groupCount
+	for i, g := range c.groups {
+		gc := groupCount{name: shortGroup(c.raw[i]), others: map[string]int{}}
+		url := ""
+		for _, b := range bs.GetBackends() {
+			if live, err := parseGroup(b.GetGroup(), c.acct.set.project); err == nil && g.matches(live) {
+				url = b.GetGroup()
+				break
+			}
+		}
+		if url == "" {
+			return providers.Result{Detail: fmt.Sprintf("group %s is not a backend of %s", c.raw[i], what)}
+		}
+		h, err := c.acct.getHealth(ctx, c.region, c.service, url)
+		if err != nil {
+			return providers.Result{Detail: c.failure(ctx, fmt.Sprintf("getHealth of %s in %s", gc.name, what), err)}
+		}
+		for _, st := range h.GetHealthStatus() {
+			gc.total++
+			if s := st.GetHealthState(); s == "HEALTHY" {
+				gc.healthy++
+			} else {
+				if s == "" {
+					s = "UNKNOWN"
+				}
+				gc.others[s]++
+			}
+		}
+		counts = append(counts, gc)
+	}
+	return healthVerdict(counts, c.minHealthy, c.minPercent, c.hasPercent)
+}
+
+// healthVerdict applies the thresholds to the counts of every group.
+func healthVerdict(counts []groupCount, minHealthy int, minPercent float64, hasPercent bool) providers.Result {
+	var healthy, total int
+	var parts []string
+	for _, g := range counts {
+		healthy += g.healthy
+		total += g.total
+		p := fmt.Sprintf("%d/%d HEALTHY in %s", g.healthy, g.total, g.name)
+		if len(g.others) > 0 {
+			var os []string
+			for s, n := range g.others {
+				os = append(os, fmt.Sprintf("%d %s", n, s))
+			}
+			sort.Strings(os)
+			p += " (" + strings.Join(os, ", ") + ")"
+		}
+		parts = append(parts, p)
+	}
+	detail := strings.Join(parts, ", ")
+	var need []string
+	if healthy < minHealthy {
+		need = append(need, fmt.Sprintf("need %d", minHealthy))
+	}
+	if hasPercent && (total == 0 || float64(healthy)*100 < minPercent*float64(total)) {
+		need = append(need, fmt.Sprintf("need %s%%", strconv.FormatFloat(minPercent, 'f', -1, 64)))
+	}
+	if len(counts) > 1 {
+		detail = fmt.Sprintf("%d/%d HEALTHY: %s", healthy, total, detail)
+	}
+	if len(need) > 0 {
+		return providers.Result{Detail: detail + " (" + strings.Join(need, ", ") + ")"}
+	}
+	return providers.Result{Healthy: true, Detail: detail}
+}
+
+// shortGroup is the last path element of a group reference, for Details.
+func shortGroup(ref string) string {
+	ref = strings.TrimRight(ref, "/")
+	return ref[strings.LastIndex(ref, "/")+1:]
+}
+
+// failure describes a failed call: the probe's own timeout, the caller's
+// cancellation, or the error.
+func (c *BackendHealth) failure(ctx context.Context, what string, err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded:
+		return fmt.Sprintf("%s: timeout after %s", what, c.timeout)
+	case errors.Is(err, context.Canceled):
+		return what + ": cancelled"
+	}
+	return what + ": " + err.Error()
+}
