@@ -92,6 +92,9 @@ func TestScripts(t *testing.T) {
 			if err := setupDNS(env); err != nil {
 				return err
 			}
+			if err := setupGCP(env); err != nil {
+				return err
+			}
 			return setupEngine(env)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -105,6 +108,7 @@ func TestScripts(t *testing.T) {
 			"awsweights": cmdAWSWeights,
 			"awsforeign": cmdAWSForeign,
 			"dnsanswer":  cmdDNSAnswer,
+			"gcpweights": cmdGCPWeights,
 		},
 	})
 }
