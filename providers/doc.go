@@ -31,6 +31,18 @@
 // of the run, batched per provider resource (one Route 53 change per hosted
 // zone), each [Pending] then reporting its batch's outcome.
 //
+// # Writing a provider
+//
+// What every provider package does alike lives here, once: a [Decoder]
+// reads a block's attributes (and [Decoder.Sides] its primary and
+// secondary lists), noting marked values in a [Redactor]; [Shared] holds
+// the API clients of each provider block; [Cached] reads through the run's
+// RunCache; [Lock] serializes the process's writes to one steered thing;
+// [CheckShare] refuses a share outside 0-10000; [JoinBatch] and
+// [ApplyLater] are the machinery of a [Stager]; [FinishProbe] and
+// [ProbeFailure] make a Check's Probe never panic and describe a failed
+// call alike.
+//
 // # Shares
 //
 // A [Share] is the part of a failback's traffic sent to the primary, in basis

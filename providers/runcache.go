@@ -112,3 +112,26 @@ func FlushRun(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Cached returns the run cache's value for key, loading it with load the
+// first time in the run (every time when ctx has no RunCache). An error is
+// cached like a value, except a context error: that entry is forgotten, so
+// that the next caller (whose context may be fine) loads again, and a
+// caller whose own context is fine retries once itself.
+func Cached[T any](ctx context.Context, key string, load func(ctx context.Context) (T, error)) (T, error) {
+	rc := RunCacheFrom(ctx)
+	for attempt := 0; ; attempt++ {
+		v, err := rc.Get(key, func() (any, error) { return load(ctx) })
+		if err == nil {
+			return v.(T), nil
+		}
+		var zero T
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			return zero, err
+		}
+		rc.Forget(key)
+		if ctx.Err() != nil || attempt > 0 || rc == nil {
+			return zero, err
+		}
+	}
+}

@@ -73,3 +73,54 @@ func TestRunCacheFlushOncePerKey(t *testing.T) {
 	var nilCache *providers.RunCache
 	nilCache.OnFlush("x", func(context.Context) error { t.Error("ran"); return nil })
 }
+
+func TestCachedForgetsContextErrors(t *testing.T) {
+	ctx := providers.WithRunCache(context.Background())
+	loads := 0
+	load := func(context.Context) (int, error) { loads++; return 42, nil }
+	for range 2 {
+		if v, err := providers.Cached(ctx, "k", load); v != 42 || err != nil {
+			t.Fatalf("Cached = %v, %v", v, err)
+		}
+	}
+	if loads != 1 {
+		t.Fatalf("loaded %d times in one run", loads)
+	}
+
+	// Another caller's cancelled context is not kept: this caller, whose
+	// context is fine, loads again itself.
+	loads = 0
+	calls := 0
+	flaky := func(context.Context) (string, error) {
+		calls++
+		if calls == 1 {
+			return "", context.Canceled
+		}
+		loads++
+		return "ok", nil
+	}
+	if v, err := providers.Cached(ctx, "flaky", flaky); v != "ok" || err != nil || calls != 2 {
+		t.Fatalf("Cached = %q, %v after %d calls", v, err, calls)
+	}
+
+	// Other errors are kept for the run.
+	calls = 0
+	failing := func(context.Context) (string, error) { calls++; return "", errors.New("boom") }
+	for range 2 {
+		if _, err := providers.Cached(ctx, "failing", failing); err == nil || err.Error() != "boom" {
+			t.Fatalf("Cached = %v", err)
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("a failing load ran %d times in one run", calls)
+	}
+
+	// A cancelled caller gets its error without a retry.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	calls = 0
+	cancelled := func(ctx context.Context) (int, error) { calls++; return 0, ctx.Err() }
+	if _, err := providers.Cached(cctx, "cancelled", cancelled); !errors.Is(err, context.Canceled) || calls != 1 {
+		t.Fatalf("Cached = %v after %d calls", err, calls)
+	}
+}

@@ -44,3 +44,12 @@ func (s Share) Percent() float64 { return float64(s) / 100 }
 func (s Share) String() string {
 	return strconv.FormatFloat(s.Percent(), 'f', -1, 64) + "%"
 }
+
+// CheckShare refuses a share outside 0..10000: what a Target's Apply does
+// first.
+func CheckShare(want Share) error {
+	if want < ShareNone || want > ShareFull {
+		return fmt.Errorf("share %d basis points is outside 0-10000", int(want))
+	}
+	return nil
+}

@@ -77,10 +77,7 @@ type account struct {
 }
 
 // accounts is the process-wide registry of provider blocks' clients.
-var accounts = struct {
-	sync.Mutex
-	m map[string]*account
-}{m: map[string]*account{}}
+var accounts providers.Shared[*account]
 
 // accountFor returns the shared clients of a provider block. A nil block
 // (a kind built outside a policy) uses the SDK's defaults under the
@@ -90,15 +87,9 @@ func accountFor(p *providers.ProviderConfig) (*account, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := set.key()
-	accounts.Lock()
-	defer accounts.Unlock()
-	if a, ok := accounts.m[k]; ok {
-		return a, nil
-	}
-	a := &account{set: set, red: red, limiter: rate.NewLimiter(rate.Limit(set.rps), set.burst)}
-	accounts.m[k] = a
-	return a, nil
+	return accounts.Get(set.key(), func() *account {
+		return &account{set: set, red: red, limiter: rate.NewLimiter(rate.Limit(set.rps), set.burst)}
+	}), nil
 }
 
 func decodeProvider(p *providers.ProviderConfig) (settings, *providers.Redactor, error) {
@@ -114,27 +105,27 @@ func decodeProvider(p *providers.ProviderConfig) (settings, *providers.Redactor,
 	if p.Attrs == cty.NilVal || p.Attrs.IsNull() {
 		return set, red, nil
 	}
-	d := newDecoder("provider "+set.addr, p.Attrs, red)
-	set.region = d.optStr("region")
-	set.profile = d.optStr("profile")
-	set.assumeRole = d.optStr("assume_role")
-	set.endpoint = strings.TrimRight(d.optStr("endpoint_url"), "/")
-	if red.IsSecret(d.optStr("endpoint_url")) {
+	d := providers.NewDecoder("provider "+set.addr, p.Attrs, red)
+	set.region = d.OptStr("region")
+	set.profile = d.OptStr("profile")
+	set.assumeRole = d.OptStr("assume_role")
+	set.endpoint = strings.TrimRight(d.OptStr("endpoint_url"), "/")
+	if red.IsSecret(d.OptStr("endpoint_url")) {
 		// Transport errors quote the host and port on their own.
 		if u, err := url.Parse(set.endpoint); err == nil && u.Host != "" {
 			red.Add(set.endpoint, u.Host, u.Hostname())
 		}
 	}
-	rps, _ := d.number("requests_per_second", defaultRequestsPerSecond)
+	rps, _ := d.Number("requests_per_second", defaultRequestsPerSecond)
 	if rps <= 0 {
-		d.fail(d.errorf("requests_per_second must be positive"))
+		d.Fail(d.Errorf("requests_per_second must be positive"))
 	}
 	set.rps = rps
-	set.burst = int(d.whole("burst", defaultBurst, 1, 1<<30))
+	set.burst = int(d.Whole("burst", defaultBurst, 1, 1<<30))
 	if set.assumeRole != "" && !strings.HasPrefix(set.assumeRole, "arn:") {
-		d.fail(d.errorf("assume_role must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
+		d.Fail(d.Errorf("assume_role must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
 	}
-	return set, red, red.Hide(d.err)
+	return set, red, red.Hide(d.Err())
 }
 
 // endpointKey names the API endpoint in run-cache and lock keys: what two

@@ -81,22 +81,22 @@ func NewALBForward(cfg providers.Config) (*ALBForward, error) {
 		return nil, err
 	}
 	red := acct.red.Merged(nil)
-	d := newDecoder(fmt.Sprintf("alb_forward %q", cfg.Name), cfg.Attrs, red)
-	listener := d.optStr("listener_arn")
-	rule := d.optStr("rule_arn")
-	primary, secondary := sides(d, "target group", maxForwardGroups)
-	if d.err == nil {
+	d := providers.NewDecoder(fmt.Sprintf("alb_forward %q", cfg.Name), cfg.Attrs, red)
+	listener := d.OptStr("listener_arn")
+	rule := d.OptStr("rule_arn")
+	primary, secondary := d.Sides(providers.Members{What: "target group", Limit: maxForwardGroups})
+	if d.Err() == nil {
 		switch {
 		case (listener == "") == (rule == ""):
-			d.fail(d.errorf("set exactly one of listener_arn and rule_arn"))
+			d.Fail(d.Errorf("set exactly one of listener_arn and rule_arn"))
 		case listener != "" && !strings.Contains(listener, ":listener/"):
-			d.fail(d.errorf("listener_arn must be an Elastic Load Balancing listener ARN (containing \":listener/\")"))
+			d.Fail(d.Errorf("listener_arn must be an Elastic Load Balancing listener ARN (containing \":listener/\")"))
 		case rule != "" && !strings.Contains(rule, ":listener-rule/"):
-			d.fail(d.errorf("rule_arn must be an Elastic Load Balancing listener rule ARN (containing \":listener-rule/\")"))
+			d.Fail(d.Errorf("rule_arn must be an Elastic Load Balancing listener rule ARN (containing \":listener-rule/\")"))
 		}
 	}
-	if d.err != nil {
-		return nil, red.Hide(d.err)
+	if d.Err() != nil {
+		return nil, red.Hide(d.Err())
 	}
 	return &ALBForward{
 		name:      cfg.Name,
@@ -154,13 +154,13 @@ func (t *ALBForward) Foreign(ctx context.Context) ([]string, error) {
 
 // Apply implements providers.Target.
 func (t *ALBForward) Apply(ctx context.Context, want providers.Share) (providers.Share, error) {
-	if err := checkShare(want); err != nil {
+	if err := providers.CheckShare(want); err != nil {
 		return 0, t.errorf("%v", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, t.errorf("%w", err)
 	}
-	unlock, err := lock(ctx, "elbv2\x00"+t.acct.endpointKey()+"\x00"+t.arn(), t.red.Redact(t.what()))
+	unlock, err := providers.Lock(ctx, "elbv2\x00"+t.acct.endpointKey()+"\x00"+t.arn(), t.red.Redact(t.what()))
 	if err != nil {
 		return 0, t.errorf("%w", err)
 	}
@@ -373,7 +373,7 @@ func (t *ALBForward) share(f *forward) (providers.Share, error) {
 // actions returns the listener's default actions or the rule's actions,
 // read once per run.
 func (t *ALBForward) actions(ctx context.Context) ([]elbtypes.Action, error) {
-	acts, err := cached(ctx, t.cacheKey(), func(ctx context.Context) ([]elbtypes.Action, error) {
+	acts, err := providers.Cached(ctx, t.cacheKey(), func(ctx context.Context) ([]elbtypes.Action, error) {
 		client, err := t.acct.elbv2(ctx)
 		if err != nil {
 			return nil, err

@@ -43,17 +43,17 @@ func NewRoute53Health(cfg providers.Config) (*Route53Health, error) {
 		return nil, err
 	}
 	red := acct.red.Merged(nil)
-	d := newDecoder(fmt.Sprintf("route53_health check %q", cfg.Name), cfg.Attrs, red)
-	id := strings.TrimPrefix(strings.TrimSpace(d.str("health_check_id")), "/healthcheck/")
-	threshold, _ := d.number("threshold", 18)
-	if d.err == nil && (threshold < 0 || threshold > 100) {
-		d.fail(d.errorf("threshold must be between 0 and 100"))
+	d := providers.NewDecoder(fmt.Sprintf("route53_health check %q", cfg.Name), cfg.Attrs, red)
+	id := strings.TrimPrefix(strings.TrimSpace(d.Str("health_check_id")), "/healthcheck/")
+	threshold, _ := d.Number("threshold", 18)
+	if d.Err() == nil && (threshold < 0 || threshold > 100) {
+		d.Fail(d.Errorf("threshold must be between 0 and 100"))
 	}
-	if d.err == nil && cfg.Timeout <= 0 {
-		d.fail(d.errorf("timeout must be positive, got %s", cfg.Timeout))
+	if d.Err() == nil && cfg.Timeout <= 0 {
+		d.Fail(d.Errorf("timeout must be positive, got %s", cfg.Timeout))
 	}
-	if d.err != nil {
-		return nil, red.Hide(d.err)
+	if d.Err() != nil {
+		return nil, red.Hide(d.Err())
 	}
 	return &Route53Health{name: cfg.Name, acct: acct, id: id, threshold: threshold, timeout: cfg.Timeout, red: red}, nil
 }
@@ -61,7 +61,7 @@ func NewRoute53Health(cfg providers.Config) (*Route53Health, error) {
 // Probe implements providers.Check.
 func (c *Route53Health) Probe(ctx context.Context) (res providers.Result) {
 	start := time.Now()
-	defer finishProbe(c.red, start, &res)
+	defer providers.FinishProbe(c.red, start, &res)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	client, err := c.acct.route53(ctx)
@@ -127,18 +127,18 @@ func NewALBTargetHealth(cfg providers.Config) (*ALBTargetHealth, error) {
 		return nil, err
 	}
 	red := acct.red.Merged(nil)
-	d := newDecoder(fmt.Sprintf("alb_target_health check %q", cfg.Name), cfg.Attrs, red)
-	arn := strings.TrimSpace(d.str("target_group_arn"))
-	minHealthy := d.whole("min_healthy", 1, 1, 1000)
-	pct, hasPct := d.number("min_healthy_percent", 0)
-	if d.err == nil && (pct < 0 || pct > 100) {
-		d.fail(d.errorf("min_healthy_percent must be between 0 and 100"))
+	d := providers.NewDecoder(fmt.Sprintf("alb_target_health check %q", cfg.Name), cfg.Attrs, red)
+	arn := strings.TrimSpace(d.Str("target_group_arn"))
+	minHealthy := d.Whole("min_healthy", 1, 1, 1000)
+	pct, hasPct := d.Number("min_healthy_percent", 0)
+	if d.Err() == nil && (pct < 0 || pct > 100) {
+		d.Fail(d.Errorf("min_healthy_percent must be between 0 and 100"))
 	}
-	if d.err == nil && cfg.Timeout <= 0 {
-		d.fail(d.errorf("timeout must be positive, got %s", cfg.Timeout))
+	if d.Err() == nil && cfg.Timeout <= 0 {
+		d.Fail(d.Errorf("timeout must be positive, got %s", cfg.Timeout))
 	}
-	if d.err != nil {
-		return nil, red.Hide(d.err)
+	if d.Err() != nil {
+		return nil, red.Hide(d.Err())
 	}
 	return &ALBTargetHealth{name: cfg.Name, acct: acct, arn: arn, minHealthy: int(minHealthy),
 		minPercent: pct, hasPercent: hasPct, timeout: cfg.Timeout, red: red}, nil
@@ -147,7 +147,7 @@ func NewALBTargetHealth(cfg providers.Config) (*ALBTargetHealth, error) {
 // Probe implements providers.Check.
 func (c *ALBTargetHealth) Probe(ctx context.Context) (res providers.Result) {
 	start := time.Now()
-	defer finishProbe(c.red, start, &res)
+	defer providers.FinishProbe(c.red, start, &res)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	client, err := c.acct.elbv2(ctx)
@@ -210,30 +210,12 @@ func albVerdict(ds []elbtypes.TargetHealthDescription, minHealthy int, minPercen
 	return providers.Result{Healthy: true, Detail: detail}
 }
 
-// probeFailure describes a failed call: the probe's own timeout, the
-// caller's cancellation, or the error, naming the resource.
+// probeFailure describes a failed call as providers.ProbeFailure does,
+// except that the account's rate limit refusing it says so.
 func probeFailure(ctx context.Context, timeout time.Duration, what string, err error) string {
 	var le *limitError
 	if errors.As(err, &le) && ctx.Err() == nil {
 		return what + ": " + le.Error()
 	}
-	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded {
-		return fmt.Sprintf("%s: timeout after %s", what, timeout)
-	}
-	if errors.Is(err, context.Canceled) {
-		return what + ": cancelled"
-	}
-	return what + ": " + err.Error()
-}
-
-// finishProbe is deferred by every Probe: a panic becomes an unhealthy
-// result (Probe never panics) and no sensitive value shows in the Detail.
-func finishProbe(red *providers.Redactor, start time.Time, res *providers.Result) {
-	if p := recover(); p != nil {
-		*res = providers.Result{Detail: fmt.Sprintf("internal error: %v", p)}
-	}
-	if res.Latency == 0 {
-		res.Latency = time.Since(start)
-	}
-	res.Detail = red.Redact(res.Detail)
+	return providers.ProbeFailure(ctx, timeout, what, err)
 }

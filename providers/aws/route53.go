@@ -100,30 +100,30 @@ func NewRoute53Weighted(cfg providers.Config, opts ...Option) (*Route53Weighted,
 		return nil, err
 	}
 	red := acct.red.Merged(nil)
-	d := newDecoder(fmt.Sprintf("route53_weighted %q", cfg.Name), cfg.Attrs, red)
-	zoneID := d.optStr("zone_id")
-	zone := d.optStr("zone")
-	record := d.str("name")
-	rtype := strings.ToUpper(strings.TrimSpace(d.optStr("type")))
+	d := providers.NewDecoder(fmt.Sprintf("route53_weighted %q", cfg.Name), cfg.Attrs, red)
+	zoneID := d.OptStr("zone_id")
+	zone := d.OptStr("zone")
+	record := d.Str("name")
+	rtype := strings.ToUpper(strings.TrimSpace(d.OptStr("type")))
 	if rtype == "" {
 		rtype = "A"
 	}
-	primary, secondary := sides(d, "set identifier", maxWeightedSets)
-	if d.err == nil {
+	primary, secondary := d.Sides(providers.Members{What: "set identifier", Limit: maxWeightedSets})
+	if d.Err() == nil {
 		switch {
 		case (zoneID == "") == (zone == ""):
-			d.fail(d.errorf("set exactly one of zone_id and zone"))
+			d.Fail(d.Errorf("set exactly one of zone_id and zone"))
 		case zoneID != "" && strings.TrimPrefix(strings.TrimPrefix(zoneID, "/"), "hostedzone/") == "":
-			d.fail(d.errorf("zone_id is empty"))
+			d.Fail(d.Errorf("zone_id is empty"))
 		}
 		for _, id := range append(append([]string{}, primary...), secondary...) {
 			if len(id) > 128 {
-				d.fail(d.errorf("set identifier %s is longer than 128 characters", red.Quote(id)))
+				d.Fail(d.Errorf("set identifier %s is longer than 128 characters", red.Quote(id)))
 			}
 		}
 	}
-	if d.err != nil {
-		return nil, red.Hide(d.err)
+	if d.Err() != nil {
+		return nil, red.Hide(d.Err())
 	}
 	o := defaultOptions()
 	for _, f := range opts {
@@ -187,7 +187,7 @@ func (t *Route53Weighted) Foreign(ctx context.Context) ([]string, error) {
 
 // Apply implements providers.Target.
 func (t *Route53Weighted) Apply(ctx context.Context, want providers.Share) (providers.Share, error) {
-	if err := checkShare(want); err != nil {
+	if err := providers.CheckShare(want); err != nil {
 		return 0, t.errorf("%v", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -197,7 +197,7 @@ func (t *Route53Weighted) Apply(ctx context.Context, want providers.Share) (prov
 	if err != nil {
 		return 0, err
 	}
-	unlock, err := lock(ctx, "route53\x00"+t.acct.endpointKey()+"\x00"+zone, "hosted zone "+t.red.Redact(zone))
+	unlock, err := providers.Lock(ctx, "route53\x00"+t.acct.endpointKey()+"\x00"+zone, "hosted zone "+t.red.Redact(zone))
 	if err != nil {
 		return 0, t.errorf("%w", err)
 	}
@@ -256,7 +256,7 @@ func (t *Route53Weighted) Wait(ctx context.Context) error {
 		return nil
 	}
 	key := "aws/route53/insync\x00" + t.acct.endpointKey() + "\x00" + id
-	if _, err := cached(ctx, key, func(ctx context.Context) (struct{}, error) {
+	if _, err := providers.Cached(ctx, key, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, t.waitChange(ctx, id)
 	}); err != nil {
 		return t.errorf("%w", err)
@@ -463,7 +463,7 @@ func (t *Route53Weighted) zone(ctx context.Context) (string, error) {
 	key := "aws/route53/zone-by-name\x00" + t.acct.endpointKey() + "\x00" + t.zoneName
 	// The cached value and error are shared by every target of the run on
 	// this zone: they carry no target name, which each caller adds.
-	id, err := cached(ctx, key, func(ctx context.Context) (string, error) {
+	id, err := providers.Cached(ctx, key, func(ctx context.Context) (string, error) {
 		return lookupZone(ctx, t.acct, t.zoneName)
 	})
 	if err != nil {
@@ -515,7 +515,7 @@ func (t *Route53Weighted) recordsKey(zone string) string {
 // walk per run, shared by every target on the zone. The slice is shared:
 // callers copy what they change.
 func (t *Route53Weighted) records(ctx context.Context, zone string) ([]r53types.ResourceRecordSet, error) {
-	sets, err := cached(ctx, t.recordsKey(zone), func(ctx context.Context) ([]r53types.ResourceRecordSet, error) {
+	sets, err := providers.Cached(ctx, t.recordsKey(zone), func(ctx context.Context) ([]r53types.ResourceRecordSet, error) {
 		client, err := t.acct.route53(ctx)
 		if err != nil {
 			return nil, err

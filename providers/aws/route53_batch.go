@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
@@ -38,7 +37,7 @@ var _ providers.Stager = (*Route53Weighted)(nil)
 // in one of them (so each target's change stays atomic); each Pending
 // reports its own change's outcome.
 func (t *Route53Weighted) Stage(ctx context.Context, want providers.Share) (providers.Pending, error) {
-	if err := checkShare(want); err != nil {
+	if err := providers.CheckShare(want); err != nil {
 		return nil, t.errorf("%v", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -46,7 +45,7 @@ func (t *Route53Weighted) Stage(ctx context.Context, want providers.Share) (prov
 	}
 	rc := providers.RunCacheFrom(ctx)
 	if rc == nil {
-		return applyPending{t: t, want: want}, nil
+		return providers.ApplyLater(t, want), nil
 	}
 	zone, g, err := t.read(ctx)
 	if err != nil {
@@ -57,27 +56,12 @@ func (t *Route53Weighted) Stage(ctx context.Context, want providers.Share) (prov
 	target := shareOf(int64(P*a), int64(P*a+S*b))
 	changes := weightChanges(g, a, b)
 	if len(changes) == 0 {
-		return &r53Pending{t: t, b: doneBatch}, nil
+		return &r53Pending{t: t, zone: zone, b: doneBatch}, nil
 	}
 	st := &staged{t: t, share: target, changes: changes}
 	key := "aws/route53/batch\x00" + t.acct.endpointKey() + "\x00" + zone
-	for {
-		v, _ := rc.Get(key, func() (any, error) {
-			return &zoneBatch{zone: zone, key: key, done: make(chan struct{})}, nil
-		})
-		zb := v.(*zoneBatch)
-		zb.mu.Lock()
-		if zb.flushed {
-			// Flushed between Get and now: the next Get makes a new batch.
-			zb.mu.Unlock()
-			rc.Forget(key)
-			continue
-		}
-		zb.staged = append(zb.staged, st)
-		zb.mu.Unlock()
-		rc.OnFlush(key, zb.flush)
-		return &r53Pending{t: t, b: zb, st: st}, nil
-	}
+	batch := providers.JoinBatch(ctx, key, st, zoneBatch{zone: zone}.flush)
+	return &r53Pending{t: t, zone: zone, b: batch, st: st}, nil
 }
 
 // staged is one Stage's part of a zone batch.
@@ -88,38 +72,18 @@ type staged struct {
 	err     error // set by the flush: a conflict, or its batch's error
 }
 
-// zoneBatch is a run's staged changes of one hosted zone.
-type zoneBatch struct {
-	zone, key string
-	mu        sync.Mutex
-	staged    []*staged
-	flushed   bool
-	done      chan struct{} // closed when flushed
-}
+// zoneBatch writes a run's staged changes of one hosted zone.
+type zoneBatch struct{ zone string }
 
 // doneBatch is the batch of a staging that changes nothing.
-var doneBatch = func() *zoneBatch {
-	b := &zoneBatch{done: make(chan struct{}), flushed: true}
-	close(b.done)
-	return b
-}()
+var doneBatch = providers.FlushedBatch[*staged]()
 
 func setKey(rr *r53types.ResourceRecordSet) string {
 	return normName(aws.ToString(rr.Name)) + "\x00" + strings.ToUpper(string(rr.Type)) + "\x00" + aws.ToString(rr.SetIdentifier)
 }
 
 // flush sends the zone's one change and resolves every staging.
-func (zb *zoneBatch) flush(ctx context.Context) error {
-	zb.mu.Lock()
-	zb.flushed = true
-	all := zb.staged
-	zb.mu.Unlock()
-	providers.RunCacheFrom(ctx).Forget(zb.key)
-	defer close(zb.done)
-	if len(all) == 0 {
-		return nil
-	}
-
+func (zb zoneBatch) flush(ctx context.Context, all []*staged) error {
 	// Conflicts: one set staged with different weights fails every staging
 	// that touches it.
 	weights := map[string]map[int64][]*staged{}
@@ -229,9 +193,9 @@ type changeBatch struct {
 }
 
 // send makes one change; on success every staging of it waits for its ID.
-func (zb *zoneBatch) send(ctx context.Context, cb *changeBatch) error {
+func (zb zoneBatch) send(ctx context.Context, cb *changeBatch) error {
 	t := cb.staged[0].t
-	unlock, err := lock(ctx, "route53\x00"+t.acct.endpointKey()+"\x00"+zb.zone, "hosted zone "+t.red.Redact(zb.zone))
+	unlock, err := providers.Lock(ctx, "route53\x00"+t.acct.endpointKey()+"\x00"+zb.zone, "hosted zone "+t.red.Redact(zb.zone))
 	if err != nil {
 		return err
 	}
@@ -269,30 +233,21 @@ func (zb *zoneBatch) send(ctx context.Context, cb *changeBatch) error {
 
 // r53Pending is a staged change of a route53_weighted target.
 type r53Pending struct {
-	t  *Route53Weighted
-	b  *zoneBatch
-	st *staged // nil when nothing was staged
+	t    *Route53Weighted
+	zone string
+	b    *providers.Batch[*staged]
+	st   *staged // nil when nothing was staged
 }
 
 // Wait implements providers.Pending.
 func (p *r53Pending) Wait(ctx context.Context) (providers.Share, error) {
 	select {
-	case <-p.b.done:
+	case <-p.b.Done():
 	case <-ctx.Done():
-		return 0, p.t.errorf("waiting for the run's batch of hosted zone %s: %w", p.t.red.Redact(p.b.zone), ctx.Err())
+		return 0, p.t.errorf("waiting for the run's batch of hosted zone %s: %w", p.t.red.Redact(p.zone), ctx.Err())
 	}
 	if p.st != nil && p.st.err != nil {
 		return 0, p.st.err
 	}
 	return p.t.Observe(ctx)
-}
-
-// applyPending is Stage without a run: Wait applies.
-type applyPending struct {
-	t    *Route53Weighted
-	want providers.Share
-}
-
-func (p applyPending) Wait(ctx context.Context) (providers.Share, error) {
-	return p.t.Apply(ctx, p.want)
 }

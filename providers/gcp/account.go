@@ -57,10 +57,7 @@ type clients struct {
 }
 
 // accounts is the process-wide registry of provider blocks' clients.
-var accounts = struct {
-	sync.Mutex
-	m map[string]*account
-}{m: map[string]*account{}}
+var accounts providers.Shared[*account]
 
 // accountFor returns the shared clients of a provider block. Every gcp
 // kind needs one: the project comes from it.
@@ -69,15 +66,9 @@ func accountFor(p *providers.ProviderConfig) (*account, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := set.key()
-	accounts.Lock()
-	defer accounts.Unlock()
-	if a, ok := accounts.m[k]; ok {
-		return a, nil
-	}
-	a := &account{set: set, red: red}
-	accounts.m[k] = a
-	return a, nil
+	return accounts.Get(set.key(), func() *account {
+		return &account{set: set, red: red}
+	}), nil
 }
 
 func decodeProvider(p *providers.ProviderConfig) (settings, *providers.Redactor, error) {
@@ -89,26 +80,26 @@ func decodeProvider(p *providers.ProviderConfig) (settings, *providers.Redactor,
 		return settings{}, red, fmt.Errorf("provider %s.%s is not a %s provider", p.Type, p.Name, ProviderType)
 	}
 	set := settings{addr: ProviderType + "." + p.Name}
-	d := newDecoder("provider "+set.addr, p.Attrs, red)
-	set.project = strings.TrimSpace(d.str("project"))
-	set.credentialsFile = d.optStr("credentials_file")
-	set.impersonate = strings.TrimSpace(d.optStr("impersonate_service_account"))
-	raw := d.optStr("endpoint_url")
+	d := providers.NewDecoder("provider "+set.addr, p.Attrs, red)
+	set.project = strings.TrimSpace(d.Str("project"))
+	set.credentialsFile = d.OptStr("credentials_file")
+	set.impersonate = strings.TrimSpace(d.OptStr("impersonate_service_account"))
+	raw := d.OptStr("endpoint_url")
 	// A trailing slash would make the SDK request //compute/v1/...
 	set.endpoint = strings.TrimRight(strings.TrimSpace(raw), "/")
 	if set.endpoint != "" {
 		u, err := url.Parse(set.endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			d.fail(d.errorf("endpoint_url must be an http or https URL"))
+			d.Fail(d.Errorf("endpoint_url must be an http or https URL"))
 		} else if red.IsSecret(raw) {
 			// Transport errors quote the host and port on their own.
 			red.Add(set.endpoint, u.Host, u.Hostname())
 		}
 	}
 	if set.impersonate != "" && !strings.Contains(set.impersonate, "@") {
-		d.fail(d.errorf("impersonate_service_account must be a service account email"))
+		d.Fail(d.Errorf("impersonate_service_account must be a service account email"))
 	}
-	return set, red, red.Hide(d.err)
+	return set, red, red.Hide(d.Err())
 }
 
 // endpointKey names the API endpoint and project in run-cache and lock

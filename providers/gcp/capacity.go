@@ -46,13 +46,11 @@ import (
 // which Compute refuses. Backends the policy does not name keep their
 // scalers; Foreign lists them.
 type BackendCapacity struct {
-	name       string
+	steered[*computepb.BackendService]
 	acct       *account
-	res        *resource[*computepb.BackendService]
 	primary    []groupRef
 	secondary  []groupRef
 	resolution providers.Share
-	red        *providers.Redactor
 }
 
 var (
@@ -69,42 +67,42 @@ func NewBackendCapacity(cfg providers.Config, opts ...Option) (*BackendCapacity,
 		return nil, err
 	}
 	red := acct.red.Merged(nil)
-	d := newDecoder(fmt.Sprintf("gcp_backend_capacity %q", cfg.Name), cfg.Attrs, red)
-	bsName := strings.TrimSpace(d.str("backend_service"))
-	region := strings.TrimSpace(d.optStr("region"))
-	primary, secondary := sides(d, "group", maxServices)
-	if d.err == nil && !validName(bsName) {
-		d.fail(d.errorf("backend_service %s is not a backend service name", red.Quote(bsName)))
+	d := providers.NewDecoder(fmt.Sprintf("gcp_backend_capacity %q", cfg.Name), cfg.Attrs, red)
+	bsName := strings.TrimSpace(d.Str("backend_service"))
+	region := strings.TrimSpace(d.OptStr("region"))
+	primary, secondary := d.Sides(providers.Members{What: "group", Limit: maxServices, NoBlank: true})
+	if d.Err() == nil && !validName(bsName) {
+		d.Fail(d.Errorf("backend_service %s is not a backend service name", red.Quote(bsName)))
 	}
-	t := &BackendCapacity{name: cfg.Name, acct: acct, red: red}
-	if d.err == nil {
+	t := &BackendCapacity{steered: steered[*computepb.BackendService]{kind: "gcp_backend_capacity", name: cfg.Name, red: red}, acct: acct}
+	if d.Err() == nil {
 		t.primary = groups(d, "primary", primary, acct.set.project)
 		t.secondary = groups(d, "secondary", secondary, acct.set.project)
 	}
-	if d.err == nil {
+	if d.Err() == nil {
 		all := append(append([]groupRef{}, t.primary...), t.secondary...)
 		for i := range all {
 			for j := i + 1; j < len(all); j++ {
 				if all[i].matches(all[j]) || all[j].matches(all[i]) {
-					d.fail(d.errorf("group %s is named twice", red.Redact(all[i].String())))
+					d.Fail(d.Errorf("group %s is named twice", red.Redact(all[i].String())))
 				}
 			}
 		}
 	}
-	if d.err != nil {
-		return nil, red.Hide(d.err)
+	if d.Err() != nil {
+		return nil, red.Hide(d.Err())
 	}
 	t.res = backendServiceResource(acct, region, bsName, buildOptions(opts))
 	t.resolution = scalerResolution(len(t.primary), len(t.secondary))
 	return t, nil
 }
 
-func groups(d *decoder, side string, refs []string, project string) []groupRef {
+func groups(d *providers.Decoder, side string, refs []string, project string) []groupRef {
 	var out []groupRef
 	for _, s := range refs {
 		g, err := parseGroup(s, project)
 		if err != nil {
-			d.fail(d.errorf("%s: %v", side, err))
+			d.Fail(d.Errorf("%s: %v", side, err))
 			return nil
 		}
 		out = append(out, g)
@@ -226,12 +224,9 @@ func hundredths(b *computepb.Backend) int {
 
 // Observe implements providers.Target.
 func (t *BackendCapacity) Observe(ctx context.Context) (providers.Share, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, t.wrap(err)
-	}
-	bs, err := t.res.cachedRead(ctx)
+	bs, err := t.read(ctx)
 	if err != nil {
-		return 0, t.wrap(err)
+		return 0, err
 	}
 	bk, err := t.find(bs)
 	if err != nil {
@@ -244,50 +239,27 @@ func (t *BackendCapacity) Observe(ctx context.Context) (providers.Share, error) 
 // service that the policy does not name, as `backend GROUP
 // (capacityScaler 0.5)`, sorted.
 func (t *BackendCapacity) Foreign(ctx context.Context) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, t.wrap(err)
-	}
-	bs, err := t.res.cachedRead(ctx)
+	bs, err := t.read(ctx)
 	if err != nil {
-		return nil, t.wrap(err)
+		return nil, err
 	}
 	bk, err := t.find(bs)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, i := range bk.foreign {
+	return describe(bk.foreign, func(i int) string {
 		b := bk.list[i]
-		out = append(out, fmt.Sprintf("backend %s (capacityScaler %.2f)", t.red.Redact(b.GetGroup()), float64(hundredths(b))/100))
-	}
-	sort.Strings(out)
-	return out, nil
+		return fmt.Sprintf("backend %s (capacityScaler %.2f)", t.red.Redact(b.GetGroup()), float64(hundredths(b))/100)
+	}), nil
 }
 
 // Apply implements providers.Target.
 func (t *BackendCapacity) Apply(ctx context.Context, want providers.Share) (providers.Share, error) {
-	if err := checkShare(want); err != nil {
-		return 0, t.errorf("%v", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, t.wrap(err)
-	}
-	unlock, err := lock(ctx, t.res.key(), t.red.Redact(t.res.String()))
-	if err != nil {
-		return 0, t.wrap(err)
-	}
-	defer unlock()
-	first, err := t.res.cachedRead(ctx)
-	if err != nil {
-		return 0, t.wrap(err)
-	}
-	a, b := chooseScalers(want, len(t.primary), len(t.secondary))
-	_, err = t.res.update(ctx, first, func(bs *computepb.BackendService) (bool, error) {
+	if err := t.apply(ctx, want, func(bs *computepb.BackendService) (bool, error) {
+		a, b := chooseScalers(want, len(t.primary), len(t.secondary))
 		return t.edit(bs, a, b)
-	})
-	t.res.forget(ctx)
-	if err != nil {
-		return 0, t.wrap(err)
+	}); err != nil {
+		return 0, err
 	}
 	return t.Observe(ctx)
 }
@@ -387,29 +359,9 @@ func (t *BackendCapacity) find(bs *computepb.BackendService) (*backends, error) 
 
 // share is the primary's part of the named backends' scaled capacity.
 func (t *BackendCapacity) share(bk *backends) (providers.Share, error) {
-	var p, total int64
-	for _, i := range bk.primary {
-		p += int64(hundredths(bk.list[i]))
-	}
-	total = p
-	for _, i := range bk.secondary {
-		total += int64(hundredths(bk.list[i]))
-	}
+	p, total := sums(bk.primary, bk.secondary, func(i int) int64 { return int64(hundredths(bk.list[i])) })
 	if total <= 0 {
 		return 0, t.errorf("%s: every named backend has capacityScaler 0, so they take no traffic", t.where())
 	}
 	return providers.RoundShare(p, total), nil
-}
-
-func (t *BackendCapacity) errorf(format string, args ...any) error {
-	return t.red.Hide(fmt.Errorf("gcp_backend_capacity %q: "+format, append([]any{t.name}, args...)...))
-}
-
-// wrap prefixes err with the kind and block name, unless it already has
-// them (errors from find and edit do).
-func (t *BackendCapacity) wrap(err error) error {
-	if err == nil || strings.HasPrefix(err.Error(), fmt.Sprintf("gcp_backend_capacity %q: ", t.name)) {
-		return err
-	}
-	return t.errorf("%w", err)
 }

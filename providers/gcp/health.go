@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -49,37 +48,37 @@ func NewBackendHealth(cfg providers.Config) (*BackendHealth, error) {
 		return nil, err
 	}
 	red := acct.red.Merged(nil)
-	d := newDecoder(fmt.Sprintf("gcp_backend_health check %q", cfg.Name), cfg.Attrs, red)
-	svc := strings.TrimSpace(d.str("backend_service"))
-	region := strings.TrimSpace(d.optStr("region"))
-	raw := d.strs("groups")
-	minHealthy := d.whole("min_healthy", 1, 1, 100000)
-	pct, hasPct := d.number("min_healthy_percent", 0)
-	if d.err == nil && (pct < 0 || pct > 100) {
-		d.fail(d.errorf("min_healthy_percent must be between 0 and 100"))
+	d := providers.NewDecoder(fmt.Sprintf("gcp_backend_health check %q", cfg.Name), cfg.Attrs, red)
+	svc := strings.TrimSpace(d.Str("backend_service"))
+	region := strings.TrimSpace(d.OptStr("region"))
+	raw := d.Strs("groups")
+	minHealthy := d.Whole("min_healthy", 1, 1, 100000)
+	pct, hasPct := d.Number("min_healthy_percent", 0)
+	if d.Err() == nil && (pct < 0 || pct > 100) {
+		d.Fail(d.Errorf("min_healthy_percent must be between 0 and 100"))
 	}
-	if d.err == nil && !validName(svc) {
-		d.fail(d.errorf("backend_service %s is not a backend service name", red.Quote(svc)))
+	if d.Err() == nil && !validName(svc) {
+		d.Fail(d.Errorf("backend_service %s is not a backend service name", red.Quote(svc)))
 	}
-	if d.err == nil && len(raw) == 0 {
-		d.fail(d.errorf("groups names no group"))
+	if d.Err() == nil && len(raw) == 0 {
+		d.Fail(d.Errorf("groups names no group"))
 	}
 	var gs []groupRef
 	for _, s := range raw {
-		if d.err != nil {
+		if d.Err() != nil {
 			break
 		}
 		g, err := parseGroup(s, acct.set.project)
 		if err != nil {
-			d.fail(d.errorf("groups: %v", err))
+			d.Fail(d.Errorf("groups: %v", err))
 		}
 		gs = append(gs, g)
 	}
-	if d.err == nil && cfg.Timeout <= 0 {
-		d.fail(d.errorf("timeout must be positive, got %s", cfg.Timeout))
+	if d.Err() == nil && cfg.Timeout <= 0 {
+		d.Fail(d.Errorf("timeout must be positive, got %s", cfg.Timeout))
 	}
-	if d.err != nil {
-		return nil, red.Hide(d.err)
+	if d.Err() != nil {
+		return nil, red.Hide(d.Err())
 	}
 	return &BackendHealth{name: cfg.Name, acct: acct, service: svc, region: region, groups: gs, raw: raw,
 		minHealthy: int(minHealthy), minPercent: pct, hasPercent: hasPct, timeout: cfg.Timeout, red: red}, nil
@@ -95,15 +94,7 @@ type groupCount struct {
 // Probe implements providers.Check.
 func (c *BackendHealth) Probe(ctx context.Context) (res providers.Result) {
 	start := time.Now()
-	defer func() {
-		if p := recover(); p != nil {
-			res = providers.Result{Detail: fmt.Sprintf("internal error: %v", p)}
-		}
-		if res.Latency == 0 {
-			res.Latency = time.Since(start)
-		}
-		res.Detail = c.red.Redact(res.Detail)
-	}()
+	defer providers.FinishProbe(c.red, start, &res)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	what := fmt.Sprintf("backend service %s (%s)", c.service, location(c.region))
@@ -112,7 +103,7 @@ func (c *BackendHealth) Probe(ctx context.Context) (res providers.Result) {
 		if isNotFound(err) {
 			return providers.Result{Detail: (&NotFoundError{What: "backend service", Name: c.service, Project: c.acct.set.project, Region: c.region}).Error()}
 		}
-		return providers.Result{Detail: c.failure(ctx, what, err)}
+		return providers.Result{Detail: providers.ProbeFailure(ctx, c.timeout, what, err)}
 	}
 	var counts []groupCount
 	for i, g := range c.groups {
@@ -129,7 +120,7 @@ func (c *BackendHealth) Probe(ctx context.Context) (res providers.Result) {
 		}
 		h, err := c.acct.getHealth(ctx, c.region, c.service, url)
 		if err != nil {
-			return providers.Result{Detail: c.failure(ctx, fmt.Sprintf("getHealth of %s in %s", gc.name, what), err)}
+			return providers.Result{Detail: providers.ProbeFailure(ctx, c.timeout, fmt.Sprintf("getHealth of %s in %s", gc.name, what), err)}
 		}
 		for _, st := range h.GetHealthStatus() {
 			gc.total++
@@ -186,16 +177,4 @@ func healthVerdict(counts []groupCount, minHealthy int, minPercent float64, hasP
 func shortGroup(ref string) string {
 	ref = strings.TrimRight(ref, "/")
 	return ref[strings.LastIndex(ref, "/")+1:]
-}
-
-// failure describes a failed call: the probe's own timeout, the caller's
-// cancellation, or the error.
-func (c *BackendHealth) failure(ctx context.Context, what string, err error) string {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded:
-		return fmt.Sprintf("%s: timeout after %s", what, c.timeout)
-	case errors.Is(err, context.Canceled):
-		return what + ": cancelled"
-	}
-	return what + ": " + err.Error()
 }

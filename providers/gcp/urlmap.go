@@ -3,7 +3,6 @@ package gcp
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -54,16 +53,14 @@ const urlMapMaxWeight = 1000
 // edges after the operation is DONE; Compute offers no way to observe
 // that, so URLMap is not a providers.Waiter.
 type URLMap struct {
-	name        string
+	steered[*computepb.UrlMap]
 	acct        *account
-	res         *resource[*computepb.UrlMap]
 	pathMatcher string
 	routeRule   int32
 	hasRule     bool
 	primary     []serviceRef
 	secondary   []serviceRef
 	resolution  providers.Share
-	red         *providers.Redactor
 }
 
 var (
@@ -83,24 +80,24 @@ func NewURLMap(cfg providers.Config, opts ...Option) (*URLMap, error) {
 		return nil, err
 	}
 	red := acct.red.Merged(nil)
-	d := newDecoder(fmt.Sprintf("gcp_url_map %q", cfg.Name), cfg.Attrs, red)
-	mapName := strings.TrimSpace(d.str("url_map"))
-	region := strings.TrimSpace(d.optStr("region"))
-	matcher := d.optStr("path_matcher")
-	rule := d.whole("route_rule", -1, 0, 2147483647)
-	primary, secondary := sides(d, "backend service", maxServices)
-	if d.err == nil && !validName(mapName) {
-		d.fail(d.errorf("url_map %s is not a URL map name", red.Quote(mapName)))
+	d := providers.NewDecoder(fmt.Sprintf("gcp_url_map %q", cfg.Name), cfg.Attrs, red)
+	mapName := strings.TrimSpace(d.Str("url_map"))
+	region := strings.TrimSpace(d.OptStr("region"))
+	matcher := d.OptStr("path_matcher")
+	rule := d.Whole("route_rule", -1, 0, 2147483647)
+	primary, secondary := d.Sides(providers.Members{What: "backend service", Limit: maxServices, NoBlank: true})
+	if d.Err() == nil && !validName(mapName) {
+		d.Fail(d.Errorf("url_map %s is not a URL map name", red.Quote(mapName)))
 	}
-	if d.err == nil && rule >= 0 && matcher == "" {
-		d.fail(d.errorf("route_rule needs path_matcher: a route rule lives inside a path matcher"))
+	if d.Err() == nil && rule >= 0 && matcher == "" {
+		d.Fail(d.Errorf("route_rule needs path_matcher: a route rule lives inside a path matcher"))
 	}
-	t := &URLMap{name: cfg.Name, acct: acct, pathMatcher: matcher, routeRule: int32(rule), hasRule: rule >= 0, red: red}
-	if d.err == nil {
+	t := &URLMap{steered: steered[*computepb.UrlMap]{kind: "gcp_url_map", name: cfg.Name, red: red}, acct: acct, pathMatcher: matcher, routeRule: int32(rule), hasRule: rule >= 0}
+	if d.Err() == nil {
 		t.primary = t.services(d, "primary", primary, region)
 		t.secondary = t.services(d, "secondary", secondary, region)
 	}
-	if d.err == nil {
+	if d.Err() == nil {
 		seen := map[serviceRef]string{}
 		for _, side := range []struct {
 			name string
@@ -108,15 +105,15 @@ func NewURLMap(cfg providers.Config, opts ...Option) (*URLMap, error) {
 		}{{"primary", t.primary}, {"secondary", t.secondary}} {
 			for _, r := range side.refs {
 				if other, dup := seen[r]; dup {
-					d.fail(d.errorf("backend service %s is named twice (in %s and in %s)", red.Redact(r.String()), other, side.name))
+					d.Fail(d.Errorf("backend service %s is named twice (in %s and in %s)", red.Redact(r.String()), other, side.name))
 					break
 				}
 				seen[r] = side.name
 			}
 		}
 	}
-	if d.err != nil {
-		return nil, red.Hide(d.err)
+	if d.Err() != nil {
+		return nil, red.Hide(d.Err())
 	}
 	t.res = urlMapResource(acct, region, mapName, buildOptions(opts))
 	t.resolution = providers.SplitResolution(len(t.primary), len(t.secondary), urlMapMaxWeight)
@@ -126,16 +123,16 @@ func NewURLMap(cfg providers.Config, opts ...Option) (*URLMap, error) {
 // services normalises one side's backend services and checks that each
 // can be referenced by the map: a regional map holds services of its own
 // region, a global map global ones.
-func (t *URLMap) services(d *decoder, side string, refs []string, region string) []serviceRef {
+func (t *URLMap) services(d *providers.Decoder, side string, refs []string, region string) []serviceRef {
 	var out []serviceRef
 	for _, s := range refs {
 		r, err := parseService(s, t.acct.set.project, region)
 		if err != nil {
-			d.fail(d.errorf("%s: %v", side, err))
+			d.Fail(d.Errorf("%s: %v", side, err))
 			return nil
 		}
 		if r.region != region {
-			d.fail(d.errorf("%s backend service %s is %s but the URL map is %s: a URL map references backend services of its own region (global ones when it is global)",
+			d.Fail(d.Errorf("%s backend service %s is %s but the URL map is %s: a URL map references backend services of its own region (global ones when it is global)",
 				side, t.red.Quote(s), location(r.region), location(region)))
 			return nil
 		}
@@ -160,12 +157,9 @@ func (t *URLMap) weights(want providers.Share) (a, b int) {
 
 // Observe implements providers.Target.
 func (t *URLMap) Observe(ctx context.Context) (providers.Share, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, t.wrap(err)
-	}
-	m, err := t.res.cachedRead(ctx)
+	m, err := t.read(ctx)
 	if err != nil {
-		return 0, t.wrap(err)
+		return 0, err
 	}
 	sp, err := t.find(m)
 	if err != nil {
@@ -178,50 +172,27 @@ func (t *URLMap) Observe(ctx context.Context) (providers.Share, error) {
 // steered list that the policy does not name, as `backend service URL
 // (weight N)`, sorted.
 func (t *URLMap) Foreign(ctx context.Context) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, t.wrap(err)
-	}
-	m, err := t.res.cachedRead(ctx)
+	m, err := t.read(ctx)
 	if err != nil {
-		return nil, t.wrap(err)
+		return nil, err
 	}
 	sp, err := t.find(m)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, i := range sp.foreign {
+	return describe(sp.foreign, func(i int) string {
 		w := sp.list[i]
-		out = append(out, fmt.Sprintf("backend service %s (weight %d)", t.red.Redact(w.GetBackendService()), w.GetWeight()))
-	}
-	sort.Strings(out)
-	return out, nil
+		return fmt.Sprintf("backend service %s (weight %d)", t.red.Redact(w.GetBackendService()), w.GetWeight())
+	}), nil
 }
 
 // Apply implements providers.Target.
 func (t *URLMap) Apply(ctx context.Context, want providers.Share) (providers.Share, error) {
-	if err := checkShare(want); err != nil {
-		return 0, t.errorf("%v", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, t.wrap(err)
-	}
-	unlock, err := lock(ctx, t.res.key(), t.red.Redact(t.res.String()))
-	if err != nil {
-		return 0, t.wrap(err)
-	}
-	defer unlock()
-	first, err := t.res.cachedRead(ctx)
-	if err != nil {
-		return 0, t.wrap(err)
-	}
-	a, b := t.weights(want)
-	_, err = t.res.update(ctx, first, func(m *computepb.UrlMap) (bool, error) {
+	if err := t.apply(ctx, want, func(m *computepb.UrlMap) (bool, error) {
+		a, b := t.weights(want)
 		return t.edit(m, a, b)
-	})
-	t.res.forget(ctx)
-	if err != nil {
-		return 0, t.wrap(err)
+	}); err != nil {
+		return 0, err
 	}
 	return t.Observe(ctx)
 }
@@ -381,14 +352,7 @@ func (t *URLMap) find(m *computepb.UrlMap) (*split, error) {
 
 // share is the primary's part of the named services' weight.
 func (t *URLMap) share(sp *split) (providers.Share, error) {
-	var p, total int64
-	for _, i := range sp.primary {
-		p += int64(sp.list[i].GetWeight())
-	}
-	total = p
-	for _, i := range sp.secondary {
-		total += int64(sp.list[i].GetWeight())
-	}
+	p, total := sums(sp.primary, sp.secondary, func(i int) int64 { return int64(sp.list[i].GetWeight()) })
 	if total == 0 {
 		also := "so the route sends them nothing"
 		if len(sp.foreign) > 0 {
@@ -397,53 +361,4 @@ func (t *URLMap) share(sp *split) (providers.Share, error) {
 		return 0, t.errorf("%s: every named backend service has weight 0, %s", t.where(), also)
 	}
 	return providers.RoundShare(p, total), nil
-}
-
-// errorf prefixes a message with the kind and block name and hides every
-// sensitive value.
-func (t *URLMap) errorf(format string, args ...any) error {
-	return t.red.Hide(fmt.Errorf("gcp_url_map %q: "+format, append([]any{t.name}, args...)...))
-}
-
-// sides reads the primary and secondary member lists of a block.
-func sides(d *decoder, what string, limit int) (primary, secondary []string) {
-	primary, secondary = d.strs("primary"), d.strs("secondary")
-	if d.err != nil {
-		return nil, nil
-	}
-	seen := map[string]string{}
-	for _, side := range []struct {
-		name    string
-		members []string
-	}{{"primary", primary}, {"secondary", secondary}} {
-		if len(side.members) == 0 {
-			d.fail(d.errorf("%s names no %s", side.name, what))
-			return nil, nil
-		}
-		for _, m := range side.members {
-			if strings.TrimSpace(m) == "" {
-				d.fail(d.errorf("%s names an empty %s", side.name, what))
-				return nil, nil
-			}
-			if other, dup := seen[m]; dup {
-				d.fail(d.errorf("%s %s is named twice (in %s and in %s)", what, d.red.Quote(m), other, side.name))
-				return nil, nil
-			}
-			seen[m] = side.name
-		}
-	}
-	if len(primary)+len(secondary) > limit {
-		d.fail(d.errorf("primary and secondary name %d %ss; at most %d are supported", len(primary)+len(secondary), what, limit))
-		return nil, nil
-	}
-	return primary, secondary
-}
-
-// wrap prefixes err with the kind and block name, unless it already has
-// them (errors from find and edit do).
-func (t *URLMap) wrap(err error) error {
-	if err == nil || strings.HasPrefix(err.Error(), fmt.Sprintf("gcp_url_map %q: ", t.name)) {
-		return err
-	}
-	return t.errorf("%w", err)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/protobuf/proto"
@@ -36,7 +35,7 @@ var _ providers.Stager = (*URLMap)(nil)
 // Without a RunCache in ctx there is no flush: Stage then returns a
 // Pending that calls Apply when waited on.
 func (t *URLMap) Stage(ctx context.Context, want providers.Share) (providers.Pending, error) {
-	if err := checkShare(want); err != nil {
+	if err := providers.CheckShare(want); err != nil {
 		return nil, t.errorf("%v", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -44,7 +43,7 @@ func (t *URLMap) Stage(ctx context.Context, want providers.Share) (providers.Pen
 	}
 	rc := providers.RunCacheFrom(ctx)
 	if rc == nil {
-		return applyPending{t: t, want: want}, nil
+		return providers.ApplyLater(t, want), nil
 	}
 	m, err := t.res.cachedRead(ctx)
 	if err != nil {
@@ -59,24 +58,8 @@ func (t *URLMap) Stage(ctx context.Context, want providers.Share) (providers.Pen
 		return &mapPending{t: t, b: doneBatch}, nil
 	}
 	st := &stagedWeights{t: t, a: a, b: b}
-	key := "gcp/urlmap/batch\x00" + t.res.key()
-	for {
-		v, _ := rc.Get(key, func() (any, error) {
-			return &mapBatch{key: key, done: make(chan struct{})}, nil
-		})
-		mb := v.(*mapBatch)
-		mb.mu.Lock()
-		if mb.flushed {
-			// Flushed between Get and now: the next Get makes a new batch.
-			mb.mu.Unlock()
-			rc.Forget(key)
-			continue
-		}
-		mb.staged = append(mb.staged, st)
-		mb.mu.Unlock()
-		rc.OnFlush(key, mb.flush)
-		return &mapPending{t: t, b: mb, st: st}, nil
-	}
+	batch := providers.JoinBatch(ctx, "gcp/urlmap/batch\x00"+t.res.key(), st, flushMap)
+	return &mapPending{t: t, b: batch, st: st}, nil
 }
 
 // stagedWeights is one Stage's part of a map's batch.
@@ -86,21 +69,8 @@ type stagedWeights struct {
 	err  error // set by the flush: a conflict, or the batch's error
 }
 
-// mapBatch is a run's staged changes of one URL map.
-type mapBatch struct {
-	key     string
-	mu      sync.Mutex
-	staged  []*stagedWeights
-	flushed bool
-	done    chan struct{} // closed when flushed
-}
-
 // doneBatch is the batch of a staging that changes nothing.
-var doneBatch = func() *mapBatch {
-	b := &mapBatch{done: make(chan struct{}), flushed: true}
-	close(b.done)
-	return b
-}()
+var doneBatch = providers.FlushedBatch[*stagedWeights]()
 
 // route names a staging's route action in the map.
 func (st *stagedWeights) route() string {
@@ -110,18 +80,9 @@ func (st *stagedWeights) route() string {
 	return st.t.pathMatcher + "\x00-"
 }
 
-// flush makes the map's one write and resolves every staging.
-func (mb *mapBatch) flush(ctx context.Context) error {
-	mb.mu.Lock()
-	mb.flushed = true
-	all := mb.staged
-	mb.mu.Unlock()
-	providers.RunCacheFrom(ctx).Forget(mb.key)
-	defer close(mb.done)
-	if len(all) == 0 {
-		return nil
-	}
-
+// flushMap makes the one write of a run's staged changes of one URL map
+// and resolves every staging.
+func flushMap(ctx context.Context, all []*stagedWeights) error {
 	// Conflicts: one service of one route action staged at different
 	// weights fails every staging that sets it.
 	type setter struct {
@@ -178,7 +139,7 @@ func (mb *mapBatch) flush(ctx context.Context) error {
 		}
 		return t.red.Hide(err)
 	}
-	unlock, err := lock(ctx, t.res.key(), t.red.Redact(t.res.String()))
+	unlock, err := providers.Lock(ctx, t.res.key(), t.red.Redact(t.res.String()))
 	if err != nil {
 		return fail(err)
 	}
@@ -217,14 +178,14 @@ func (mb *mapBatch) flush(ctx context.Context) error {
 // mapPending is a staged change of a gcp_url_map target.
 type mapPending struct {
 	t  *URLMap
-	b  *mapBatch
+	b  *providers.Batch[*stagedWeights]
 	st *stagedWeights // nil when nothing was staged
 }
 
 // Wait implements providers.Pending.
 func (p *mapPending) Wait(ctx context.Context) (providers.Share, error) {
 	select {
-	case <-p.b.done:
+	case <-p.b.Done():
 	case <-ctx.Done():
 		return 0, p.t.errorf("waiting for the run's write of %s: %w", p.t.red.Redact(p.t.res.String()), ctx.Err())
 	}
@@ -232,14 +193,4 @@ func (p *mapPending) Wait(ctx context.Context) (providers.Share, error) {
 		return 0, p.st.err
 	}
 	return p.t.Observe(ctx)
-}
-
-// applyPending is Stage without a run: Wait applies.
-type applyPending struct {
-	t    *URLMap
-	want providers.Share
-}
-
-func (p applyPending) Wait(ctx context.Context) (providers.Share, error) {
-	return p.t.Apply(ctx, p.want)
 }

@@ -2,10 +2,8 @@ package gcp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/protobuf/proto"
@@ -77,26 +75,10 @@ func (r *resource[T]) read(ctx context.Context) (T, error) {
 	return v, nil
 }
 
-// cachedRead reads the resource once per run (the run cache); a context
-// error is not kept, so that the next caller, whose context may be fine,
-// reads again. The value is shared: callers clone before changing it.
+// cachedRead reads the resource once per run (the run cache). The value
+// is shared: callers clone before changing it.
 func (r *resource[T]) cachedRead(ctx context.Context) (T, error) {
-	rc := providers.RunCacheFrom(ctx)
-	key := "gcp/read\x00" + r.key()
-	for attempt := 0; ; attempt++ {
-		v, err := rc.Get(key, func() (any, error) { return r.read(ctx) })
-		if err == nil {
-			return v.(T), nil
-		}
-		var zero T
-		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			return zero, err
-		}
-		rc.Forget(key)
-		if ctx.Err() != nil || attempt > 0 || rc == nil {
-			return zero, err
-		}
-	}
+	return providers.Cached(ctx, "gcp/read\x00"+r.key(), r.read)
 }
 
 // forget drops the run's read, so that the next read is a real one.
@@ -229,29 +211,3 @@ func (e *NotFoundError) Error() string {
 }
 
 func (e *NotFoundError) Unwrap() error { return e.Err }
-
-// locks serializes the writes of this process to one resource: read,
-// decide, write and read back happen under the lock, so concurrent Apply
-// calls never decide on a state another one is changing.
-var locks sync.Map // string -> chan struct{}
-
-// lock takes the lock for key, or fails when ctx is done first. The
-// returned function releases it.
-func lock(ctx context.Context, key, what string) (func(), error) {
-	ch, _ := locks.LoadOrStore(key, make(chan struct{}, 1))
-	c := ch.(chan struct{})
-	select {
-	case c <- struct{}{}:
-		return func() { <-c }, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for another change of %s: %w", what, ctx.Err())
-	}
-}
-
-// checkShare refuses a share outside 0..10000.
-func checkShare(want providers.Share) error {
-	if want < providers.ShareNone || want > providers.ShareFull {
-		return fmt.Errorf("share %d basis points is outside 0-10000", int(want))
-	}
-	return nil
-}

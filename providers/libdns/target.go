@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/libdns/libdns"
@@ -113,7 +112,7 @@ func NewTarget(cfg providers.Config) (*RRset, error) {
 		client:   c,
 		red:      red,
 		res:      s.resolution(),
-		lockKey:  ident,
+		lockKey:  "libdns\x00" + ident,
 		cacheKey: "libdns\x00" + pc.addr + "\x00" + ident,
 		where:    fmt.Sprintf("zone %s at %s (libdns %s)", s.zone, c.Endpoint, c.Driver),
 	}, nil
@@ -204,8 +203,8 @@ func (t *RRset) Foreign(ctx context.Context) ([]string, error) {
 
 // Apply implements providers.Target.
 func (t *RRset) Apply(ctx context.Context, want providers.Share) (providers.Share, error) {
-	if want < providers.ShareNone || want > providers.ShareFull {
-		return 0, t.errorf("share %d basis points is outside 0-10000", int(want))
+	if err := providers.CheckShare(want); err != nil {
+		return 0, t.errorf("%v", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, t.errorf("%s: %w", t.where, err)
@@ -396,22 +395,7 @@ func relName(name, zone string) string {
 
 // zone returns the zone's records, loaded once per run.
 func (t *RRset) zone(ctx context.Context) ([]libdns.RR, error) {
-	rc := providers.RunCacheFrom(ctx)
-	for attempt := 0; ; attempt++ {
-		v, err := rc.Get(t.cacheKey, func() (any, error) { return t.getRecords(ctx) })
-		if err == nil {
-			recs, _ := v.([]libdns.RR)
-			return recs, nil
-		}
-		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, err
-		}
-		// Another caller's context ended; ours may be fine.
-		rc.Forget(t.cacheKey)
-		if ctx.Err() != nil || attempt > 0 || rc == nil {
-			return nil, err
-		}
-	}
+	return providers.Cached(ctx, t.cacheKey, t.getRecords)
 }
 
 // getRecords calls the driver's GetRecords. Drivers do not all stop a
@@ -461,19 +445,14 @@ func (t *RRset) setRecords(ctx context.Context, recs []libdns.Record) (err error
 	return err
 }
 
-// locks serializes this process's writes to one zone on one server: read,
+// lock serializes this process's writes to one zone on one server: read,
 // decide, write and read back happen under the lock.
-var locks sync.Map // string -> chan struct{}
-
 func (t *RRset) lock(ctx context.Context) (func(), error) {
-	ch, _ := locks.LoadOrStore(t.lockKey, make(chan struct{}, 1))
-	c := ch.(chan struct{})
-	select {
-	case c <- struct{}{}:
-		return func() { <-c }, nil
-	case <-ctx.Done():
-		return nil, t.errorf("%s: waiting for another change of the zone: %w", t.where, ctx.Err())
+	unlock, err := providers.Lock(ctx, t.lockKey, "the zone")
+	if err != nil {
+		return nil, t.errorf("%s: %w", t.where, err)
 	}
+	return unlock, nil
 }
 
 // fail explains a driver's error: context first, then what the driver can

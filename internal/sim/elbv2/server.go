@@ -1,10 +1,8 @@
 package elbv2sim
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
-	"net"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fbctl/fbctl/internal/sim/fault"
+	"github.com/fbctl/fbctl/internal/sim/simhttp"
 )
 
 const (
@@ -53,12 +52,10 @@ type Server struct {
 	listeners     map[string]*listenerRec
 	listenerOrder []string
 	rules         map[string]*ruleRec
-	calls         map[string]int
 	reqSeq        uint64
 
-	srvMu sync.Mutex
-	srv   *http.Server
-	done  chan struct{}
+	calls simhttp.Calls
+	srv   simhttp.Loopback
 }
 
 // New returns an empty emulator.
@@ -82,8 +79,6 @@ func New(opts Options) *Server {
 		tgs:       map[string]*tgRec{},
 		listeners: map[string]*listenerRec{},
 		rules:     map[string]*ruleRec{},
-		calls:     map[string]int{},
-		done:      make(chan struct{}),
 	}
 }
 
@@ -93,54 +88,18 @@ func (s *Server) Faults() *fault.Injector { return s.faults }
 
 // Calls returns how many requests each operation received, faulted ones
 // included.
-func (s *Server) Calls() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.calls))
-	for k, v := range s.calls {
-		out[k] = v
-	}
-	return out
-}
+func (s *Server) Calls() map[string]int { return s.calls.Counts() }
 
 // ResetCalls zeroes the call counts.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = map[string]int{}
-}
+func (s *Server) ResetCalls() { s.calls.Reset() }
 
 // Start serves on a free port of 127.0.0.1 and returns the base URL
 // (http://127.0.0.1:PORT) to use as the SDK's BaseEndpoint.
-func (s *Server) Start() (string, error) {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("elbv2sim: already started")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
-	return "http://" + ln.Addr().String(), nil
-}
+func (s *Server) Start() (string, error) { return s.srv.Start("elbv2sim", s) }
 
 // Close stops the server started by Start, and ends requests held by a
 // latency fault. Safe to call more than once.
-func (s *Server) Close() {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	select {
-	case <-s.done:
-	default:
-		close(s.done)
-	}
-	if s.srv != nil {
-		s.srv.Close()
-	}
-}
+func (s *Server) Close() { s.srv.Close() }
 
 // apiError is an error answer.
 type apiError struct {
@@ -224,22 +183,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.mu.Lock()
-	s.calls[op]++
-	s.mu.Unlock()
+	s.calls.Add(op)
 
 	f, delay := s.faults.Next(op)
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		case <-s.done:
-			t.Stop()
-			return
-		}
+	if delay > 0 && !s.srv.Hold(r, delay) {
+		return // the client is gone, or the server closed
 	}
 	if f != nil {
 		writeError(w, reqID, s.faultError(f.Kind))

@@ -3,10 +3,8 @@ package gcpsim
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fbctl/fbctl/internal/sim/fault"
+	"github.com/fbctl/fbctl/internal/sim/simhttp"
 )
 
 const (
@@ -58,15 +57,13 @@ type Server struct {
 	res        map[resKey]*resource
 	ops        map[opKey]*operation
 	requestIDs map[string]opKey
-	calls      map[string]int
 	seq        uint64 // fingerprints
 	opSeq      uint64 // operation names
 	failures   []opFailure
 	hooks      []*hook
 
-	srvMu sync.Mutex
-	srv   *http.Server
-	done  chan struct{}
+	calls simhttp.Calls
+	srv   simhttp.Loopback
 }
 
 // resKey names a stored resource; region "" is the global scope.
@@ -117,8 +114,6 @@ func New(opts Options) *Server {
 		res:        map[resKey]*resource{},
 		ops:        map[opKey]*operation{},
 		requestIDs: map[string]opKey{},
-		calls:      map[string]int{},
-		done:       make(chan struct{}),
 	}
 }
 
@@ -131,55 +126,19 @@ func (s *Server) Faults() *fault.Injector { return s.faults }
 
 // Calls returns how many requests each operation received, refused and
 // faulted ones included.
-func (s *Server) Calls() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.calls))
-	for k, v := range s.calls {
-		out[k] = v
-	}
-	return out
-}
+func (s *Server) Calls() map[string]int { return s.calls.Counts() }
 
 // ResetCalls zeroes the call counts.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = map[string]int{}
-}
+func (s *Server) ResetCalls() { s.calls.Reset() }
 
 // Start serves on a free port of 127.0.0.1 and returns the base URL
 // (http://127.0.0.1:PORT, no trailing slash: the client would otherwise
 // send //compute/v1/… paths) for option.WithEndpoint.
-func (s *Server) Start() (string, error) {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("gcpsim: already started")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
-	return "http://" + ln.Addr().String(), nil
-}
+func (s *Server) Start() (string, error) { return s.srv.Start("gcpsim", s) }
 
 // Close stops the server started by Start and ends requests held by a
 // latency fault. Safe to call more than once.
-func (s *Server) Close() {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	select {
-	case <-s.done:
-	default:
-		close(s.done)
-	}
-	if s.srv != nil {
-		s.srv.Close()
-	}
-}
+func (s *Server) Close() { s.srv.Close() }
 
 // apiError is an error answer in Google's JSON error form.
 type apiError struct {
@@ -284,22 +243,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, aerr)
 		return
 	}
-	s.mu.Lock()
-	s.calls[rt.op]++
-	s.mu.Unlock()
+	s.calls.Add(rt.op)
 
 	f, delay := s.faults.Next(rt.op)
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		case <-s.done:
-			t.Stop()
-			return
-		}
+	if delay > 0 && !s.srv.Hold(r, delay) {
+		return // the client is gone, or the server closed
 	}
 	if f != nil {
 		writeError(w, s.faultError(f.Kind))

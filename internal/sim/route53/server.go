@@ -2,13 +2,10 @@ package route53sim
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fbctl/fbctl/internal/sim/fault"
+	"github.com/fbctl/fbctl/internal/sim/simhttp"
 )
 
 // Operation names, as counted by Calls and matched by fault rules.
@@ -66,14 +64,12 @@ type Server struct {
 	zones      map[string]*zone // by id
 	health     map[string][]CheckerStatus
 	changes    map[string]*change
-	calls      map[string]int
 	seq        uint64 // ids: zones, changes, request ids
 	tokens     float64
 	lastRefill time.Time
 
-	srvMu sync.Mutex
-	srv   *http.Server
-	ln    net.Listener
+	calls simhttp.Calls
+	srv   simhttp.Loopback
 }
 
 type zone struct {
@@ -115,48 +111,20 @@ func New(opts Options) *Server {
 		zones:   map[string]*zone{},
 		health:  map[string][]CheckerStatus{},
 		changes: map[string]*change{},
-		calls:   map[string]int{},
 		tokens:  float64(opts.RateBurst),
 	}
 }
 
 // Start serves the emulator on 127.0.0.1 on a free port and returns its
 // base URL (for route53.Options.BaseEndpoint or --endpoint-url).
-func (s *Server) Start() (string, error) {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("route53sim: already started")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	s.ln = ln
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
-	return "http://" + ln.Addr().String(), nil
-}
+func (s *Server) Start() (string, error) { return s.srv.Start("route53sim", s) }
 
 // URL returns the base URL of a started server, "" before Start.
-func (s *Server) URL() string {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.ln == nil {
-		return ""
-	}
-	return "http://" + s.ln.Addr().String()
-}
+func (s *Server) URL() string { return s.srv.URL() }
 
 // Close stops a started server and its connections; requests waiting on
 // injected latency are abandoned.
-func (s *Server) Close() {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv != nil {
-		s.srv.Close()
-	}
-}
+func (s *Server) Close() { s.srv.Close() }
 
 // Faults returns the injector deciding which calls fail. Rules match the
 // Op* operation names.
@@ -165,22 +133,10 @@ func (s *Server) Faults() *fault.Injector { return s.faults }
 // Calls returns how many requests each operation received, every request
 // counted: throttled, faulted, invalid and SDK retries included, as AWS
 // counts them against the rate limit.
-func (s *Server) Calls() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.calls))
-	for k, v := range s.calls {
-		out[k] = v
-	}
-	return out
-}
+func (s *Server) Calls() map[string]int { return s.calls.Counts() }
 
 // ResetCalls sets every count to zero.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = map[string]int{}
-}
+func (s *Server) ResetCalls() { s.calls.Reset() }
 
 // apiError is an error answer.
 type apiError struct {
@@ -226,8 +182,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			message: fmt.Sprintf("the fbctl Route 53 emulator does not implement %s %s", r.Method, r.URL.Path)})
 		return
 	}
+	s.calls.Add(op)
 	s.mu.Lock()
-	s.calls[op]++
 	throttled := !s.takeToken()
 	s.mu.Unlock()
 	// SigV4 signatures are not verified, but every SDK request is signed.
@@ -241,8 +197,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rule, delay := s.faults.Next(op)
-	if delay > 0 && !sleep(r.Context(), delay) {
-		return // the client is gone
+	if delay > 0 && !s.srv.Hold(r, delay) {
+		return // the client is gone, or the server closed
 	}
 	if rule != nil {
 		writeError(w, reqID, faultError(rule.Kind, s.opts.ServerErrorStatus))
@@ -308,17 +264,6 @@ func route(method, path string) (op string, args []string, ok bool) {
 		return OpGetHealthCheckStatus, parts[1:2], true
 	}
 	return "", nil, false
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // takeToken refills and takes one token of the rate limiter; s.mu held.
