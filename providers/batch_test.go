@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/fbctl/fbctl/providers"
 )
@@ -64,5 +66,61 @@ func TestApplyLater(t *testing.T) {
 	}
 	if got, err := p.Wait(context.Background()); got != 2500 || err != nil || ft.applied != 2500 {
 		t.Fatalf("Wait = %v, %v", got, err)
+	}
+}
+
+// TestBatchStagingsRacingFlushes: stagings and flushes of one run race;
+// every staging is written by exactly one flush, none twice, and every
+// batch is done after the last flush.
+func TestBatchStagingsRacingFlushes(t *testing.T) {
+	for round := 0; round < 50; round++ {
+		ctx := providers.WithRunCache(context.Background())
+		var mu sync.Mutex
+		written := map[int]int{}
+		write := func(_ context.Context, staged []int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, s := range staged {
+				written[s]++
+			}
+			return nil
+		}
+		const n = 64
+		batches := make([]*providers.Batch[int], n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				batches[i] = providers.JoinBatch(ctx, "zone", i, write)
+			}()
+		}
+		stop := make(chan struct{})
+		flushed := make(chan struct{})
+		go func() {
+			defer close(flushed)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					_ = providers.FlushRun(ctx)
+				}
+			}
+		}()
+		wg.Wait()
+		close(stop)
+		<-flushed
+		_ = providers.FlushRun(ctx)
+		for i, b := range batches {
+			select {
+			case <-b.Done():
+			case <-time.After(10 * time.Second):
+				t.Fatalf("round %d: staging %d's batch was never flushed", round, i)
+			}
+			if written[i] != 1 {
+				t.Fatalf("round %d: staging %d written %d times", round, i, written[i])
+			}
+		}
 	}
 }

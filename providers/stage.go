@@ -33,3 +33,17 @@ type Pending interface {
 	// committed, read back from the provider; or the batch's error.
 	Wait(ctx context.Context) (Share, error)
 }
+
+// UncertainError is a Pending's error when its batch was sent and accepted
+// but its outcome could not be confirmed: the operation could not be
+// waited for, or ended in an error that may have left part of it applied.
+// Unlike other Pending errors it does not mean "nothing was written": the
+// caller treats the target as possibly changed, as after a failed Apply,
+// and puts it back.
+type UncertainError struct {
+	Err error
+}
+
+func (e *UncertainError) Error() string { return e.Err.Error() }
+
+func (e *UncertainError) Unwrap() error { return e.Err }

@@ -15,11 +15,14 @@ import (
 // fakeZone batches the writes of its stagers: one flush per run writes
 // every staged share, or none of them when fail is set.
 type fakeZone struct {
-	mu      sync.Mutex
-	fail    error
-	flushes int
-	batches [][]providers.Share // what each flush carried
-	staged  []*fakePending
+	mu   sync.Mutex
+	fail error
+	// uncertain makes the flush write every staged share and then report
+	// an *providers.UncertainError: accepted, outcome unknown.
+	uncertain bool
+	flushes   int
+	batches   [][]providers.Share // what each flush carried
+	staged    []*fakePending
 }
 
 func (z *fakeZone) flush(ctx context.Context) error {
@@ -34,7 +37,8 @@ func (z *fakeZone) flush(ctx context.Context) error {
 	for _, p := range z.staged {
 		if z.fail != nil {
 			p.err = z.fail
-		} else {
+		}
+		if z.fail == nil || z.uncertain {
 			p.t.mem.mu.Lock()
 			p.t.mem.share = p.want
 			p.t.mem.mu.Unlock()
@@ -239,6 +243,32 @@ func TestReconcileAllFailedBatch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReconcileAllUncertainBatch: the batch was accepted but its outcome
+// is unknown (providers.UncertainError), and in fact it took effect: each
+// failback puts back the staged target as well as its other one.
+func TestReconcileAllUncertainBatch(t *testing.T) {
+	ctx := context.Background()
+	r := newBatchRig(t, false)
+	r.zone.fail = &providers.UncertainError{Err: errors.New("waiting for operation-1: deadline exceeded")}
+	r.zone.uncertain = true
+	_, errs := r.untilWrite(t)
+	for i, fb := range r.fbs {
+		if errs[i] == nil || errors.Is(errs[i], ErrHalted) {
+			t.Fatalf("%s: err = %v, want the batch's error", fb.Name, errs[i])
+		}
+		if r.edge[i].get() != 0 || r.dns[i].mem.get() != 0 {
+			t.Fatalf("%s: edge %s dns %s, want both put back at 0", fb.Name, r.edge[i].get(), r.dns[i].mem.get())
+		}
+		if r.dns[i].mem.applies != 1 {
+			t.Fatalf("%s: the staged target was applied %d times, want 1 (put back)", fb.Name, r.dns[i].mem.applies)
+		}
+		doc, _ := r.store.Load(ctx, fb.Name)
+		if doc.Share != 0 || doc.Intent != nil {
+			t.Fatalf("%s: share %s intent %+v", fb.Name, doc.Share, doc.Intent)
+		}
 	}
 }
 

@@ -457,9 +457,13 @@ func (r *run) finish(ctx context.Context, action, reason string) error {
 	from, want, intent := r.from, r.want, r.doc.Intent
 	cause := r.failed
 	stagedOK := map[string]bool{}
+	uncertain := map[string]bool{}
 	for _, st := range r.staged {
 		if _, err := st.p.Wait(ctx); err != nil {
-			// The batch failed: this target did not change.
+			// The batch failed: this target did not change, unless the
+			// provider accepted the write and cannot say how it ended.
+			var unc *providers.UncertainError
+			uncertain[st.t.Name] = errors.As(err, &unc)
 			if cause == nil {
 				cause = fmt.Errorf("target %q: applying %s: %w", st.t.Name, want, err)
 			}
@@ -476,7 +480,7 @@ func (r *run) finish(ctx context.Context, action, reason string) error {
 			applied[t.Name] = true
 		}
 		for _, t := range r.order {
-			if applied[t.Name] || stagedOK[t.Name] {
+			if applied[t.Name] || stagedOK[t.Name] || uncertain[t.Name] {
 				changed = append(changed, t)
 			}
 		}

@@ -124,6 +124,11 @@ func (a *account) clients(ctx context.Context) (*clients, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The clients outlive this call: token sources (ADC, impersonation)
+	// keep the context they are built with and refresh tokens with it an
+	// hour later. A probe's short timeout must not end them then; values
+	// (tracing) are kept, cancellation is not.
+	ctx = context.WithoutCancel(ctx)
 	opts, err := a.clientOptions(ctx)
 	if err != nil {
 		return nil, a.red.Hide(fmt.Errorf("provider %s: %w", a.set.addr, err))

@@ -330,6 +330,30 @@ func TestSimSensitiveNamesRedacted(t *testing.T) {
 	}
 }
 
+// A sensitive route_rule (a number too short for the text scrubber) is not
+// printed in the error about a route rule that does not exist.
+func TestSimSensitiveRouteRuleRedacted(t *testing.T) {
+	w := newSimWorld(t, gcpsim.Options{Seed: 43})
+	m, err := w.srv.URLMap("", "lb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.GetPathMatchers()) == 0 {
+		t.Fatal("the seeded map has no path matcher")
+	}
+	matcher := m.GetPathMatchers()[0].GetName()
+	attrs := urlMapAttrs("lb", "", matcher, 37, []string{"bs-aws"}, []string{"bs-gcp"}).AsValueMap()
+	attrs["route_rule"] = attrs["route_rule"].Mark("sensitive")
+	tg, err := NewURLMap(providers.Config{Name: "x", Provider: providerBlock(t, w.url), Attrs: cty.ObjectVal(attrs)}, testOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tg.Apply(testCtx(t), 5000)
+	if err == nil || strings.Contains(err.Error(), "37") || !strings.Contains(err.Error(), "no route rule with priority "+providers.Redacted) {
+		t.Errorf("Apply = %v; want a no-such-rule error with the priority redacted", err)
+	}
+}
+
 // A cancelled context during the operation wait: Apply fails with the
 // context's error, in bounded time.
 func TestSimOperationWaitHonoursContext(t *testing.T) {

@@ -6,6 +6,7 @@ package gcp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fbctl/fbctl/internal/sim/fault"
 	gcpsim "github.com/fbctl/fbctl/internal/sim/gcp"
 	"github.com/fbctl/fbctl/providers"
 	"github.com/fbctl/fbctl/providers/providertest"
@@ -439,5 +441,56 @@ func TestSimStageWithoutRun(t *testing.T) {
 	}
 	if got, err := p.Wait(testCtx(t)); err != nil || got != 5000 {
 		t.Errorf("Wait = %v, %v", got, err)
+	}
+}
+
+// TestSimStageOperationErrorIsUncertain: a batch whose PATCH Compute
+// accepted but whose operation ended in error may have taken effect in
+// part (Compute says so): the Pendings report a providers.UncertainError,
+// so that the engine puts the target back instead of trusting that
+// nothing changed.
+func TestSimStageOperationErrorIsUncertain(t *testing.T) {
+	w := newSimWorld(t, gcpsim.Options{Seed: 7})
+	pc := providerBlock(t, w.url)
+	tgs := batchWorld(t, w, "lb-batch", 2, pc)
+	w.srv.FailOperations(1, 500, "backend error")
+	ctx := providers.WithRunCache(testCtx(t))
+	var ps []providers.Pending
+	for _, tg := range tgs {
+		p, err := tg.Stage(ctx, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	if err := providers.FlushRun(ctx); err == nil {
+		t.Fatal("FlushRun: no error")
+	}
+	for i, p := range ps {
+		_, err := p.Wait(ctx)
+		var unc *providers.UncertainError
+		if !errors.As(err, &unc) {
+			t.Errorf("Pending %d: %v (%T), want a providers.UncertainError", i, err, err)
+		}
+	}
+}
+
+// TestSimStageRefusedIsNotUncertain: a PATCH Compute refused changed
+// nothing: a plain error, and the engine leaves the target alone.
+func TestSimStageRefusedIsNotUncertain(t *testing.T) {
+	w := newSimWorld(t, gcpsim.Options{Seed: 7})
+	pc := providerBlock(t, w.url)
+	tgs := batchWorld(t, w, "lb-batch", 1, pc)
+	w.srv.Faults().Add(fault.Rule{Op: "urlMaps.patch", Kind: fault.ServerError, Rate: 1})
+	ctx := providers.WithRunCache(testCtx(t))
+	p, err := tgs[0].Stage(ctx, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = providers.FlushRun(ctx)
+	_, err = p.Wait(ctx)
+	var unc *providers.UncertainError
+	if err == nil || errors.As(err, &unc) {
+		t.Errorf("Pending: %v, want a plain error", err)
 	}
 }

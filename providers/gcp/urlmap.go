@@ -3,6 +3,7 @@ package gcp
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -57,6 +58,7 @@ type URLMap struct {
 	acct        *account
 	pathMatcher string
 	routeRule   int32
+	ruleText    string // routeRule for messages: Redacted when sensitive
 	hasRule     bool
 	primary     []serviceRef
 	secondary   []serviceRef
@@ -93,6 +95,9 @@ func NewURLMap(cfg providers.Config, opts ...Option) (*URLMap, error) {
 		d.Fail(d.Errorf("route_rule needs path_matcher: a route rule lives inside a path matcher"))
 	}
 	t := &URLMap{steered: steered[*computepb.UrlMap]{kind: "gcp_url_map", name: cfg.Name, red: red}, acct: acct, pathMatcher: matcher, routeRule: int32(rule), hasRule: rule >= 0}
+	// Quote hides a sensitive route_rule, which the Redactor's text search
+	// cannot do for a number this short.
+	t.ruleText = strings.Trim(red.Quote(strconv.FormatInt(rule, 10)), `"`)
 	if d.Err() == nil {
 		t.primary = t.services(d, "primary", primary, region)
 		t.secondary = t.services(d, "secondary", secondary, region)
@@ -236,7 +241,7 @@ func (t *URLMap) where() string {
 	s := t.red.Redact(t.res.String())
 	switch {
 	case t.hasRule:
-		return fmt.Sprintf("%s, path matcher %s, route rule %d", s, t.red.Quote(t.pathMatcher), t.routeRule)
+		return fmt.Sprintf("%s, path matcher %s, route rule %s", s, t.red.Quote(t.pathMatcher), t.ruleText)
 	case t.pathMatcher != "":
 		return fmt.Sprintf("%s, path matcher %s", s, t.red.Quote(t.pathMatcher))
 	}
@@ -287,7 +292,7 @@ func (t *URLMap) action(m *computepb.UrlMap) (*computepb.HttpRouteAction, string
 	if len(prios) > 0 {
 		has = strings.Join(prios, ", ")
 	}
-	return nil, "", t.errorf("%s: path matcher %s has no route rule with priority %d (route rule priorities: %s)", t.red.Redact(t.res.String()), t.red.Quote(t.pathMatcher), t.routeRule, has)
+	return nil, "", t.errorf("%s: path matcher %s has no route rule with priority %s (route rule priorities: %s)", t.red.Redact(t.res.String()), t.red.Quote(t.pathMatcher), t.ruleText, has)
 }
 
 func defaultsOf(service string, redirect bool) string {

@@ -148,7 +148,7 @@ func flushMap(ctx context.Context, all []*stagedWeights) error {
 	if err != nil {
 		return fail(err)
 	}
-	_, err = t.res.update(ctx, first, func(m *computepb.UrlMap) (bool, error) {
+	wrote, err := t.res.update(ctx, first, func(m *computepb.UrlMap) (bool, error) {
 		changed := false
 		for _, st := range ok {
 			// A re-read after a conflict may differ: decide afresh.
@@ -164,7 +164,13 @@ func flushMap(ctx context.Context, all []*stagedWeights) error {
 	})
 	t.res.forget(ctx)
 	if err != nil {
-		return fail(fmt.Errorf("one write of %d staged changes: %w", len(ok), err))
+		err = fmt.Errorf("one write of %d staged changes: %w", len(ok), err)
+		if wrote {
+			// Compute accepted the PATCH: it may have taken effect even
+			// though its operation failed or could not be waited for.
+			err = &providers.UncertainError{Err: err}
+		}
+		return fail(err)
 	}
 	var errs []error
 	for _, st := range ok {

@@ -46,6 +46,57 @@ type Client struct {
 	// returns err unchanged when it has nothing to add. It may ask the
 	// server within ctx.
 	Diagnose func(ctx context.Context, zone string, err error) error
+	// Replace, when set, replaces the RRset old (as read) with new for a
+	// driver whose SetRecords does not replace whole RRsets. When nil,
+	// SetRecords(new) does, atomically at the server (rfc2136: one UPDATE
+	// that deletes the RRset and adds the new records).
+	Replace func(ctx context.Context, zone string, old, new []libdns.Record) error
+}
+
+// replaceByDiff replaces an RRset through a driver whose SetRecords matches
+// records by name and type only (libdns/cloudflare v0.2.1 updates one
+// record in place and refuses an RRset of several): it adds the values
+// new has and old lacks, then deletes the values old has and new lacks.
+// Adding first keeps the RRset from ever being empty; the replacement is
+// not atomic, and a failure in between leaves both sides' values, which
+// the next run reads as a share and converges from. A kept value keeps its
+// TTL.
+func replaceByDiff(p interface {
+	libdns.RecordAppender
+	libdns.RecordDeleter
+}) func(ctx context.Context, zone string, old, new []libdns.Record) error {
+	return func(ctx context.Context, zone string, old, new []libdns.Record) error {
+		key := func(r libdns.Record) string { rr := r.RR(); return rr.Type + " " + rr.Data }
+		have, want := map[string]bool{}, map[string]bool{}
+		for _, r := range old {
+			have[key(r)] = true
+		}
+		for _, r := range new {
+			want[key(r)] = true
+		}
+		var add, del []libdns.Record
+		for _, r := range new {
+			if !have[key(r)] {
+				add = append(add, r)
+			}
+		}
+		for _, r := range old {
+			if !want[key(r)] {
+				del = append(del, r)
+			}
+		}
+		if len(add) > 0 {
+			if _, err := p.AppendRecords(ctx, zone, add); err != nil {
+				return fmt.Errorf("adding %d records: %w", len(add), err)
+			}
+		}
+		if len(del) > 0 {
+			if _, err := p.DeleteRecords(ctx, zone, del); err != nil {
+				return fmt.Errorf("deleting %d records (the new ones were added): %w", len(del), err)
+			}
+		}
+		return nil
+	}
 }
 
 // rfc2136Algs are the TSIG algorithms the rfc2136 driver (through
@@ -107,10 +158,13 @@ func newCloudflare(cfg map[string]string) (*Client, error) {
 	if strings.TrimSpace(cfg["api_token"]) == "" {
 		return nil, errors.New("api_token must be a Cloudflare API token with Zone.DNS:Edit")
 	}
+	p := &cloudflare.Provider{APIToken: cfg["api_token"], ZoneToken: cfg["zone_token"]}
 	return &Client{
-		Provider: &cloudflare.Provider{APIToken: cfg["api_token"], ZoneToken: cfg["zone_token"]},
+		Provider: p,
 		Driver:   "cloudflare",
 		Endpoint: "the Cloudflare API",
+		// Its SetRecords matches by name and type only: see replaceByDiff.
+		Replace: replaceByDiff(p),
 	}, nil
 }
 

@@ -40,7 +40,8 @@ func TestValidate(t *testing.T) {
 		{"same address twice, spelled apart", base(map[string]any{"type": "AAAA", "primary": []string{"2001:db8::1"}, "secondary": []string{"2001:DB8:0::1"}}), "secondary", "both primary and secondary"},
 		{"type", base(map[string]any{"type": "MX"}), "type", `must be one of "A", "AAAA", "CNAME"`},
 		{"ttl", base(map[string]any{"ttl": 0}), "ttl", "between 1 and"},
-		{"threshold 0", base(map[string]any{"cname_threshold": 0}), "cname_threshold", "more than 0"},
+		{"threshold 0", base(map[string]any{"cname_threshold": 0}), "cname_threshold", "at least 0.01"},
+		{"threshold rounding to 0", base(map[string]any{"cname_threshold": cty.NumberFloatVal(0.004)}), "cname_threshold", "at least 0.01"},
 		{"too many", base(map[string]any{"primary": manyAddresses(51)}), "primary", "at most 50"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

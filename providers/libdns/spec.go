@@ -114,11 +114,13 @@ func parseSpec(v cty.Value, forPolicy bool) (s spec, problems []providers.Proble
 	s.threshold = providers.Share(5000)
 	if raw, ok := get("cname_threshold"); ok && !raw.IsNull() && raw.Type() == cty.Number {
 		f, _ := raw.AsBigFloat().Float64()
-		switch {
-		case math.IsNaN(f) || f <= 0 || f > 100:
-			problem("cname_threshold", "cname_threshold must be more than 0 and at most 100 (percent): at 0 the name would point at the primary even at a 0 %% share.")
+		// Compare in basis points, as the share is: 0.004 % would round to
+		// a threshold of 0 and point the name at the primary at 0 %.
+		switch bp := math.Round(f * 100); {
+		case math.IsNaN(f) || bp < 1 || f > 100:
+			problem("cname_threshold", "cname_threshold must be at least 0.01 and at most 100 (percent): at 0 the name would point at the primary even at a 0 %% share.")
 		default:
-			s.threshold = providers.Share(math.Round(f * 100))
+			s.threshold = providers.Share(bp)
 		}
 	}
 

@@ -34,7 +34,9 @@ import (
 //
 // The RRset is replaced whole with one SetRecords call (for rfc2136 one
 // UPDATE that deletes the RRset and adds the new records, atomic at the
-// server); no other RRset is touched. Its TTL is kept unless the policy
+// server), or through the driver's Client.Replace where its SetRecords
+// does not replace RRsets (cloudflare: add, then delete); no other RRset
+// is touched. Its TTL is kept unless the policy
 // sets ttl. If the RRset already holds exactly those addresses (as a set)
 // with that TTL, Apply writes nothing. An RRset that does not exist is an
 // error: fbctl never creates records, so a typo cannot publish a new name.
@@ -237,7 +239,7 @@ func (t *RRset) Apply(ctx context.Context, want providers.Share) (providers.Shar
 		if err != nil {
 			return 0, t.errorf("%s: %w", t.where, err)
 		}
-		err = t.setRecords(ctx, recs)
+		err = t.setRecords(ctx, cur, recs)
 		rc.Forget(t.cacheKey)
 		if err != nil {
 			return 0, t.fail(ctx, "replacing the RRset "+t.rrsetName(), err)
@@ -433,14 +435,23 @@ func (t *RRset) getRecords(ctx context.Context) ([]libdns.RR, error) {
 	}
 }
 
-// setRecords calls the driver's SetRecords. It is not abandoned when ctx
+// setRecords replaces the RRset cur with recs: with the driver's Replace
+// when it has one, else with SetRecords. It is not abandoned when ctx
 // ends: the zone's lock must be held until the write is really over.
-func (t *RRset) setRecords(ctx context.Context, recs []libdns.Record) (err error) {
+func (t *RRset) setRecords(ctx context.Context, cur rrset, recs []libdns.Record) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("the libdns driver panicked: %v", p)
 		}
 	}()
+	if t.client.Replace != nil {
+		old := make([]libdns.Record, 0, len(cur.values))
+		d := time.Duration(cur.ttl) * time.Second
+		for _, v := range cur.values {
+			old = append(old, libdns.RR{Name: t.spec.name, Type: t.spec.rtype, TTL: d, Data: v})
+		}
+		return t.client.Replace(ctx, t.spec.zone, old, recs)
+	}
 	_, err = t.client.Provider.SetRecords(ctx, t.spec.zone, recs)
 	return err
 }
