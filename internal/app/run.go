@@ -404,19 +404,8 @@ func nextWake(fb *engine.Failback, rep *engine.Report, now time.Time) time.Time 
 	return w
 }
 
-func realSleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+// realSleep is the commands' real-time sleep.
+var realSleep = providers.Sleep
 
 // progress shows a waiting reconcile: a bar redrawn in place on a terminal,
 // one log line per change otherwise.

@@ -280,18 +280,3 @@ var backoff = func(n int) time.Duration {
 	// lockstep against one quota.
 	return d + time.Duration(jitter())*d/4/1000
 }
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

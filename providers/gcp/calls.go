@@ -13,6 +13,8 @@ import (
 	gax "github.com/googleapis/gax-go/v2"
 	"github.com/googleapis/gax-go/v2/apierror"
 	"google.golang.org/api/googleapi"
+
+	"github.com/fbctl/fbctl/providers"
 )
 
 func jitter() int { return rand.IntN(1000) }
@@ -149,7 +151,7 @@ func call(ctx context.Context, op string, f func(ctx context.Context) error) err
 			}
 			return callError(op, attempt, err)
 		}
-		if serr := sleep(ctx, backoff(attempt)); serr != nil {
+		if serr := providers.Sleep(ctx, backoff(attempt)); serr != nil {
 			return callError(op, attempt, fmt.Errorf("%w (retry cancelled: %w)", err, serr))
 		}
 	}

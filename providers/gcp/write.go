@@ -148,7 +148,7 @@ func (r *resource[T]) wait(ctx context.Context, op *computepb.Operation) error {
 		if op.GetName() == "" {
 			return fmt.Errorf("%s: the write's operation has no name to poll", r)
 		}
-		if err := sleep(ctx, interval); err != nil {
+		if err := providers.Sleep(ctx, interval); err != nil {
 			return fmt.Errorf("%s: waiting for operation %s: %w", r, op.GetName(), err)
 		}
 		interval = min(2*interval, 8*r.o.pollInterval)
