@@ -7,6 +7,7 @@ import (
 
 	"github.com/fbctl/fbctl/providers"
 	"github.com/fbctl/fbctl/providers/haproxy"
+	"github.com/fbctl/fbctl/providers/providertest"
 )
 
 // kind returns the haproxy_backend kind from a real registry.
@@ -21,53 +22,12 @@ func kind(t testing.TB) *providers.Kind {
 	return k
 }
 
-// attrs builds a block body as the policy language hands it to the kind:
-// every attribute of the schema, defaults filled in, given values as they
-// are (strings, []string lists, ints, or cty values). It fails the test if
-// the kind's own validation rejects the body, so tests build only bodies a
-// policy could have produced.
+// attrs builds a block body as the policy language hands it to the kind,
+// and fails the test if the kind's own validation rejects it, so tests
+// build only bodies a policy could have produced.
 func attrs(t testing.TB, given map[string]any) cty.Value {
 	t.Helper()
-	k := kind(t)
-	obj := map[string]cty.Value{}
-	for _, a := range k.Attributes {
-		v, ok := given[a.Name]
-		switch {
-		case !ok && a.Default != cty.NilVal:
-			obj[a.Name] = a.Default
-		case !ok:
-			obj[a.Name] = cty.NullVal(a.Type)
-		default:
-			obj[a.Name] = ctyValue(t, v)
-		}
-	}
-	for name := range given {
-		if k.Attribute(name) == nil {
-			t.Fatalf("attrs: haproxy_backend has no attribute %q", name)
-		}
-	}
-	body := cty.ObjectVal(obj)
-	if k.Validate != nil {
-		if p := k.Validate(body); len(p) > 0 {
-			t.Fatalf("attrs: the kind rejects the body: %+v", p)
-		}
-	}
-	return body
-}
-
-func ctyValue(t testing.TB, v any) cty.Value {
-	switch v := v.(type) {
-	case cty.Value:
-		return v
-	case string:
-		return cty.StringVal(v)
-	case int:
-		return cty.NumberIntVal(int64(v))
-	case []string:
-		return providers.Strings(v...)
-	}
-	t.Fatalf("attrs: unsupported value %#v", v)
-	return cty.NilVal
+	return providertest.ValidBody(t, kind(t), given)
 }
 
 // newTarget builds a target through the registry, as the engine does.

@@ -12,6 +12,7 @@ import (
 	"github.com/fbctl/fbctl/internal/testenv"
 	"github.com/fbctl/fbctl/providers"
 	"github.com/fbctl/fbctl/providers/libdns"
+	"github.com/fbctl/fbctl/providers/providertest"
 )
 
 const zone = "example.test."
@@ -63,55 +64,17 @@ func kind(t testing.TB) *providers.Kind {
 	return k
 }
 
-// attrs builds a dns_rrset body as the policy language hands it over:
-// every attribute, defaults filled in, and fails the test when the kind's
-// validation rejects it.
+// attrs builds a dns_rrset body as the policy language hands it over
+// and fails the test when the kind's validation rejects it.
 func attrs(t testing.TB, given map[string]any) cty.Value {
 	t.Helper()
-	body := rawAttrs(t, given)
-	if p := kind(t).Validate(body); len(p) > 0 {
-		t.Fatalf("attrs: the kind rejects the body: %+v", p)
-	}
-	return body
+	return providertest.ValidBody(t, kind(t), given)
 }
 
 // rawAttrs is attrs without the kind's validation.
 func rawAttrs(t testing.TB, given map[string]any) cty.Value {
 	t.Helper()
-	k := kind(t)
-	obj := map[string]cty.Value{}
-	for _, a := range k.Attributes {
-		v, ok := given[a.Name]
-		switch {
-		case !ok && a.Default != cty.NilVal:
-			obj[a.Name] = a.Default
-		case !ok:
-			obj[a.Name] = cty.NullVal(a.Type)
-		default:
-			obj[a.Name] = ctyValue(t, v)
-		}
-	}
-	for name := range given {
-		if k.Attribute(name) == nil {
-			t.Fatalf("attrs: dns_rrset has no attribute %q", name)
-		}
-	}
-	return cty.ObjectVal(obj)
-}
-
-func ctyValue(t testing.TB, v any) cty.Value {
-	switch v := v.(type) {
-	case cty.Value:
-		return v
-	case string:
-		return cty.StringVal(v)
-	case int:
-		return cty.NumberIntVal(int64(v))
-	case []string:
-		return providers.Strings(v...)
-	}
-	t.Fatalf("attrs: unsupported value %#v", v)
-	return cty.NilVal
+	return providertest.Body(t, kind(t), given)
 }
 
 // provider is the libdns provider block for b, the whole config map

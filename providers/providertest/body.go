@@ -1,0 +1,65 @@
+package providertest
+
+import (
+	"testing"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fbctl/fbctl/providers"
+)
+
+// Body builds a block body of kind k as the policy language hands it to
+// the kind: every attribute of the schema, defaults filled in, null where
+// there is none, and the given values as they are (string, int, []string
+// or cty.Value). It fails the test for an attribute the kind does not
+// have. It does not run the kind's Validate: see ValidBody.
+func Body(t testing.TB, k *providers.Kind, given map[string]any) cty.Value {
+	t.Helper()
+	obj := map[string]cty.Value{}
+	for _, a := range k.Attributes {
+		v, ok := given[a.Name]
+		switch {
+		case !ok && a.Default != cty.NilVal:
+			obj[a.Name] = a.Default
+		case !ok:
+			obj[a.Name] = cty.NullVal(a.Type)
+		default:
+			obj[a.Name] = value(t, v)
+		}
+	}
+	for name := range given {
+		if k.Attribute(name) == nil {
+			t.Fatalf("body: %s has no attribute %q", k.Name, name)
+		}
+	}
+	return cty.ObjectVal(obj)
+}
+
+// ValidBody is Body, and fails the test when the kind's Validate rejects
+// the body, so that tests build only bodies a policy could produce.
+func ValidBody(t testing.TB, k *providers.Kind, given map[string]any) cty.Value {
+	t.Helper()
+	body := Body(t, k, given)
+	if k.Validate != nil {
+		if p := k.Validate(body); len(p) > 0 {
+			t.Fatalf("body: %s rejects the body: %+v", k.Name, p)
+		}
+	}
+	return body
+}
+
+func value(t testing.TB, v any) cty.Value {
+	t.Helper()
+	switch v := v.(type) {
+	case cty.Value:
+		return v
+	case string:
+		return cty.StringVal(v)
+	case int:
+		return cty.NumberIntVal(int64(v))
+	case []string:
+		return providers.Strings(v...)
+	}
+	t.Fatalf("body: unsupported value %#v", v)
+	return cty.NilVal
+}
