@@ -155,11 +155,21 @@ type statusJSON struct {
 	Observed      map[string]percent         `json:"observed"`
 	Hold          *state.Hold                `json:"hold,omitempty"`
 	Intent        *state.Intent              `json:"intent,omitempty"`
-	Approvals     []state.Approval           `json:"approvals,omitempty"`
+	Approvals     []approvalJSON             `json:"approvals,omitempty"`
 	Evidence      map[string]evidenceSummary `json:"evidence"`
 	// Notes say how targets whose share is not an exact split of requests
 	// (capacity scaling) deliver one.
 	Notes []string `json:"notes,omitempty"`
+}
+
+// approvalJSON is an approval with its share in percent.
+type approvalJSON struct {
+	Cycle  int       `json:"cycle"`
+	Step   int       `json:"step"`
+	To     percent   `json:"to"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
 }
 
 type evidenceSummary struct {
@@ -186,7 +196,10 @@ func Status(ctx context.Context, streams IO, opts StatusOptions) error {
 		j := statusJSON{Name: fb.Name, Phase: d.Phase, Step: d.Step, Share: percent(d.Share), Cycle: d.Cycle,
 			PhaseSince: timePtr(d.PhaseSince), StepSince: timePtr(d.StepSince), LastRun: timePtr(d.LastRun),
 			CooldownUntil: timePtr(d.CooldownUntil), Observed: map[string]percent{}, Hold: d.Hold, Intent: d.Intent,
-			Approvals: d.Approvals, Evidence: map[string]evidenceSummary{}}
+			Evidence: map[string]evidenceSummary{}}
+		for _, a := range d.Approvals {
+			j.Approvals = append(j.Approvals, approvalJSON{Cycle: a.Cycle, Step: a.Step, To: percent(a.To), By: a.By, At: a.At.UTC(), Reason: s.redact(a.Reason)})
+		}
 		if d.Version == 0 {
 			j.PhaseSince = nil
 		}

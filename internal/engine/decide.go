@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fbctl/fbctl/internal/health"
@@ -26,9 +27,10 @@ type Action string
 const (
 	// ActionHold changes nothing.
 	ActionHold Action = "hold"
-	// ActionShift raises the primary's share to the next step.
+	// ActionShift raises the primary's share to the next step, or sets
+	// the share a person asked for (`fbctl shift`).
 	ActionShift Action = "shift"
-	// ActionStepBack lowers the share to the previous step.
+	// ActionStepBack lowers the share to the step below.
 	ActionStepBack Action = "step_back"
 	// ActionRollback moves all traffic back to the secondary.
 	ActionRollback Action = "rollback"
@@ -36,13 +38,18 @@ const (
 	ActionHalt Action = "halt"
 	// ActionAdopt records the observed share as the state; nothing is written.
 	ActionAdopt Action = "adopt"
-	// ActionCorrect writes the recorded share back over a drifted target.
+	// ActionCorrect writes the recorded share (or, when that would skip a
+	// step, the next step) back over drifted targets.
 	ActionCorrect Action = "correct"
 	// ActionNewCycle records an external failover (the primary, at 100 %,
 	// is observed at 0): back to the secondary phase, nothing is written.
 	ActionNewCycle Action = "new_cycle"
 	// ActionRecover finishes or reverts a change a dead run left behind.
 	ActionRecover Action = "recover"
+	// ActionAbort moves all traffic to the secondary and holds there.
+	ActionAbort Action = "abort"
+	// ActionResume lifts a hold.
+	ActionResume Action = "resume"
 )
 
 // Outcome classifies a decision for the exit code.
@@ -57,6 +64,41 @@ const (
 	// OutcomeHalted: a person must decide (exit 6).
 	OutcomeHalted
 )
+
+// Command is the command that asks for a decision.
+type Command int
+
+const (
+	// CommandReconcile: a scheduled or manual run of the rollout.
+	CommandReconcile Command = iota
+	// CommandShift: `fbctl shift NAME --percent N`.
+	CommandShift
+	// CommandAbort: `fbctl abort NAME`.
+	CommandAbort
+	// CommandResume: `fbctl resume NAME`.
+	CommandResume
+)
+
+var commandNames = [...]string{CommandReconcile: "reconcile", CommandShift: "shift", CommandAbort: "abort", CommandResume: "resume"}
+
+func (c Command) String() string {
+	if c >= 0 && int(c) < len(commandNames) {
+		return commandNames[c]
+	}
+	return fmt.Sprintf("Command(%d)", int(c))
+}
+
+// Request is what a command asks of Decide. The zero Request is a
+// reconcile.
+type Request struct {
+	Command Command
+	// To is the share a shift asks for.
+	To providers.Share
+	// Force bypasses the health gate (shift, abort); it is recorded.
+	Force  bool
+	Actor  string
+	Reason string
+}
 
 // Observation is what the targets reported, in declared order.
 type Observation struct {
@@ -78,17 +120,25 @@ type Input struct {
 	Primary   health.SideHealth
 	Secondary health.SideHealth
 	Now       time.Time
+	Request   Request
 }
 
-// Decision is what to do now.
+// Decision is what to do now, and where the failback stands after it.
 type Decision struct {
 	Action Action
-	// To is the share to write (shift, step_back, rollback, correct,
-	// recover) or to record (adopt); the current share otherwise.
+	// To is the share after the decision: written to the targets when
+	// Writes, else recorded (adopt, resume) or kept.
 	To providers.Share
-	// Phase and Step after the decision.
-	Phase state.Phase
-	Step  int
+	// The position after the decision: phase, step (the index of the
+	// largest step at or below To, -1 on the secondary), the hold (nil
+	// when none), the end of the cooldown and the cycle.
+	Phase         state.Phase
+	Step          int
+	Hold          *state.Hold
+	CooldownUntil time.Time
+	Cycle         int
+	// Event is the history event that records the decision ("" for none).
+	Event string
 	// Reason says why, for people.
 	Reason  string
 	Outcome Outcome
@@ -101,84 +151,176 @@ type Decision struct {
 	Drift bool
 	// Writes says whether the decision changes targets.
 	Writes bool
+	// Forced is set when a person's --force bypassed the health gate.
+	Forced bool
+	// Refused is set when the health gate (or a leftover change) turned
+	// the command's move into a hold; it names the move refused.
+	Refused Action
 }
 
-// Decide is the decision table of DESIGN.md ("One run", step 4). It is pure.
+// Decide is the decision table of DESIGN.md ("One run", step 4), for every
+// command that can move traffic. It is pure: no I/O, no clock.
 //
-//	condition (first match wins)                 decision
-//	leftover intent                              recover: finish it if it lowers the share or the primary is
-//	                                             healthy, else revert to its From
+// Every decision that writes passes through one health gate (see gate): a
+// move that gives any target a larger primary share than it carries now
+// (its observed share, or the recorded one when the target reads back what
+// fbctl last set) needs a primary healthy on fresh evidence, a move that
+// gives any target less needs a secondary that is not unhealthy, and a raise
+// by the rollout goes at most to the next step of the policy above the
+// target's share. A refused move holds. Only a person's --force bypasses
+// the gate, and it is recorded. Steps are shares, never indexes: the next
+// step is the smallest step of the current policy above the share.
+//
+// Reconcile, first match wins:
+//
+//	leftover intent                              recover: finish it if the gate allows, else revert it if the
+//	                                             gate allows, else hold (exit 6); a hold stays
 //	halted                                       hold (exit 6) until resume
+//	paused / manual                              hold until resume (drift is reported, nothing changes)
+//	unknown phase                                halt
 //	phase primary, every target observed at 0    new_cycle: an external failover; back to secondary, cycle+1
-//	targets disagree with each other             on_drift correct: write the recorded share; else halt
-//	targets disagree with the state              on_drift halt | adopt (record observed) | correct (write back)
-//	paused / manual                              hold until resume
+//	targets disagree with each other             on_drift correct: as below; else halt
+//	targets disagree with the state              on_drift halt | adopt (record observed) | correct: the
+//	                                             on_unhealthy move when the primary is unhealthy, else the
+//	                                             recorded share, at most the next step above the lowest target
 //	secondary, in cooldown                       hold until the cooldown ends
-//	secondary, primary healthy >= healthy_for    approval missing: hold; else shift to steps[0]
+//	secondary, primary healthy >= healthy_for    approval missing: hold; else shift to the first step
 //	secondary, otherwise                         hold (exit 5 if the primary is unhealthy)
 //	shifting, primary unhealthy                  on_unhealthy: rollback | step_back | hold; a move onto an
 //	                                             unhealthy secondary is held instead (exit 6)
 //	shifting, primary not known healthy          hold: stale or pending evidence never raises the share
-//	shifting, healthy through bake               approval missing: hold; else shift to steps[i+1] (100: primary)
+//	shifting, healthy through bake               approval missing: hold; else shift to the next step above
+//	                                             the share (100: primary)
 //	shifting, otherwise                          hold until the bake ends
 //	primary                                      hold (exit 5 if the primary is unhealthy)
+//
+// Shift sets the requested share and holds it (phase manual); abort moves
+// to 0, pauses and starts the cooldown; both go through the gate unless
+// forced, and refuse while a dead run's change is unsettled (shift) or
+// replace it (abort). Resume settles a leftover change like a reconcile
+// (refusing when that is unsafe), then lifts the hold and takes the
+// targets' agreed share.
 func Decide(in Input) Decision {
-	doc := in.State
-	hold := Decision{Action: ActionHold, To: doc.Share, Phase: doc.Phase, Step: doc.Step}
+	var d Decision
+	switch in.Request.Command {
+	case CommandShift:
+		d = decideShift(in)
+	case CommandAbort:
+		d = decideAbort(in)
+	case CommandResume:
+		d = decideResume(in)
+	default:
+		d = decideReconcile(in)
+	}
+	return gate(in, d)
+}
 
+// keep is the decision that changes nothing: the position as recorded.
+func keep(in Input) Decision {
+	doc := in.State
+	return Decision{Action: ActionHold, To: doc.Share, Phase: doc.Phase, Step: doc.Step, Hold: doc.Hold,
+		CooldownUntil: doc.CooldownUntil, Cycle: doc.Cycle}
+}
+
+// held reports whether a phase is a person's (or a halt's) hold, which
+// only resume lifts.
+func held(p state.Phase) bool {
+	return p == state.PhasePaused || p == state.PhaseManual || p == state.PhaseHalted
+}
+
+func knownPhase(p state.Phase) bool {
+	switch p {
+	case state.PhaseSecondary, state.PhaseShifting, state.PhasePrimary, state.PhaseManual, state.PhasePaused, state.PhaseHalted:
+		return true
+	}
+	return false
+}
+
+// placed is the unheld phase and step of a share.
+func placed(r Rollout, s providers.Share) (state.Phase, int) {
+	switch {
+	case s <= providers.ShareNone:
+		return state.PhaseSecondary, -1
+	case s >= providers.ShareFull:
+		return state.PhasePrimary, len(r.Steps) - 1
+	}
+	return state.PhaseShifting, stepAtOrBelow(r.Steps, s)
+}
+
+// moveTo is a decision that moves every target to s, unheld.
+func moveTo(in Input, a Action, s providers.Share, reason string) Decision {
+	d := keep(in)
+	d.Action, d.To, d.Reason, d.Writes, d.Event = a, s, reason, true, string(a)
+	d.Hold = nil
+	d.Phase, d.Step = placed(in.Rollout, s)
+	return d
+}
+
+func decideReconcile(in Input) Decision {
+	doc := in.State
 	if doc.Intent != nil {
 		return decideRecovery(in)
 	}
-	if doc.Phase == state.PhaseHalted {
-		d := hold
+	if !knownPhase(doc.Phase) {
+		d := keep(in)
+		d.Action, d.Phase, d.Outcome, d.Event = ActionHalt, state.PhaseHalted, OutcomeHalted, string(ActionHalt)
+		d.Reason = fmt.Sprintf("unknown phase %q in the state", doc.Phase)
+		d.Hold = &state.Hold{By: "fbctl", At: in.Now, Reason: d.Reason}
+		return d
+	}
+	if held(doc.Phase) {
+		return decideHeld(in)
+	}
+	if d, ok := decideDrift(in); ok {
+		return d
+	}
+	switch doc.Phase {
+	case state.PhaseSecondary:
+		return decideSecondary(in)
+	case state.PhaseShifting:
+		return decideShifting(in)
+	}
+	d := keep(in)
+	d.Reason = "failback complete: the primary has all the traffic"
+	if in.Primary.State == health.Unhealthy {
+		d.Outcome = OutcomeUnhealthy
+		d.Reason += "; the primary is unhealthy" + verdictDetail(in.Primary)
+	}
+	return d
+}
+
+// decideHeld: paused, manual and halted failbacks change nothing until
+// resume, whatever the targets or the checks say.
+func decideHeld(in Input) Decision {
+	doc := in.State
+	d := keep(in)
+	switch doc.Phase {
+	case state.PhaseHalted:
 		d.Outcome = OutcomeHalted
 		d.Reason = "halted"
 		if doc.Hold != nil && doc.Hold.Reason != "" {
 			d.Reason = "halted: " + doc.Hold.Reason
 		}
 		d.Reason += "; run `fbctl resume` once a person has decided"
-		return d
-	}
-	if d, ok := decideDrift(in, hold); ok {
-		return d
-	}
-	switch doc.Phase {
 	case state.PhasePaused:
-		d := hold
 		d.Reason = "paused; `fbctl resume` continues"
-		return d
-	case state.PhaseManual:
-		d := hold
+	default:
 		d.Reason = fmt.Sprintf("held at %s by `fbctl shift`; `fbctl resume` hands control back", doc.Share)
 		if in.Primary.State == health.Unhealthy {
 			d.Outcome = OutcomeUnhealthy
 			d.Reason += "; the primary is unhealthy"
 		}
-		return d
-	case state.PhaseSecondary:
-		return decideSecondary(in, hold)
-	case state.PhaseShifting:
-		return decideShifting(in, hold)
-	case state.PhasePrimary:
-		d := hold
-		d.Reason = "failback complete: the primary has all the traffic"
-		if in.Primary.State == health.Unhealthy {
-			d.Outcome = OutcomeUnhealthy
-			d.Reason += "; the primary is unhealthy"
-		}
-		return d
 	}
-	d := hold
-	d.Action = ActionHalt
-	d.Phase = state.PhaseHalted
-	d.Outcome = OutcomeHalted
-	d.Reason = fmt.Sprintf("unknown phase %q in the state", doc.Phase)
+	if what, drift := driftOf(in); drift {
+		d.Drift = true
+		d.Reason += "; " + what + " (nothing changes while held; resume takes the targets as they are)"
+	}
 	return d
 }
 
-func decideSecondary(in Input, hold Decision) Decision {
+func decideSecondary(in Input) Decision {
 	r, doc, now := in.Rollout, in.State, in.Now
-	d := hold
+	d := keep(in)
 	if now.Before(doc.CooldownUntil) {
 		d.Reason = fmt.Sprintf("cooling down after a rollback until %s", doc.CooldownUntil.UTC().Format(time.RFC3339))
 		d.WaitUntil = doc.CooldownUntil
@@ -199,32 +341,24 @@ func decideSecondary(in Input, hold Decision) Decision {
 		d.WaitUntil = stable
 		return d
 	}
-	if needsApproval(r, doc, 0) {
-		d.NeedsApproval = true
-		d.Reason = fmt.Sprintf("the primary is stable; the first step (%s) waits for `fbctl approve`", r.Steps[0])
+	next, ok := NextStep(r.Steps, doc.Share)
+	if !ok {
 		return d
 	}
-	return shiftTo(r, 0, fmt.Sprintf("the primary has been healthy for %s", now.Sub(in.Primary.Since).Truncate(time.Second)))
+	if needsApproval(r, doc, next) {
+		d.NeedsApproval = true
+		d.Reason = fmt.Sprintf("the primary is stable; the first step (%s) waits for `fbctl approve`", next)
+		return d
+	}
+	return moveTo(in, ActionShift, next, fmt.Sprintf("the primary has been healthy for %s", now.Sub(in.Primary.Since).Truncate(time.Second)))
 }
 
-func decideShifting(in Input, hold Decision) Decision {
+func decideShifting(in Input) Decision {
 	r, doc, now := in.Rollout, in.State, in.Now
-	d := hold
-	i := doc.Step
-	if i < 0 || i >= len(r.Steps) {
-		// The policy's steps changed under a running rollout: find the
-		// step that matches the share, or halt for a person.
-		i = stepAtOrBelow(r.Steps, doc.Share)
-		if i < 0 || r.Steps[i] != doc.Share {
-			d.Action, d.Phase, d.Outcome = ActionHalt, state.PhaseHalted, OutcomeHalted
-			d.Reason = fmt.Sprintf("the share %s is not a step of the rollout (the policy changed mid-rollout)", doc.Share)
-			return d
-		}
-		d.Step = i
-	}
+	d := keep(in)
 	switch in.Primary.State {
 	case health.Unhealthy:
-		return decideUnhealthy(in, hold, i)
+		return decideUnhealthy(in)
 	case health.Unknown:
 		d.Reason = fmt.Sprintf("holding at %s: the primary's evidence is stale or pending", doc.Share) + verdictDetail(in.Primary)
 		return d
@@ -238,27 +372,30 @@ func decideShifting(in Input, hold Decision) Decision {
 		d.WaitUntil = baked
 		return d
 	}
-	if i+1 >= len(r.Steps) {
+	next, ok := NextStep(r.Steps, doc.Share)
+	if !ok {
 		// At the last step but not yet recorded as primary.
-		d.Phase = state.PhasePrimary
+		d.Phase, d.Step = placed(r, doc.Share)
 		d.Reason = "failback complete"
 		return d
 	}
-	if needsApproval(r, doc, i+1) {
+	if needsApproval(r, doc, next) {
 		d.NeedsApproval = true
-		d.Reason = fmt.Sprintf("%s baked; the next step (%s) waits for `fbctl approve`", doc.Share, r.Steps[i+1])
+		d.Reason = fmt.Sprintf("%s baked; the next step (%s) waits for `fbctl approve`", doc.Share, next)
 		return d
 	}
-	return shiftTo(r, i+1, fmt.Sprintf("%s baked for %s with the primary healthy", doc.Share, r.Bake))
+	return moveTo(in, ActionShift, next, fmt.Sprintf("%s baked for %s with the primary healthy", doc.Share, r.Bake))
 }
 
-func decideUnhealthy(in Input, hold Decision, i int) Decision {
+// decideUnhealthy is on_unhealthy at the recorded share.
+func decideUnhealthy(in Input) Decision {
 	r, doc, now := in.Rollout, in.State, in.Now
-	d := hold
+	d := keep(in)
 	why := "the primary is unhealthy" + verdictDetail(in.Primary)
 	d.Outcome = OutcomeUnhealthy
+	prev, hasPrev := prevStep(r.Steps, doc.Share)
 	mode := r.OnUnhealthy
-	if mode == "step_back" && i == 0 {
+	if mode == "step_back" && !hasPrev {
 		mode = "rollback"
 	}
 	if mode == "hold" {
@@ -271,37 +408,38 @@ func decideUnhealthy(in Input, hold Decision, i int) Decision {
 		return d
 	}
 	if mode == "step_back" {
-		return Decision{Action: ActionStepBack, To: r.Steps[i-1], Phase: state.PhaseShifting, Step: i - 1,
-			Reason: why + "; stepping back", Outcome: OutcomeUnhealthy, Writes: true}
+		d := moveTo(in, ActionStepBack, prev, why+"; stepping back")
+		d.Outcome = OutcomeUnhealthy
+		return d
 	}
-	return Decision{Action: ActionRollback, To: providers.ShareNone, Phase: state.PhaseSecondary, Step: -1,
-		Reason: why + "; rolling back", Outcome: OutcomeUnhealthy, Writes: true, WaitUntil: now.Add(r.Cooldown)}
-}
-
-func shiftTo(r Rollout, i int, why string) Decision {
-	d := Decision{Action: ActionShift, To: r.Steps[i], Phase: state.PhaseShifting, Step: i, Reason: why, Writes: true}
-	if r.Steps[i] == providers.ShareFull {
-		d.Phase = state.PhasePrimary
-	}
+	d = moveTo(in, ActionRollback, providers.ShareNone, why+"; rolling back")
+	d.Outcome = OutcomeUnhealthy
+	d.CooldownUntil = now.Add(r.Cooldown)
+	d.WaitUntil = d.CooldownUntil
+	d.Cycle = doc.Cycle + 1
 	return d
 }
 
-func needsApproval(r Rollout, doc *state.Document, step int) bool {
-	switch r.Approval {
-	case "every_step":
-	case "first_step":
-		if step != 0 {
-			return false
-		}
-	default:
-		return false
-	}
-	for _, a := range doc.Approvals {
-		if a.Cycle == doc.Cycle && a.Step == step {
-			return false
+// NextStep is the smallest step above s; false when s is at or above the
+// last step.
+func NextStep(steps []providers.Share, s providers.Share) (providers.Share, bool) {
+	for _, st := range steps {
+		if st > s {
+			return st, true
 		}
 	}
-	return true
+	return 0, false
+}
+
+// prevStep is the largest step below s; false when there is none.
+func prevStep(steps []providers.Share, s providers.Share) (providers.Share, bool) {
+	out, ok := providers.Share(0), false
+	for _, st := range steps {
+		if st < s {
+			out, ok = st, true
+		}
+	}
+	return out, ok
 }
 
 // stepAtOrBelow returns the largest i with steps[i] <= s, or -1.
@@ -315,9 +453,68 @@ func stepAtOrBelow(steps []providers.Share, s providers.Share) int {
 	return i
 }
 
-// decideDrift compares the observation with the state and the targets with
-// each other. It returns ok=false when there is no drift.
-func decideDrift(in Input, hold Decision) (Decision, bool) {
+// needsApproval says whether moving to the step next waits for `fbctl
+// approve`. An approval names the share it lets through, so a policy edit
+// that renumbers the steps cannot turn it into another step's.
+func needsApproval(r Rollout, doc *state.Document, next providers.Share) bool {
+	switch r.Approval {
+	case "every_step":
+	case "first_step":
+		if doc.Share != providers.ShareNone {
+			return false
+		}
+	default:
+		return false
+	}
+	for _, a := range doc.Approvals {
+		if a.Cycle == doc.Cycle && a.To == next {
+			return false
+		}
+	}
+	return true
+}
+
+// atShare is the share a target carries now: the recorded share when it
+// reads back what fbctl last recorded for it (or, never recorded, is within
+// its resolution of the recorded share), its observed share otherwise.
+func atShare(doc *state.Document, t TargetShare) providers.Share {
+	want, seen := doc.Observed[t.Name]
+	if (seen && t.Share == want) || (!seen && absDiff(t.Share, doc.Share) <= t.Resolution) {
+		return doc.Share
+	}
+	return t.Share
+}
+
+// driftOf compares the observation with the state and the targets with
+// each other.
+func driftOf(in Input) (string, bool) {
+	doc, obs := in.State, in.Observed.Targets
+	if len(obs) == 0 {
+		return "", false
+	}
+	if _, agree := agreedShare(obs); !agree {
+		return fmt.Sprintf("drift: the targets disagree (%s)", describeShares(obs)), true
+	}
+	var drifted []string
+	for _, t := range obs {
+		if atShare(doc, t) == doc.Share {
+			continue
+		}
+		if want, seen := doc.Observed[t.Name]; seen {
+			drifted = append(drifted, fmt.Sprintf("%s at %s (was %s)", t.Name, t.Share, want))
+		} else {
+			drifted = append(drifted, fmt.Sprintf("%s at %s", t.Name, t.Share))
+		}
+	}
+	if len(drifted) == 0 {
+		return "", false
+	}
+	return fmt.Sprintf("drift: recorded share %s, but %s", doc.Share, strings.Join(drifted, ", ")), true
+}
+
+// decideDrift handles an external failover, a first run and drift, for an
+// unheld failback. It returns ok=false when there is nothing of the kind.
+func decideDrift(in Input) (Decision, bool) {
 	doc, r := in.State, in.Rollout
 	obs := in.Observed.Targets
 	if len(obs) == 0 {
@@ -327,41 +524,25 @@ func decideDrift(in Input, hold Decision) (Decision, bool) {
 
 	// An external failover: complete, then every target at 0.
 	if doc.Phase == state.PhasePrimary && agree && agreed == providers.ShareNone {
-		return Decision{Action: ActionNewCycle, To: providers.ShareNone, Phase: state.PhaseSecondary, Step: -1,
-			Reason: "every target is at 0 after a completed failback: an external failover happened; starting a new cycle"}, true
+		d := keep(in)
+		d.Action, d.To, d.Event = ActionNewCycle, providers.ShareNone, "external_failover"
+		d.Phase, d.Step = placed(r, providers.ShareNone)
+		d.Cycle = doc.Cycle + 1
+		d.Reason = "every target is at 0 after a completed failback: an external failover happened; starting a new cycle"
+		return d, true
 	}
-	// A failback never recorded: take the targets' consistent share at
-	// either end as the starting point.
-	if doc.Version == 0 && len(doc.Observed) == 0 && agree && (agreed == providers.ShareNone || agreed == providers.ShareFull) {
-		if agreed == providers.ShareFull {
-			return Decision{Action: ActionAdopt, To: agreed, Phase: state.PhasePrimary, Step: len(r.Steps) - 1,
-				Reason: "first run: every target already sends all traffic to the primary"}, true
-		}
+	// A failback never recorded, whose targets all send everything to the
+	// primary: that is where it starts.
+	if doc.Version == 0 && len(doc.Observed) == 0 && agree && agreed == providers.ShareFull {
+		d := keep(in)
+		d.Action, d.To, d.Event = ActionAdopt, agreed, string(ActionAdopt)
+		d.Phase, d.Step = placed(r, agreed)
+		d.Reason = "first run: every target already sends all traffic to the primary"
+		return d, true
+	}
+	what, drift := driftOf(in)
+	if !drift {
 		return Decision{}, false
-	}
-
-	var drifted []string
-	for _, t := range obs {
-		want, seen := doc.Observed[t.Name]
-		if !seen {
-			// A target the state has not seen yet should be at the share.
-			if absDiff(t.Share, doc.Share) > t.Resolution {
-				drifted = append(drifted, fmt.Sprintf("%s at %s", t.Name, t.Share))
-			}
-			continue
-		}
-		if t.Share != want {
-			drifted = append(drifted, fmt.Sprintf("%s at %s (was %s)", t.Name, t.Share, want))
-		}
-	}
-	if agree && len(drifted) == 0 {
-		return Decision{}, false
-	}
-	d := hold
-	d.Drift = true
-	what := fmt.Sprintf("drift: recorded share %s, but %s", doc.Share, joinList(drifted))
-	if !agree {
-		what = fmt.Sprintf("drift: the targets disagree (%s)", describeShares(obs))
 	}
 	mode := r.OnDrift
 	if mode == "adopt" && !agree {
@@ -371,65 +552,270 @@ func decideDrift(in Input, hold Decision) (Decision, bool) {
 	}
 	switch mode {
 	case "correct":
-		d.Action, d.Writes = ActionCorrect, true
-		d.To = doc.Share
-		d.Reason = what + fmt.Sprintf("; correcting back to %s", doc.Share)
-		return d, true
+		return decideCorrect(in, what), true
 	case "adopt":
-		d.Action = ActionAdopt
-		d.To = agreed
-		d.Step = stepAtOrBelow(r.Steps, agreed)
-		switch {
-		case agreed == providers.ShareNone:
-			d.Phase, d.Step = state.PhaseSecondary, -1
-		case agreed == providers.ShareFull:
-			d.Phase = state.PhasePrimary
-		default:
-			d.Phase = state.PhaseShifting
-		}
+		d := keep(in)
+		d.Action, d.To, d.Drift, d.Event = ActionAdopt, agreed, true, string(ActionAdopt)
+		d.Phase, d.Step = placed(r, agreed)
 		d.Reason = what + fmt.Sprintf("; adopting %s", agreed)
 		return d, true
 	default:
-		d.Action, d.Phase, d.Outcome = ActionHalt, state.PhaseHalted, OutcomeHalted
+		d := keep(in)
+		d.Action, d.Phase, d.Outcome, d.Drift, d.Event = ActionHalt, state.PhaseHalted, OutcomeHalted, true, string(ActionHalt)
 		d.Reason = what + "; halted (on_drift = halt)"
+		d.Hold = &state.Hold{By: "fbctl", At: in.Now, Reason: d.Reason, Resume: doc.Phase}
 		return d, true
 	}
 }
 
-// decideRecovery finishes or reverts the change a dead run left behind. A
-// change that lowers the primary's share is always finished (it was decided
-// on bad news); one that raises it is finished only while the primary is
-// healthy, and reverted otherwise.
-func decideRecovery(in Input) Decision {
+// decideCorrect writes the share the rollout wants over drifted targets.
+// Health comes first: with the primary unhealthy the move is on_unhealthy's
+// (a rollback writes 0 everywhere). Otherwise it is the recorded share,
+// except that no target is raised past the next step above its share: a
+// target someone moved down climbs back in steps, and the others step down
+// to meet it and bake again.
+func decideCorrect(in Input, what string) Decision {
 	doc, r := in.State, in.Rollout
-	it := doc.Intent
-	d := Decision{Action: ActionRecover, Writes: true}
-	if it.To <= it.From || in.Primary.State == health.Healthy {
-		d.To = it.To
-		d.Reason = fmt.Sprintf("a previous run (%s) died while moving %s -> %s; finishing it", it.RunID, it.From, it.To)
-	} else {
-		d.To = it.From
-		d.Reason = fmt.Sprintf("a previous run (%s) died while moving %s -> %s and the primary is not known healthy; reverting", it.RunID, it.From, it.To)
+	if in.Primary.State == health.Unhealthy && doc.Share > providers.ShareNone {
+		d := decideUnhealthy(in)
+		d.Drift = true
+		d.Reason = what + "; " + d.Reason
+		return d
 	}
-	switch {
-	case d.To == providers.ShareNone:
-		d.Phase, d.Step = state.PhaseSecondary, -1
-	case d.To == providers.ShareFull:
-		d.Phase, d.Step = state.PhasePrimary, len(r.Steps)-1
-	default:
-		d.Phase = state.PhaseShifting
-		d.Step = stepAtOrBelow(r.Steps, d.To)
-		if doc.Phase == state.PhaseManual {
-			d.Phase, d.Step = state.PhaseManual, doc.Step
+	want := doc.Share
+	lowest := providers.ShareFull
+	for _, t := range in.Observed.Targets {
+		lowest = min(lowest, atShare(doc, t))
+	}
+	if next, ok := NextStep(r.Steps, lowest); ok && want > next {
+		want = next
+	}
+	d := moveTo(in, ActionCorrect, want, what+fmt.Sprintf("; correcting to %s", want))
+	if want != doc.Share {
+		d.Reason = what + fmt.Sprintf("; correcting to %s, the next step above %s (the recorded %s would skip steps)", want, lowest, doc.Share)
+	}
+	d.Drift = true
+	return d
+}
+
+// decideRecovery settles the change a dead run left behind (its intent).
+// Finishing it is tried first, then reverting it, each only when the gate
+// allows every target's move; when neither is allowed nothing is written,
+// the intent stays and a person is asked (exit 6). A hold survives: the one
+// the failback has now (a pause made after the run died), else the one the
+// dead command was setting (shift, abort).
+func decideRecovery(in Input) Decision {
+	doc := in.State
+	it := doc.Intent
+	origin := "a previous run"
+	if it.Command != "" && it.Command != CommandReconcile.String() {
+		origin = "a previous `fbctl " + it.Command + "`"
+	}
+	dead := fmt.Sprintf("%s (run %s) died while moving %s -> %s", origin, it.RunID, it.From, it.To)
+
+	finish := settle(in, it.To, true)
+	finish.Reason = dead + "; finishing it"
+	if it.Reason != "" {
+		finish.Reason += " (" + it.Reason + ")"
+	}
+	finish.Event = it.Event
+	if finish.Event == "" {
+		finish.Event = string(ActionRecover)
+	}
+	if ok, _, _ := allowed(in, it.To, it.Command == CommandShift.String()); ok {
+		return finish
+	}
+	_, _, whyNot := allowed(in, it.To, it.Command == CommandShift.String())
+	revert := settle(in, it.From, false)
+	revert.Reason = dead + "; reverting it (finishing it: " + whyNot + ")"
+	revert.Event = string(ActionRecover)
+	if ok, _, _ := allowed(in, it.From, false); ok {
+		return revert
+	}
+	_, _, whyNotBack := allowed(in, it.From, false)
+	d := keep(in)
+	d.Outcome = OutcomeHalted
+	d.Refused = ActionRecover
+	d.Reason = fmt.Sprintf("%s; neither finishing it (%s) nor reverting it (%s) is safe: holding the targets as they are (%s) for a person",
+		dead, whyNot, whyNotBack, describeShares(in.Observed.Targets))
+	return d
+}
+
+// settle is the position after moving to s while settling a leftover
+// intent: finishing it takes the position the dead command was going to
+// record; either way a hold survives.
+func settle(in Input, s providers.Share, finish bool) Decision {
+	doc, it := in.State, in.State.Intent
+	d := moveTo(in, ActionRecover, s, "")
+	if finish && it.Phase != "" {
+		d.Phase, d.Step = it.Phase, stepAtOrBelow(in.Rollout.Steps, s)
+		if it.Phase == state.PhaseSecondary {
+			d.Step = -1
+		}
+		d.Cycle = max(doc.Cycle, it.Cycle)
+		if it.CooldownUntil.After(d.CooldownUntil) {
+			d.CooldownUntil = it.CooldownUntil
 		}
 	}
+	switch {
+	case held(doc.Phase):
+		d.Phase, d.Hold = doc.Phase, doc.Hold
+		d.Step = stepAtOrBelow(in.Rollout.Steps, s)
+	case it.Hold != nil:
+		d.Phase, d.Hold = it.Phase, it.Hold
+		d.Step = stepAtOrBelow(in.Rollout.Steps, s)
+		if it.CooldownUntil.After(d.CooldownUntil) {
+			d.CooldownUntil = it.CooldownUntil
+		}
+	}
+	if !knownPhase(d.Phase) {
+		d.Phase, d.Step = placed(in.Rollout, s)
+	}
 	return d
+}
+
+func decideShift(in Input) Decision {
+	doc, req := in.State, in.Request
+	if doc.Intent != nil {
+		d := keep(in)
+		d.Outcome, d.Refused = OutcomeHalted, ActionRecover
+		d.Reason = fmt.Sprintf("a previous run died mid-change (run %s, %s -> %s); run `fbctl reconcile` or `fbctl resume` to settle it first",
+			doc.Intent.RunID, doc.Intent.From, doc.Intent.To)
+		return d
+	}
+	resume := doc.Phase
+	if doc.Hold != nil && doc.Hold.Resume != "" {
+		resume = doc.Hold.Resume
+	}
+	d := keep(in)
+	d.Action, d.To, d.Writes, d.Forced, d.Event = ActionShift, req.To, true, req.Force, "manual_shift"
+	d.Phase, d.Step = state.PhaseManual, stepAtOrBelow(in.Rollout.Steps, req.To)
+	d.Hold = &state.Hold{By: req.Actor, At: in.Now, Reason: req.Reason, Forced: req.Force, Resume: resume}
+	d.Reason = fmt.Sprintf("manual shift to %s", req.To)
+	return d
+}
+
+func decideAbort(in Input) Decision {
+	doc, req := in.State, in.Request
+	d := keep(in)
+	d.Action, d.To, d.Forced, d.Event = ActionAbort, providers.ShareNone, req.Force, string(ActionAbort)
+	d.Phase, d.Step = state.PhasePaused, -1
+	d.Hold = &state.Hold{By: req.Actor, At: in.Now, Reason: "aborted: " + req.Reason, Forced: req.Force, Resume: state.PhaseSecondary}
+	d.CooldownUntil = in.Now.Add(in.Rollout.Cooldown)
+	d.Cycle = doc.Cycle + 1
+	d.Reason = "abort: all traffic to the secondary"
+	d.Writes = doc.Share != providers.ShareNone || doc.Intent != nil
+	for _, t := range in.Observed.Targets {
+		d.Writes = d.Writes || t.Share != providers.ShareNone
+	}
+	return d
+}
+
+func decideResume(in Input) Decision {
+	doc, r := in.State, in.Rollout
+	if doc.Intent != nil {
+		d := decideRecovery(in)
+		if d.Refused != "" {
+			d.Refused = ActionResume
+			d.Reason = "cannot resume: " + d.Reason
+			return d
+		}
+		d.Action, d.Event = ActionResume, string(ActionResume)
+		d.Hold = nil
+		d.Phase, d.Step = placed(r, d.To)
+		d.Reason = "resume: " + d.Reason
+		return d
+	}
+	if !held(doc.Phase) {
+		d := keep(in)
+		d.Reason = fmt.Sprintf("not held: the failback is %s", doc.Phase)
+		return d
+	}
+	share, agree := agreedShare(in.Observed.Targets)
+	if !agree {
+		d := keep(in)
+		d.Outcome, d.Refused = OutcomeHalted, ActionResume
+		d.Reason = fmt.Sprintf("cannot resume: the targets disagree (%s); set them to one share first, e.g. with `fbctl shift`", describeShares(in.Observed.Targets))
+		return d
+	}
+	if len(in.Observed.Targets) == 0 {
+		share = doc.Share
+	}
+	d := keep(in)
+	d.Action, d.To, d.Event, d.Hold = ActionResume, share, string(ActionResume), nil
+	d.Phase, d.Step = placed(r, share)
+	d.Reason = fmt.Sprintf("resumed at %s, the share the targets read", share)
+	return d
+}
+
+// gate is the one health gate every move passes through (see Decide). A
+// refused move becomes a hold that keeps the recorded position.
+func gate(in Input, d Decision) Decision {
+	if !d.Writes || d.Forced {
+		return d
+	}
+	// A person's shift may jump to any share; finishing one a dead run
+	// left behind may too. Both still need the health gate.
+	it := in.State.Intent
+	manual := in.Request.Command == CommandShift || it != nil && it.Command == CommandShift.String() && d.To == it.To
+	ok, outcome, whyNot := allowed(in, d.To, manual)
+	if ok {
+		return d
+	}
+	h := keep(in)
+	h.Refused, h.Outcome, h.Drift = d.Action, outcome, d.Drift
+	h.Reason = whyNot
+	if in.Request.Command == CommandReconcile && d.Reason != "" {
+		h.Reason += "; wanted to " + strings.ReplaceAll(string(d.Action), "_", " ") + " because " + d.Reason
+	}
+	return h
+}
+
+// allowed says whether moving every target to s passes the gate, and if
+// not, the outcome of holding and why not. manual exempts the raise from
+// the next-step rule (a person asked for that share).
+func allowed(in Input, s providers.Share, manual bool) (bool, Outcome, string) {
+	raise, lower, skip := moves(in, s)
+	switch {
+	case raise && in.Primary.State != health.Healthy:
+		outcome := OutcomeOK
+		if in.Primary.State == health.Unhealthy {
+			outcome = OutcomeUnhealthy
+		}
+		return false, outcome, fmt.Sprintf("not raising the primary's share to %s: the primary is not known healthy%s", s, verdictDetail(in.Primary))
+	case raise && skip && !manual:
+		return false, OutcomeHalted, fmt.Sprintf("not raising a target to %s: that is past the next step of the rollout above its share", s)
+	case lower && in.Secondary.State == health.Unhealthy:
+		return false, OutcomeHalted, "not moving traffic to the secondary: it is unhealthy" + verdictDetail(in.Secondary)
+	}
+	return true, OutcomeOK, ""
+}
+
+// moves says whether moving every target to s raises any target's primary
+// share, lowers any, and raises any past the next step above its share.
+func moves(in Input, s providers.Share) (raise, lower, skip bool) {
+	for _, t := range in.Observed.Targets {
+		at := atShare(in.State, t)
+		switch {
+		case s > at:
+			raise = true
+			if next, ok := NextStep(in.Rollout.Steps, at); !ok || s > next {
+				skip = true
+			}
+		case s < at:
+			lower = true
+		}
+	}
+	return raise, lower, skip
 }
 
 // agreedShare reports whether the targets agree (every pair within the
 // coarser resolution of the two) and the share they agree on (the first
 // target's).
 func agreedShare(obs []TargetShare) (providers.Share, bool) {
+	if len(obs) == 0 {
+		return 0, true
+	}
 	first := obs[0]
 	for _, t := range obs[1:] {
 		tol := max(t.Resolution, first.Resolution)
@@ -452,18 +838,7 @@ func describeShares(obs []TargetShare) string {
 	for _, t := range obs {
 		parts = append(parts, fmt.Sprintf("%s at %s", t.Name, t.Share))
 	}
-	return joinList(parts)
-}
-
-func joinList(parts []string) string {
-	out := ""
-	for i, p := range parts {
-		if i > 0 {
-			out += ", "
-		}
-		out += p
-	}
-	return out
+	return strings.Join(parts, ", ")
 }
 
 // verdictDetail names the checks behind a side's state, for reasons.
@@ -488,5 +863,5 @@ func verdictDetail(s health.SideHealth) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return " (" + joinList(parts) + ")"
+	return " (" + strings.Join(parts, ", ") + ")"
 }

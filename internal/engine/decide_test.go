@@ -110,7 +110,7 @@ func TestDecide(t *testing.T) {
 			rollout: func(r *Rollout) { r.Approval = "first_step" },
 			doc: func() *state.Document {
 				d := doc(state.PhaseSecondary, -1, 0, t0)
-				d.Approvals = []state.Approval{{Cycle: 0, Step: 0, By: "ops"}}
+				d.Approvals = []state.Approval{{Cycle: 0, Step: 0, To: 500, By: "ops"}}
 				return d
 			}(), obs: obs(0, 0),
 			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
@@ -120,7 +120,7 @@ func TestDecide(t *testing.T) {
 			doc: func() *state.Document {
 				d := doc(state.PhaseSecondary, -1, 0, t0)
 				d.Cycle = 2
-				d.Approvals = []state.Approval{{Cycle: 1, Step: 0, By: "ops"}}
+				d.Approvals = []state.Approval{{Cycle: 1, Step: 0, To: 500, By: "ops"}}
 				return d
 			}(), obs: obs(0, 0),
 			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),

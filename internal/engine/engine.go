@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/fbctl/fbctl/internal/health"
@@ -72,11 +73,19 @@ type Options struct {
 	// Propagate makes a run wait, after applying, until every target that
 	// implements providers.Waiter says its change has propagated.
 	Propagate bool
+	// CompensateTimeout bounds putting targets back after a failed write;
+	// past it the failback halts. Default 2 minutes.
+	CompensateTimeout time.Duration
 	// BeforeApply, when set, is called before each target's Apply with the
-	// target's name. Tests use it to stop a run between the intent and a
-	// write.
+	// target's name; AfterApply after the last target was written, before
+	// the state is saved. Tests use them to stop a run at those points.
 	BeforeApply func(target string)
+	AfterApply  func()
 }
+
+// DefaultCompensateTimeout bounds putting targets back after a failed
+// write when Options.CompensateTimeout is not set.
+const DefaultCompensateTimeout = 2 * time.Minute
 
 // Engine runs failbacks. It is safe for concurrent use on different
 // failbacks; the store's lock serialises runs of one failback.
@@ -97,6 +106,9 @@ func New(o Options) *Engine {
 	}
 	if o.LockTTL <= 0 {
 		o.LockTTL = 15 * time.Minute
+	}
+	if o.CompensateTimeout <= 0 {
+		o.CompensateTimeout = DefaultCompensateTimeout
 	}
 	return &Engine{o: o}
 }
@@ -198,17 +210,14 @@ func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool)
 			continue
 		}
 		r.assess(ctx)
-		in := Input{Rollout: fb.Rollout, State: r.doc, Observed: Observation{Targets: rep.Observed},
-			Primary: rep.Primary, Secondary: rep.Secondary, Now: e.o.Now()}
-		d := Decide(in)
-		rep.Decision = d
+		d := r.decide(Request{})
 		decisions[i] = d
 		switch {
 		case dryRun:
 			rep.After = Position{Phase: d.Phase, Step: d.Step, Share: d.To}
 			r.end()
 		case d.Writes:
-			if err := r.prepare(ctx, d.To); err != nil {
+			if err := r.prepare(ctx, d); err != nil {
 				errs[i] = err
 				r.end()
 				continue
@@ -235,15 +244,28 @@ func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool)
 		if r == nil {
 			continue
 		}
-		d := decisions[i]
-		if err := r.finish(ctx, string(d.Action), d.Reason); err != nil {
-			errs[i] = err
-			continue
-		}
-		r.commit(d)
-		errs[i] = r.save(ctx)
+		errs[i] = r.conclude(ctx, decisions[i])
 	}
 	return reps, errs
+}
+
+// decide runs Decide on what this run saw.
+func (r *run) decide(req Request) Decision {
+	rep := r.report
+	d := Decide(Input{Rollout: r.fb.Rollout, State: r.doc, Observed: Observation{Targets: rep.Observed},
+		Primary: rep.Primary, Secondary: rep.Secondary, Now: r.e.o.Now(), Request: req})
+	rep.Decision = d
+	return d
+}
+
+// conclude resolves a prepared and written decision: it reads back, then
+// records and saves the new position, or compensates a failed write.
+func (r *run) conclude(ctx context.Context, d Decision) error {
+	if err := r.finish(ctx, d); err != nil {
+		return err
+	}
+	r.commit(d)
+	return r.save(ctx)
 }
 
 // run is one locked pass over a failback.
@@ -255,7 +277,12 @@ type run struct {
 	report *Report
 	events []state.Event
 
-	// Between prepare and finish: the write in progress.
+	// request is the command this run carries out.
+	request Request
+
+	// Between prepare and finish: the write in progress, and the intent of
+	// a dead run it replaced.
+	leftover   *state.Intent
 	from, want providers.Share
 	order      []NamedTarget
 	before     map[string]providers.Share
@@ -350,16 +377,7 @@ func (r *run) assess(ctx context.Context) {
 			ttl = health.DefaultTTL(c.Interval, r.e.o.ScheduleGap)
 		}
 		ev := r.doc.Evidence[c.Name]
-		samples := max(c.Samples, 1)
-		for i := 0; i < samples; i++ {
-			if i > 0 {
-				if err := r.e.o.Sleep(ctx, c.Interval); err != nil {
-					break
-				}
-			}
-			res := c.Check.Probe(ctx)
-			ev = health.Record(ev, res, now(), ttl)
-		}
+		ev = probe(ctx, c, ev, ttl, now, r.e.o.Sleep)
 		r.doc.Evidence[c.Name] = ev
 		st, since := health.Judge(ev, c.HealthyThreshold, c.UnhealthyThreshold, ttl, now())
 		v := health.CheckVerdict{Name: c.Name, State: st, Since: since, Detail: ev.LastDetail}
@@ -373,22 +391,55 @@ func (r *run) assess(ctx context.Context) {
 	r.report.Secondary = health.Side(sec)
 }
 
-// apply moves every target to want: an intent first, then the targets in
-// declared order (reverse order when the share goes down), then a read-back.
-// If a target fails, the targets already changed are put back to what was
-// observed before, and the failure is recorded. It applies every target
-// directly, staging nothing.
-func (r *run) apply(ctx context.Context, want providers.Share, action, reason string) error {
-	if err := r.prepare(ctx, want); err != nil {
+// probe takes a check's samples for this run and adds them to its
+// evidence. When the evidence was stale (or absent) before this run and the
+// check fails, it probes again at the check's interval while the failures
+// are short of unhealthy_threshold and the check keeps failing: a run's
+// own failures then reach a verdict whatever the spacing of runs, so
+// staleness never hides a failing side. It takes at most
+// max(samples, unhealthy_threshold) probes.
+func probe(ctx context.Context, c NamedCheck, ev health.Evidence, ttl time.Duration, now func() time.Time,
+	sleep func(context.Context, time.Duration) error) health.Evidence {
+	stale := ev.LastProbe.IsZero() || now().Sub(ev.LastProbe) > ttl
+	samples := max(c.Samples, 1)
+	limit := samples
+	if stale {
+		limit = max(samples, c.UnhealthyThreshold)
+	}
+	for i := 0; i < limit; i++ {
+		if i >= samples && (ev.LastHealthy || ev.Failures >= max(c.UnhealthyThreshold, 1)) {
+			break
+		}
+		if i > 0 {
+			if err := sleep(ctx, c.Interval); err != nil {
+				break
+			}
+		}
+		ev = health.Record(ev, c.Check.Probe(ctx), now(), ttl)
+	}
+	return ev
+}
+
+// apply carries out a decision that writes: an intent first, then the
+// targets in declared order (reverse order when the share goes down), a
+// read-back, and the record. If a target fails, the targets already changed
+// are put back to what was observed before, and the failure is recorded. It
+// applies every target directly, staging nothing.
+func (r *run) apply(ctx context.Context, d Decision) error {
+	if err := r.prepare(ctx, d); err != nil {
 		return err
 	}
 	r.write(ctx, false)
-	return r.finish(ctx, action, reason)
+	return r.conclude(ctx, d)
 }
 
-// prepare records the intent of moving every target to want.
-func (r *run) prepare(ctx context.Context, want providers.Share) error {
-	from := r.doc.Share
+// prepare records the intent of carrying out d: the move and everything
+// the decision records once done (the event, the phase, the hold, the
+// cooldown), so that a run that finishes it after a crash records what
+// this one meant. A leftover intent it replaces comes back if this write
+// fails and is put back.
+func (r *run) prepare(ctx context.Context, d Decision) error {
+	from, want := r.doc.Share, d.To
 	order := make([]NamedTarget, len(r.fb.Targets))
 	copy(order, r.fb.Targets)
 	if want < from {
@@ -396,13 +447,18 @@ func (r *run) prepare(ctx context.Context, want providers.Share) error {
 			order[i], order[j] = order[j], order[i]
 		}
 	}
-	intent := &state.Intent{RunID: r.report.RunID, From: from, To: want, Started: r.e.o.Now()}
+	cmd := r.request.Command.String()
+	reason := r.eventReason(d)
+	intent := &state.Intent{RunID: r.report.RunID, From: from, To: want, Started: r.e.o.Now(),
+		Command: cmd, Event: d.Event, Reason: reason, Phase: d.Phase, Hold: d.Hold,
+		CooldownUntil: d.CooldownUntil, Cycle: d.Cycle, Forced: d.Forced}
 	for _, t := range order {
 		intent.Targets = append(intent.Targets, t.Name)
 	}
+	r.leftover = r.doc.Intent
 	r.doc.Intent = intent
 	if err := r.e.o.Store.Save(ctx, r.doc); err != nil {
-		r.doc.Intent = nil
+		r.doc.Intent = r.leftover
 		return fmt.Errorf("recording the intent: %w", err)
 	}
 	r.from, r.want, r.order = from, want, order
@@ -443,8 +499,9 @@ func (r *run) write(ctx context.Context, stage bool) {
 }
 
 // finish resolves the staged changes (after the run's flush), then either
-// puts back what changed, when a write failed, or reads back and records.
-func (r *run) finish(ctx context.Context, action, reason string) error {
+// puts back what changed, when a write failed, or reads back and records
+// the decision's event.
+func (r *run) finish(ctx context.Context, d Decision) error {
 	from, want, intent := r.from, r.want, r.doc.Intent
 	cause := r.failed
 	stagedOK := map[string]bool{}
@@ -475,7 +532,10 @@ func (r *run) finish(ctx context.Context, action, reason string) error {
 				changed = append(changed, t)
 			}
 		}
-		return r.compensate(ctx, changed, r.before, cause)
+		return r.compensate(ctx, changed, cause)
+	}
+	if r.e.o.AfterApply != nil {
+		r.e.o.AfterApply()
 	}
 
 	if r.e.o.Propagate {
@@ -495,88 +555,120 @@ func (r *run) finish(ctx context.Context, action, reason string) error {
 	r.report.Delivered = obs
 	for _, o := range obs {
 		if absDiff(o.Share, want) > o.Resolution {
-			return r.compensate(ctx, r.fb.Targets, r.before,
+			return r.compensate(ctx, r.fb.Targets,
 				fmt.Errorf("target %q reads back %s after applying %s", o.Name, o.Share, want))
 		}
 		r.doc.Observed[o.Name] = o.Share
 	}
 	r.doc.Intent = nil
 	f, w := from, want
-	r.event(action, reason, &f, &w)
+	r.event(d.Event, intent.Reason, &f, &w)
 	return nil
 }
 
 // compensate puts the given targets back to their observed shares, in
-// reverse order, and records the failure. A target that cannot be put back
-// halts the failback: a person must look.
-func (r *run) compensate(ctx context.Context, changed []NamedTarget, before map[string]providers.Share, cause error) error {
-	// Compensation must run even when ctx was cancelled mid-apply.
-	cctx := context.WithoutCancel(ctx)
+// reverse order, and records the failure. It runs even when ctx was
+// cancelled mid-apply, but under its own deadline (CompensateTimeout): a
+// target that cannot be put back by then, or at all, halts the failback
+// with what is known about each target, for a person to look. A leftover
+// intent the failed write replaced comes back, so the next run settles it.
+func (r *run) compensate(ctx context.Context, changed []NamedTarget, cause error) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.e.o.CompensateTimeout)
+	defer cancel()
+	status := map[string]string{}
 	var failed []string
 	for i := len(changed) - 1; i >= 0; i-- {
 		t := changed[i]
-		if _, err := t.Target.Apply(cctx, before[t.Name]); err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", t.Name, err))
+		if cctx.Err() != nil {
+			status[t.Name] = "not put back: the compensation deadline passed"
+			failed = append(failed, t.Name)
+			continue
 		}
+		if _, err := t.Target.Apply(cctx, r.before[t.Name]); err != nil {
+			status[t.Name] = fmt.Sprintf("putting back %s failed: %v", r.before[t.Name], err)
+			failed = append(failed, t.Name)
+			continue
+		}
+		status[t.Name] = "put back to " + r.before[t.Name].String()
 	}
-	r.doc.Intent = nil
+	r.doc.Intent = r.leftover
+	read := map[string]string{}
 	if obs, err := observeAll(cctx, r.fb.Targets); err == nil {
 		for _, o := range obs {
 			r.doc.Observed[o.Name] = o.Share
+			read[o.Name] = "reads " + o.Share.String()
 		}
 		r.report.Delivered = obs
 	}
+	// Save with a context of its own: the compensation's may be spent.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), r.e.o.CompensateTimeout)
+	defer scancel()
 	if len(failed) > 0 {
+		var known []string
+		for _, t := range r.order {
+			parts := []string{}
+			if s, ok := status[t.Name]; ok {
+				parts = append(parts, s)
+			} else {
+				parts = append(parts, "unchanged")
+			}
+			if s, ok := read[t.Name]; ok {
+				parts = append(parts, s)
+			} else {
+				parts = append(parts, "could not be read")
+			}
+			known = append(known, t.Name+": "+strings.Join(parts, ", "))
+		}
+		reason := fmt.Sprintf("%v; putting targets back failed: %s", cause, strings.Join(known, "; "))
+		r.doc.Hold = &state.Hold{By: "fbctl", At: r.e.o.Now(), Reason: reason, Resume: r.report.Before.Phase}
 		r.doc.Phase = state.PhaseHalted
 		r.doc.PhaseSince = r.e.o.Now()
-		reason := fmt.Sprintf("%v; putting targets back failed: %s", cause, joinList(failed))
-		r.doc.Hold = &state.Hold{By: "fbctl", At: r.e.o.Now(), Reason: reason, Resume: r.report.Before.Phase}
 		r.event("revert_failed", reason, nil, nil)
-		_ = r.save(cctx)
+		if err := r.save(sctx); err != nil {
+			// Not ErrHalted: the halt is not recorded, and the exit
+			// code must not say it is.
+			return fmt.Errorf("%s; and recording the halt failed: %w", reason, err)
+		}
 		return fmt.Errorf("%w: %s", ErrHalted, reason)
 	}
 	r.event("apply_failed", cause.Error()+"; targets put back", nil, nil)
-	if err := r.save(cctx); err != nil {
+	if err := r.save(sctx); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause
 }
 
-// commit records the decision in the document.
+// eventReason is the reason a decision's event records: the person's own
+// words for a command a person gave (marked when forced), the decision's
+// reason for the rollout's.
+func (r *run) eventReason(d Decision) string {
+	switch {
+	case d.Forced:
+		return "FORCED (health gate bypassed): " + r.request.Reason
+	case r.request.Command != CommandReconcile:
+		return r.request.Reason
+	}
+	return d.Reason
+}
+
+// commit records the decision's position in the document, with its event
+// when it wrote nothing (a write's event is recorded by finish).
 func (r *run) commit(d Decision) {
 	doc, now := r.doc, r.e.o.Now()
-	prevPhase, prevStep := doc.Phase, doc.Step
-	switch d.Action {
-	case ActionHold:
-		if d.Phase != doc.Phase {
-			// Only the last step being baked: shifting -> primary.
-			doc.Phase = d.Phase
+	prevPhase, prevShare := doc.Phase, doc.Share
+	if !d.Writes && d.Event != "" && d.Action != ActionHold {
+		if d.To != prevShare {
+			f, t := prevShare, d.To
+			r.event(d.Event, r.eventReason(d), &f, &t)
+		} else {
+			r.event(d.Event, r.eventReason(d), nil, nil)
 		}
-		doc.Step = d.Step
-	case ActionShift, ActionStepBack, ActionRecover, ActionCorrect:
-		doc.Share, doc.Phase, doc.Step = d.To, d.Phase, d.Step
-	case ActionRollback:
-		doc.Share, doc.Phase, doc.Step = d.To, d.Phase, d.Step
-		doc.CooldownUntil = now.Add(r.fb.Rollout.Cooldown)
-		doc.Cycle++
-	case ActionNewCycle:
-		doc.Share, doc.Phase, doc.Step = d.To, d.Phase, d.Step
-		doc.Cycle++
-		s0, s1 := providers.ShareFull, providers.ShareNone
-		r.event("external_failover", d.Reason, &s0, &s1)
-	case ActionAdopt:
-		from := doc.Share
-		doc.Share, doc.Phase, doc.Step = d.To, d.Phase, d.Step
-		to := d.To
-		r.event("adopt", d.Reason, &from, &to)
-	case ActionHalt:
-		doc.Phase = state.PhaseHalted
-		doc.Hold = &state.Hold{By: "fbctl", At: now, Reason: d.Reason, Resume: prevPhase}
-		r.event("halt", d.Reason, nil, nil)
 	}
+	doc.Share, doc.Phase, doc.Step = d.To, d.Phase, d.Step
+	doc.Hold, doc.CooldownUntil, doc.Cycle = d.Hold, d.CooldownUntil, d.Cycle
 	// Without drift the observation is the truth to compare the next run
 	// with (new targets included); a drift stays visible until resolved.
-	if !d.Writes && (!d.Drift || d.Action == ActionAdopt) {
+	if !d.Writes && (!d.Drift || d.Action == ActionAdopt || d.Action == ActionResume) {
 		for _, o := range r.report.Observed {
 			doc.Observed[o.Name] = o.Share
 		}
@@ -584,7 +676,7 @@ func (r *run) commit(d Decision) {
 	if doc.Phase != prevPhase {
 		doc.PhaseSince = now
 	}
-	if doc.Step != prevStep || doc.Phase != prevPhase {
+	if doc.Share != prevShare || doc.Phase != prevPhase {
 		doc.StepSince = now
 	}
 	doc.LastRun = now

@@ -107,15 +107,33 @@ type Intent struct {
 	Targets []string  `json:"targets"`
 	Applied []string  `json:"applied,omitempty"`
 	Started time.Time `json:"started"`
+
+	// What the change records once done, so that a run that finishes it
+	// after a crash records what the dead command meant: the command
+	// ("reconcile", "shift", "abort", "resume"), the history event and
+	// its reason, and the position after it (phase, the hold it sets,
+	// the cooldown, the cycle). Intents written before these fields
+	// existed have them empty: a reconcile's plain move.
+	Command       string    `json:"command,omitempty"`
+	Event         string    `json:"event,omitempty"`
+	Reason        string    `json:"reason,omitempty"`
+	Phase         Phase     `json:"phase,omitempty"`
+	Hold          *Hold     `json:"hold,omitempty"`
+	CooldownUntil time.Time `json:"cooldown_until,omitempty"`
+	Cycle         int       `json:"cycle,omitempty"`
+	Forced        bool      `json:"forced,omitempty"`
 }
 
 // Approval lets one step proceed under `approval = first_step|every_step`.
 type Approval struct {
-	Cycle  int       `json:"cycle"`
-	Step   int       `json:"step"`
-	By     string    `json:"by"`
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason,omitempty"`
+	Cycle int `json:"cycle"`
+	// Step is the step's index when approved (for people); To is the
+	// share it lets through, which is what counts.
+	Step   int             `json:"step"`
+	To     providers.Share `json:"to"`
+	By     string          `json:"by"`
+	At     time.Time       `json:"at"`
+	Reason string          `json:"reason,omitempty"`
 }
 
 // Hold records why a failback is manual, paused or halted.
