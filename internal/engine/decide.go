@@ -201,18 +201,20 @@ type Decision struct {
 // (refusing when that is unsafe), then lifts the hold and takes the
 // targets' agreed share.
 func Decide(in Input) Decision {
-	var d Decision
+	return gate(in, propose(in))
+}
+
+// propose is the decision table before the gate.
+func propose(in Input) Decision {
 	switch in.Request.Command {
 	case CommandShift:
-		d = decideShift(in)
+		return decideShift(in)
 	case CommandAbort:
-		d = decideAbort(in)
+		return decideAbort(in)
 	case CommandResume:
-		d = decideResume(in)
-	default:
-		d = decideReconcile(in)
+		return decideResume(in)
 	}
-	return gate(in, d)
+	return decideReconcile(in)
 }
 
 // keep is the decision that changes nothing: the position as recorded.
@@ -474,12 +476,12 @@ func needsApproval(r Rollout, doc *state.Document, next providers.Share) bool {
 	return true
 }
 
-// atShare is the share a target carries now: the recorded share when it
-// reads back what fbctl last recorded for it (or, never recorded, is within
-// its resolution of the recorded share), its observed share otherwise.
+// atShare is the share a target carries now, against which the gate
+// judges a move: the recorded share when the target reads back what fbctl
+// last recorded for it, its observed share otherwise (drifted, or a target
+// the state has not seen yet).
 func atShare(doc *state.Document, t TargetShare) providers.Share {
-	want, seen := doc.Observed[t.Name]
-	if (seen && t.Share == want) || (!seen && absDiff(t.Share, doc.Share) <= t.Resolution) {
+	if want, seen := doc.Observed[t.Name]; seen && t.Share == want {
 		return doc.Share
 	}
 	return t.Share
@@ -497,12 +499,12 @@ func driftOf(in Input) (string, bool) {
 	}
 	var drifted []string
 	for _, t := range obs {
-		if atShare(doc, t) == doc.Share {
-			continue
-		}
-		if want, seen := doc.Observed[t.Name]; seen {
+		want, seen := doc.Observed[t.Name]
+		switch {
+		case seen && t.Share != want:
 			drifted = append(drifted, fmt.Sprintf("%s at %s (was %s)", t.Name, t.Share, want))
-		} else {
+		case !seen && absDiff(t.Share, doc.Share) > t.Resolution:
+			// A target the state has not seen yet should be at the share.
 			drifted = append(drifted, fmt.Sprintf("%s at %s", t.Name, t.Share))
 		}
 	}

