@@ -592,17 +592,18 @@ func (r *run) compensate(ctx context.Context, changed []NamedTarget, cause error
 		status[t.Name] = "put back to " + r.before[t.Name].String()
 	}
 	r.doc.Intent = r.leftover
+	// Read back and save with a deadline of their own: the compensation's
+	// may be spent.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), r.e.o.CompensateTimeout)
+	defer scancel()
 	read := map[string]string{}
-	if obs, err := observeAll(cctx, r.fb.Targets); err == nil {
+	if obs, err := observeAll(sctx, r.fb.Targets); err == nil {
 		for _, o := range obs {
 			r.doc.Observed[o.Name] = o.Share
 			read[o.Name] = "reads " + o.Share.String()
 		}
 		r.report.Delivered = obs
 	}
-	// Save with a context of its own: the compensation's may be spent.
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), r.e.o.CompensateTimeout)
-	defer scancel()
 	if len(failed) > 0 {
 		var known []string
 		for _, t := range r.order {
