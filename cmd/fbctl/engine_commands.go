@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fbctl/fbctl/internal/app"
+	"github.com/fbctl/fbctl/internal/engine"
 )
 
 func newPlanCmd(g *app.Global, streams app.IO) *cobra.Command {
@@ -45,6 +46,7 @@ Exit codes: 0 done, 1 error, 4 locked, 5 rolled back or primary unhealthy,
 		},
 	}
 	cmd.Flags().DurationVar(&g.LockTTL, "lock-timeout", 15*time.Minute, "how long this run's lock lasts; a run that dies holds it until then")
+	compensateFlag(cmd, g)
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "keep reconciling until every failback has settled")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Hour, "with --wait, give up after this long (exit 1)")
 	cmd.Flags().DurationVar(&g.ScheduleGap, "schedule", 0, "time between scheduled runs (e.g. 5m for cron every 5 minutes), for evidence freshness")
@@ -73,7 +75,26 @@ is recorded.`,
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "bypass the health gate (recorded)")
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the history")
 	cmd.Flags().BoolVar(&g.Propagate, "wait", false, "wait until the change has propagated (Route 53 INSYNC, GCP operation DONE)")
+	compensateFlag(cmd, g)
 	return cmd
+}
+
+// compensateFlag adds --compensate-timeout to a command that writes
+// targets: how long putting targets back after a failed write may take
+// before the failback halts. It must be positive.
+func compensateFlag(cmd *cobra.Command, g *app.Global) {
+	cmd.Flags().DurationVar(&g.CompensateTimeout, "compensate-timeout", engine.DefaultCompensateTimeout,
+		"how long putting targets back after a failed write may take; past it the failback halts (exit 6)")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if g.CompensateTimeout <= 0 {
+			return app.Invalid("invalid --compensate-timeout %s: give a positive duration such as 2m", g.CompensateTimeout)
+		}
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
 }
 
 func newControlCmd(g *app.Global, streams app.IO, use, short, long string, run func(*cobra.Command, app.ControlOptions) error, force bool) *cobra.Command {
@@ -92,6 +113,11 @@ func newControlCmd(g *app.Global, streams app.IO, use, short, long string, run f
 	if force {
 		cmd.Flags().BoolVar(&opts.Force, "force", false, "move traffic even onto an unhealthy secondary (recorded)")
 	}
+	if use == "abort" || use == "resume" {
+		// Both may write targets: abort always, resume when it settles a
+		// change a dead run left behind.
+		compensateFlag(cmd, g)
+	}
 	return cmd
 }
 
@@ -101,8 +127,10 @@ func newControlCmds(g *app.Global, streams app.IO) []*cobra.Command {
 			"Hold the failback at its current share; reconcile changes nothing until 'fbctl resume'.",
 			func(cmd *cobra.Command, o app.ControlOptions) error { return app.Pause(cmd.Context(), streams, o) }, false),
 		newControlCmd(g, streams, "resume", "Hand a paused, manual or halted failback back to the rollout",
-			`Take the targets as they are now (they must agree with each other) and continue
-the rollout from the step at or below their share.`,
+			`First settle a change a run that died left behind (finish it or revert it, through
+the health gate; refused when neither is safe). Then take the targets as they are
+now (they must agree with each other) and continue the rollout from their share:
+the next step is the smallest step of the policy above it.`,
 			func(cmd *cobra.Command, o app.ControlOptions) error { return app.Resume(cmd.Context(), streams, o) }, false),
 		newControlCmd(g, streams, "abort", "Move all traffic back to the secondary now, and pause",
 			`Set every target to 0 (all traffic on the secondary), unless the secondary is

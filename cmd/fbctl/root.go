@@ -65,9 +65,15 @@ func terraformStyleFlags(args []string) []string {
 	return out
 }
 
+// testHooks installs the crash-test hooks; only the test binary sets it
+// (testhook_test.go), so the release binary has none.
+var testHooks func(*app.Global)
+
 func newRootCmd(streams app.IO) (*cobra.Command, *bool) {
 	g := &app.Global{}
-	installTestHooks(g)
+	if testHooks != nil {
+		testHooks(g)
+	}
 	started := false
 	root := &cobra.Command{
 		Use:   "fbctl",

@@ -67,15 +67,17 @@ func (g *Global) openSession(streams IO, names []string) (*session, error) {
 	}
 	host, _ := os.Hostname()
 	s.engine = engine.New(engine.Options{
-		Store:       store,
-		Now:         g.now,
-		Sleep:       g.Sleep,
-		Logger:      redactingLogger(g.logger(), s.redact),
-		Holder:      state.LockInfo{Owner: s.actor, Host: host, PID: os.Getpid()},
-		ScheduleGap: g.ScheduleGap,
-		BeforeApply: g.BeforeApply,
-		LockTTL:     g.LockTTL,
-		Propagate:   g.Propagate,
+		Store:             store,
+		Now:               g.now,
+		Sleep:             g.Sleep,
+		Logger:            redactingLogger(g.logger(), s.redact),
+		Holder:            state.LockInfo{Owner: s.actor, Host: host, PID: os.Getpid()},
+		ScheduleGap:       g.ScheduleGap,
+		BeforeApply:       g.BeforeApply,
+		BeforeSave:        g.BeforeSave,
+		CompensateTimeout: g.CompensateTimeout,
+		LockTTL:           g.LockTTL,
+		Propagate:         g.Propagate,
 	})
 	return s, nil
 }

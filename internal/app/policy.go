@@ -45,8 +45,13 @@ type Global struct {
 	// ScheduleGap is the expected time between scheduled runs
 	// (--schedule), for the default evidence TTL.
 	ScheduleGap time.Duration
-	// BeforeApply is the engine's test hook (see engine.Options).
+	// BeforeApply and BeforeSave are the engine's crash-test hooks (see
+	// engine.Options); only tests set them.
 	BeforeApply func(target string)
+	BeforeSave  func()
+	// CompensateTimeout bounds putting targets back after a failed write
+	// (--compensate-timeout); zero for the engine's default.
+	CompensateTimeout time.Duration
 	// LockTTL is how long a run's lock lasts (--lock-timeout); zero for
 	// the engine's default.
 	LockTTL time.Duration

@@ -77,10 +77,12 @@ type Options struct {
 	// past it the failback halts. Default 2 minutes.
 	CompensateTimeout time.Duration
 	// BeforeApply, when set, is called before each target's Apply with the
-	// target's name; AfterApply after the last target was written, before
-	// the state is saved. Tests use them to stop a run at those points.
+	// target's name; BeforeSave after the last target was written (or, for
+	// a command that writes none, after its change is made in memory),
+	// before the state is saved. Crash tests stop a run at those points;
+	// the release binary sets neither.
 	BeforeApply func(target string)
-	AfterApply  func()
+	BeforeSave  func()
 }
 
 // DefaultCompensateTimeout bounds putting targets back after a failed
@@ -534,8 +536,8 @@ func (r *run) finish(ctx context.Context, d Decision) error {
 		}
 		return r.compensate(ctx, changed, cause)
 	}
-	if r.e.o.AfterApply != nil {
-		r.e.o.AfterApply()
+	if r.e.o.BeforeSave != nil {
+		r.e.o.BeforeSave()
 	}
 
 	if r.e.o.Propagate {

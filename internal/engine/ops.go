@@ -150,6 +150,9 @@ func (e *Engine) mutate(ctx context.Context, fb *Failback, f func(*run) error) (
 	if err := f(r); err != nil {
 		return r.report, err
 	}
+	if e.o.BeforeSave != nil {
+		e.o.BeforeSave()
+	}
 	r.touch()
 	return r.report, r.save(ctx)
 }
