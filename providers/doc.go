@@ -43,6 +43,31 @@
 // [ProbeFailure] make a Check's Probe never panic and describe a failed
 // call alike.
 //
+// # Errors
+//
+// Every error a Target returns has an [ErrorClass], read with
+// [Classify] or [IsTransient], so that the engine and the commands decide
+// alike whether a failed failback is worth another try:
+//
+//   - Transient: the same call may succeed later, unchanged. Throttling
+//     (HTTP 429, a provider's rate-limit codes), HTTP 5xx, timeouts that
+//     are not the caller's, connection resets and refusals.
+//   - Fatal: everything else. Bad input, not found, authentication and
+//     authorization, validation, an answer the API gives on purpose (a
+//     refused update, a rejected key), and the caller's own context ending
+//     (cancelled or past its deadline).
+//
+// Classify knows the transport failures every provider shares (a
+// *net.OpError, a net.Error timeout, ECONNRESET, ECONNREFUSED, ...). This
+// package imports no cloud SDK, so each provider package classifies its
+// own API's errors where it builds them, wrapping them with
+// [TransientError] or [FatalError]; the outermost classification on an
+// error's chain wins, and the message is unchanged. An error that joins
+// several (a failed write and a failed revert) is Transient only when all
+// of them are. A provider that retries a call itself retries only a
+// Transient error, and the error it returns after its retries keeps the
+// class.
+//
 // # Shares
 //
 // A [Share] is the part of a failback's traffic sent to the primary, in basis

@@ -297,7 +297,10 @@ func settled(rep *engine.Report, err error) bool {
 }
 
 // wait reconciles until every failback has settled or the timeout passes,
-// sleeping until the next timer or probe is due.
+// sleeping until the next timer or probe is due. A failback whose run
+// failed with a transient provider error runs again after a backoff
+// (retryBackoff), which a run without an error resets; it sits out the
+// rounds in between.
 func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) error {
 	g := opts.Global
 	if opts.Timeout > 0 {
@@ -309,27 +312,60 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 	if sleep == nil {
 		sleep = realSleep
 	}
+	logger := redactingLogger(g.logger(), s.redact)
 	pending := append([]*engine.Failback(nil), s.failbacks...)
 	final := map[string]runJSON{}
+	// retries and retryAt are a failback's transient failures in a row
+	// and when it runs again.
+	retries := map[string]int{}
+	retryAt := map[string]time.Time{}
 	code := ExitOK
 	bar := newProgress(streams, g.now)
 	for len(pending) > 0 {
-		var next []*engine.Failback
+		var next, due []*engine.Failback
 		var wake time.Time
-		round := providers.WithRunCache(ctx)
-		reps, errs := s.engine.ReconcileAll(round, pending, false)
-		for i, fb := range pending {
-			rep, err := reps[i], errs[i]
-			c := codeOf(rep, err, false)
-			final[fb.Name] = s.runJSON(fb.Name, rep, err, c)
-			bar.show(fb, rep, err, s)
-			if settled(rep, err) {
-				code = worst(code, c)
+		soonest := func(w time.Time) {
+			if wake.IsZero() || w.Before(wake) {
+				wake = w
+			}
+		}
+		now := g.now()
+		for _, fb := range pending {
+			if at, ok := retryAt[fb.Name]; ok && now.Before(at) {
+				next = append(next, fb)
+				soonest(at)
 				continue
 			}
-			next = append(next, fb)
-			if w := nextWake(fb, rep, g.now()); wake.IsZero() || w.Before(wake) {
-				wake = w
+			due = append(due, fb)
+		}
+		if len(due) > 0 {
+			round := providers.WithRunCache(ctx)
+			reps, errs := s.engine.ReconcileAll(round, due, false)
+			for i, fb := range due {
+				rep, err := reps[i], errs[i]
+				c := codeOf(rep, err, false)
+				final[fb.Name] = s.runJSON(fb.Name, rep, err, c)
+				if retryable(err, c) {
+					retries[fb.Name]++
+					n := retries[fb.Name]
+					d := retryBackoff(n)
+					retryAt[fb.Name] = g.now().Add(d)
+					msg := s.redact(err.Error())
+					bar.retrying(fb.Name, n, d, msg)
+					logger.Warn("transient error; retrying the failback", "failback", fb.Name, "retry", n, "backoff", d, "error", msg)
+					next = append(next, fb)
+					soonest(retryAt[fb.Name])
+					continue
+				}
+				delete(retries, fb.Name)
+				delete(retryAt, fb.Name)
+				bar.show(fb, rep, err, s)
+				if settled(rep, err) {
+					code = worst(code, c)
+					continue
+				}
+				next = append(next, fb)
+				soonest(nextWake(fb, rep, g.now()))
 			}
 		}
 		pending = next
@@ -340,7 +376,11 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 			bar.done()
 			for _, fb := range pending {
 				j := final[fb.Name]
-				j.Error, j.Outcome, j.ExitCode = "timed out waiting: "+err.Error(), "error", ExitFailure
+				msg := "timed out waiting: " + err.Error()
+				if _, ok := retryAt[fb.Name]; ok && j.Error != "" {
+					msg += " (last error: " + j.Error + ")"
+				}
+				j.Error, j.Outcome, j.ExitCode = msg, "error", ExitFailure
 				final[fb.Name] = j
 			}
 			code = worst(code, ExitFailure)

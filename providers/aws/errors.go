@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/fbctl/fbctl/providers"
 )
 
 // CallError is a failed AWS API call. Its message names the operation, the
@@ -13,7 +16,8 @@ import (
 // never a credential (the SDK's errors carry none, and fbctl adds none).
 // errors.As finds the SDK's error (smithy.APIError, the typed exceptions)
 // and errors.Is finds context.Canceled and context.DeadlineExceeded
-// through it.
+// through it. Err is classified (see classOf): providers.IsTransient says
+// whether the call may succeed later.
 type CallError struct {
 	Op        string // "ListResourceRecordSets"
 	Code      string // AWS error code, "" for transport errors
@@ -76,7 +80,49 @@ func callError(op string, err error) error {
 	if errors.As(err, &rid) {
 		ce.RequestID = rid.ServiceRequestID()
 	}
+	ce.Err = &providers.ClassifiedError{Class: classOf(err, ce.Code), Err: err}
 	return ce
+}
+
+// throttleCodes are the AWS error codes of a rate limit: Route 53 answers
+// Throttling and PriorRequestNotComplete, ELBv2 Throttling; the others are
+// the same thing in other AWS APIs' words. (Not LimitExceededException,
+// which some APIs use for a quota that waiting does not lift.)
+var throttleCodes = map[string]bool{
+	"Throttling":               true,
+	"ThrottlingException":      true,
+	"PriorRequestNotComplete":  true,
+	"RequestLimitExceeded":     true,
+	"TooManyRequestsException": true,
+}
+
+// classOf is the class of a failed call's error, after the SDK's retries:
+// a throttling code or an HTTP 5xx (or 429) answer is Transient (a later run may
+// get through); any other answer of the API is Fatal (bad input, not
+// found, access denied, validation); without an answer the shared
+// transport classification decides (a refused or reset connection is
+// Transient). A done context is Fatal, and so is the client-side rate
+// limiter's refusal, which only happens when the context's deadline
+// comes before the next token.
+func classOf(err error, code string) providers.ErrorClass {
+	// The status of the answer; 0 when there was none (the SDK reports a
+	// failed send as a ResponseError with status 0).
+	status := 0
+	var re *smithyhttp.ResponseError // also inside awshttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil && re.Response.Response != nil {
+		status = re.HTTPStatusCode()
+	}
+	switch {
+	case isContextErr(err):
+		return providers.Fatal
+	case throttleCodes[code]:
+		return providers.Transient
+	case status >= 500, status == 429:
+		return providers.Transient
+	case code != "" || status != 0:
+		return providers.Fatal
+	}
+	return providers.Classify(err)
 }
 
 // errorCode returns the AWS error code in err's chain, or "".

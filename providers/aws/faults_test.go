@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -362,6 +363,106 @@ func TestSimPriorRequestNotCompleteRetried(t *testing.T) {
 		if calls := w.srv.Calls(); calls["ModifyListener"] != 2 || codes.count("PriorRequestNotComplete") != 1 {
 			t.Errorf("calls %v, answers %v; want 2 ModifyListener calls, the first refused", calls, codes.snapshot())
 		}
+	})
+}
+
+// ---- Error classes ----
+
+// The class of what the provider returns (providers.Classify), through
+// the real SDK against the emulators: throttling and 5xx that outlasted
+// the SDK's retries, and an endpoint that refuses connections, are
+// Transient (a later run may succeed); a zone or listener that does not
+// exist, and a cancelled context, are Fatal.
+func TestSimErrorClasses(t *testing.T) {
+	transient := func(t *testing.T, err error, code string) {
+		t.Helper()
+		if c := providers.Classify(err); err == nil || c != providers.Transient {
+			t.Fatalf("error %v is %v, want Transient", err, c)
+		}
+		var ce *CallError
+		if !errors.As(err, &ce) || ce.Code != code {
+			t.Errorf("CallError = %+v, want code %q", ce, code)
+		}
+	}
+	fatal := func(t *testing.T, err error, code string) {
+		t.Helper()
+		if c := providers.Classify(err); err == nil || c != providers.Fatal {
+			t.Fatalf("error %v is %v, want Fatal", err, c)
+		}
+		var ce *CallError
+		if code != "" && (!errors.As(err, &ce) || ce.Code != code) {
+			t.Errorf("CallError = %+v, want code %q", ce, code)
+		}
+	}
+	t.Run("route53 throttling", func(t *testing.T) {
+		w := newSimR53World(t, route53sim.Options{Seed: 8})
+		tg := w.target(t, providerBlock(t, w.url, nil), "api.example.com", []string{"aws"}, []string{"gcp"})
+		w.srv.Faults().Add(fault.Rule{Kind: fault.Throttle, Rate: 1})
+		_, err := tg.Observe(providers.WithRunCache(testCtx(t)))
+		transient(t, err, "Throttling")
+	})
+	t.Run("route53 5xx on the change", func(t *testing.T) {
+		w := newSimR53World(t, route53sim.Options{Seed: 8})
+		tg := w.target(t, providerBlock(t, w.url, nil), "api.example.com", []string{"aws"}, []string{"gcp"})
+		w.srv.Faults().Add(fault.Rule{Op: route53sim.OpChangeResourceRecordSets, Kind: fault.ServerError, Rate: 1})
+		_, err := tg.Apply(providers.WithRunCache(testCtx(t)), 2500)
+		transient(t, err, "InternalFailure")
+	})
+	t.Run("route53 hosted zone not found", func(t *testing.T) {
+		w := newSimR53World(t, route53sim.Options{Seed: 8})
+		tg, err := NewRoute53Weighted(providers.Config{Name: "dns", Provider: providerBlock(t, w.url, nil),
+			Attrs: r53Attrs("ZNOSUCHZONE0000", "", "api.example.com", "A", []string{"aws"}, []string{"gcp"})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.srv.ResetCalls()
+		_, err = tg.Observe(providers.WithRunCache(testCtx(t)))
+		fatal(t, err, "NoSuchHostedZone")
+		if n := w.srv.Calls()[route53sim.OpListResourceRecordSets]; n != 1 {
+			t.Errorf("%d ListResourceRecordSets calls, want 1: a 404 is not retried", n)
+		}
+	})
+	t.Run("route53 cancelled", func(t *testing.T) {
+		w := newSimR53World(t, route53sim.Options{Seed: 8})
+		tg := w.target(t, providerBlock(t, w.url, nil), "api.example.com", []string{"aws"}, []string{"gcp"})
+		ctx, cancel := context.WithCancel(testCtx(t))
+		cancel()
+		_, err := tg.Observe(providers.WithRunCache(ctx))
+		fatal(t, err, "")
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error %v does not say the context was cancelled", err)
+		}
+	})
+	t.Run("connection refused", func(t *testing.T) {
+		w := newSimR53World(t, route53sim.Options{Seed: 8})
+		url := w.url
+		w.srv.Close() // nothing listens there any more
+		tg := w.target(t, providerBlock(t, url, nil), "api.example.com", []string{"aws"}, []string{"gcp"})
+		_, err := tg.Observe(providers.WithRunCache(testCtx(t)))
+		transient(t, err, "")
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("error %v is not a refused connection", err)
+		}
+	})
+	t.Run("alb 5xx on the modify", func(t *testing.T) {
+		w := newSimALBWorld(t, elbv2sim.Options{Seed: 8})
+		rt := w.target(t, providerBlock(t, w.url, nil), "", w.rule)
+		w.srv.Faults().Add(fault.Rule{Op: "ModifyRule", Kind: fault.ServerError, Rate: 1})
+		_, err := rt.Apply(providers.WithRunCache(testCtx(t)), 2500)
+		transient(t, err, "InternalFailure")
+	})
+	t.Run("alb throttling", func(t *testing.T) {
+		w := newSimALBWorld(t, elbv2sim.Options{Seed: 8})
+		lt := w.target(t, providerBlock(t, w.url, nil), w.listener, "")
+		w.srv.Faults().Add(fault.Rule{Kind: fault.Throttle, Rate: 1})
+		_, err := lt.Observe(providers.WithRunCache(testCtx(t)))
+		transient(t, err, "Throttling")
+	})
+	t.Run("alb listener not found", func(t *testing.T) {
+		w := newSimALBWorld(t, elbv2sim.Options{Seed: 8})
+		bad := strings.Replace(w.listener, "/app/web/", "/app/nope/", 1)
+		_, err := w.target(t, providerBlock(t, w.url, nil), bad, "").Observe(providers.WithRunCache(testCtx(t)))
+		fatal(t, err, "ListenerNotFound")
 	})
 }
 

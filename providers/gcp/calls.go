@@ -24,7 +24,10 @@ func jitter() int { return rand.IntN(1000) }
 // error reason and Google's message; it never holds a credential (the
 // SDK's errors carry none, and fbctl adds none). errors.As finds the
 // SDK's *googleapi.Error and *apierror.APIError, and errors.Is finds
-// context.Canceled and context.DeadlineExceeded through it.
+// context.Canceled and context.DeadlineExceeded through it. Err is
+// classified: providers.IsTransient says whether the call may succeed
+// later (a rate limit, a 5xx or a transport error that outlasted the
+// retries).
 type CallError struct {
 	Op       string // "urlMaps.patch", "regionBackendServices.getHealth"
 	Status   int    // HTTP status, 0 when there was no response
@@ -102,29 +105,30 @@ func isNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
 // isConflict reports a stale fingerprint: HTTP 412 conditionNotMet.
 func isConflict(err error) bool { return statusOf(err) == http.StatusPreconditionFailed }
 
-// retryable reports whether a failed attempt may succeed when repeated:
-// rate limits (429, and 403 with a rate-limit reason, which is how
-// Compute reports its per-minute quota), server errors and transport
-// errors. 412 is not: it needs a re-read, which the caller does.
-func retryable(ctx context.Context, err error) bool {
+// classify marks a failed attempt with its class (providers.ErrorClass):
+// Transient when it may succeed if repeated, that is rate limits (429, and
+// 403 with a rate-limit reason, which is how Compute reports its
+// per-minute quota), server errors and transport errors (no HTTP status
+// at all); Fatal otherwise, and always once ctx is done. 412 is Fatal: it
+// needs a re-read, which the caller does.
+func classify(ctx context.Context, err error) error {
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
+		return providers.FatalError(err)
 	}
 	ce := callError("", 0, err)
 	switch {
 	case ce.Status == http.StatusTooManyRequests, ce.Status >= 500:
-		return true
+		return providers.TransientError(err)
 	case ce.Status == http.StatusForbidden:
 		switch ce.Reason {
 		case "rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED":
-			return true
+			return providers.TransientError(err)
 		}
-		return false
 	case ce.Status == 0:
 		// No answer at all: a reset connection, a refused one.
-		return true
+		return providers.TransientError(err)
 	}
-	return false
+	return providers.FatalError(err)
 }
 
 // noSDKRetry switches the SDK's own retries off: fbctl's budget
@@ -139,20 +143,20 @@ func call(ctx context.Context, op string, f func(ctx context.Context) error) err
 			if err != nil {
 				cerr = fmt.Errorf("%w (after: %w)", cerr, err)
 			}
-			return callError(op, attempt-1, cerr)
+			return callError(op, attempt-1, providers.FatalError(cerr))
 		}
-		err = f(ctx)
-		if err == nil {
+		if err = f(ctx); err == nil {
 			return nil
 		}
-		if attempt >= MaxAttempts || !retryable(ctx, err) {
+		err = classify(ctx, err)
+		if attempt >= MaxAttempts || !providers.IsTransient(err) {
 			if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-				err = fmt.Errorf("%w (%w)", err, cerr)
+				err = providers.FatalError(fmt.Errorf("%w (%w)", err, cerr))
 			}
 			return callError(op, attempt, err)
 		}
 		if serr := providers.Sleep(ctx, backoff(attempt)); serr != nil {
-			return callError(op, attempt, fmt.Errorf("%w (retry cancelled: %w)", err, serr))
+			return callError(op, attempt, providers.FatalError(fmt.Errorf("%w (retry cancelled: %w)", err, serr)))
 		}
 	}
 }

@@ -147,6 +147,70 @@ func TestSimServerErrorsExhausted(t *testing.T) {
 	}
 }
 
+// The class of what the provider returns (providers.Classify), through
+// real REST calls: a rate limit or 5xx that outlasted the retries, and a
+// server that refuses connections, are Transient (a later run may
+// succeed); a URL map that does not exist, a cancelled context and a 412
+// that outlasted the re-reads are Fatal. Only Transient errors were
+// retried.
+func TestSimErrorClasses(t *testing.T) {
+	for _, kind := range []fault.Kind{fault.RateLimitExceeded, fault.TooManyRequests, fault.ServerError} {
+		t.Run(string(kind), func(t *testing.T) {
+			w := newSimWorld(t, gcpsim.Options{Seed: 34})
+			w.srv.Faults().Add(fault.Rule{Op: "urlMaps.get", Kind: kind, Rate: 1})
+			_, err := defaultRouteTarget(t, providerBlock(t, w.url)).Observe(providers.WithRunCache(testCtx(t)))
+			if c := providers.Classify(err); err == nil || c != providers.Transient {
+				t.Fatalf("Observe = %v (%v), want a Transient error", err, c)
+			}
+			var ce *CallError
+			if !errors.As(err, &ce) || ce.Attempts != MaxAttempts {
+				t.Errorf("CallError = %+v, want %d attempts", ce, MaxAttempts)
+			}
+			if n := w.srv.Calls()["urlMaps.get"]; n != MaxAttempts {
+				t.Errorf("urlMaps.get calls = %d, want %d", n, MaxAttempts)
+			}
+		})
+	}
+	t.Run("connection refused", func(t *testing.T) {
+		w := newSimWorld(t, gcpsim.Options{Seed: 35})
+		url := w.url
+		w.srv.Close() // nothing listens there any more
+		_, err := defaultRouteTarget(t, providerBlock(t, url)).Observe(providers.WithRunCache(testCtx(t)))
+		if c := providers.Classify(err); err == nil || c != providers.Transient {
+			t.Fatalf("Observe = %v (%v), want a Transient error", err, c)
+		}
+		var ce *CallError
+		if !errors.As(err, &ce) || ce.Status != 0 || ce.Attempts != MaxAttempts {
+			t.Errorf("CallError = %+v, want no status after %d attempts", ce, MaxAttempts)
+		}
+	})
+	t.Run("not found", func(t *testing.T) {
+		w := newSimWorld(t, gcpsim.Options{Seed: 36})
+		tg, err := NewURLMap(providers.Config{Name: "x", Provider: providerBlock(t, w.url),
+			Attrs: urlMapAttrs("no-such-map", "", "", -1, []string{"bs-aws"}, []string{"bs-gcp"})}, testOpts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tg.Apply(providers.WithRunCache(testCtx(t)), 5000)
+		var nf *NotFoundError
+		if c := providers.Classify(err); !errors.As(err, &nf) || c != providers.Fatal {
+			t.Fatalf("Apply = %v (%v), want a Fatal NotFoundError", err, c)
+		}
+		if n := w.srv.Calls()["urlMaps.get"]; n != 1 {
+			t.Errorf("urlMaps.get calls = %d, want 1: a 404 is not retried", n)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		w := newSimWorld(t, gcpsim.Options{Seed: 37})
+		ctx, cancel := context.WithCancel(testCtx(t))
+		cancel()
+		_, err := defaultRouteTarget(t, providerBlock(t, w.url)).Observe(providers.WithRunCache(ctx))
+		if c := providers.Classify(err); !errors.Is(err, context.Canceled) || c != providers.Fatal {
+			t.Fatalf("Observe = %v (%v), want a Fatal context.Canceled", err, c)
+		}
+	})
+}
+
 // An operation that ends in error: Apply returns an error naming the map
 // and the operation's message, and nothing changed.
 func TestSimOperationError(t *testing.T) {

@@ -228,7 +228,7 @@ func TestSimConcurrentWriter(t *testing.T) {
 }
 
 // A writer that always comes in between: fbctl gives up after
-// MaxConflicts attempts with a clear error, and changes nothing.
+// MaxConflicts attempts with a clear, Fatal error, and changes nothing.
 func TestSimConflictsExhausted(t *testing.T) {
 	w := newSimWorld(t, gcpsim.Options{Seed: 5})
 	for n := 1; n <= MaxConflicts; n++ {
@@ -245,6 +245,9 @@ func TestSimConflictsExhausted(t *testing.T) {
 	_, err = tg.Apply(testCtx(t), 5000)
 	if err == nil || !strings.Contains(err.Error(), "412 conditionNotMet") || !strings.Contains(err.Error(), "gave up after 5 attempts") {
 		t.Fatalf("Apply = %v; want a give-up error after %d conflicts", err, MaxConflicts)
+	}
+	if c := providers.Classify(err); c != providers.Fatal {
+		t.Errorf("a 412 that outlasted the re-reads is %v, want Fatal", c)
 	}
 	if after := weightsOf(routeList(w.state(t).Maps["/lb"], "", -1)); !cmp.Equal(before, after) {
 		t.Errorf("weights moved from %v to %v", before, after)

@@ -1,7 +1,9 @@
 package gcp
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -204,24 +206,36 @@ func TestParseGroup(t *testing.T) {
 
 // ---- Errors and retries ----
 
-func TestRetryable(t *testing.T) {
+// TestClassify: the classes behind fbctl's own retries, and that the
+// classification keeps the SDK's error and its message.
+func TestClassify(t *testing.T) {
 	ctx := t.Context()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
 	for _, c := range []struct {
+		ctx  context.Context
 		err  error
-		want bool
+		want providers.ErrorClass
 	}{
-		{&googleapi.Error{Code: 429}, true},
-		{&googleapi.Error{Code: 500}, true},
-		{&googleapi.Error{Code: 503}, true},
-		{&googleapi.Error{Code: 403, Errors: []googleapi.ErrorItem{{Reason: "rateLimitExceeded"}}}, true},
-		{&googleapi.Error{Code: 403, Errors: []googleapi.ErrorItem{{Reason: "forbidden"}}}, false},
-		{&googleapi.Error{Code: 404}, false},
-		{&googleapi.Error{Code: 412, Errors: []googleapi.ErrorItem{{Reason: "conditionNotMet"}}}, false},
-		{&googleapi.Error{Code: 400}, false},
-		{errors.New("connection refused"), true},
+		{ctx, &googleapi.Error{Code: 429}, providers.Transient},
+		{ctx, &googleapi.Error{Code: 500}, providers.Transient},
+		{ctx, &googleapi.Error{Code: 503}, providers.Transient},
+		{ctx, &googleapi.Error{Code: 403, Errors: []googleapi.ErrorItem{{Reason: "rateLimitExceeded"}}}, providers.Transient},
+		{ctx, &googleapi.Error{Code: 403, Errors: []googleapi.ErrorItem{{Reason: "userRateLimitExceeded"}}}, providers.Transient},
+		{ctx, &googleapi.Error{Code: 403, Errors: []googleapi.ErrorItem{{Reason: "forbidden"}}}, providers.Fatal},
+		{ctx, &googleapi.Error{Code: 404}, providers.Fatal},
+		{ctx, &googleapi.Error{Code: 412, Errors: []googleapi.ErrorItem{{Reason: "conditionNotMet"}}}, providers.Fatal},
+		{ctx, &googleapi.Error{Code: 400}, providers.Fatal},
+		{ctx, errors.New("connection refused"), providers.Transient},
+		{ctx, fmt.Errorf("dial: %w", context.DeadlineExceeded), providers.Fatal},
+		{cancelled, &googleapi.Error{Code: 503}, providers.Fatal},
 	} {
-		if got := retryable(ctx, c.err); got != c.want {
-			t.Errorf("retryable(%v) = %v, want %v", c.err, got, c.want)
+		got := classify(c.ctx, c.err)
+		if cls := providers.Classify(got); cls != c.want {
+			t.Errorf("classify(%v) is %v, want %v", c.err, cls, c.want)
+		}
+		if got.Error() != c.err.Error() || !errors.Is(got, c.err) {
+			t.Errorf("classify(%v) = %v: not the same error", c.err, got)
 		}
 	}
 }

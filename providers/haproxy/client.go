@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/fbctl/fbctl/providers"
 )
 
 // DefaultTimeout bounds one command when the caller's context has no
@@ -64,7 +66,10 @@ func splitAddress(addr string) (network, address string, err error) {
 }
 
 // ConnError is a failure to talk to the runtime API at all: nothing was
-// read from or changed in HAProxy by the command that got it.
+// read from or changed in HAProxy by the command that got it. Its Err is
+// classified (providers.Classify): a refused or reset connection and
+// fbctl's own time-out are Transient; the caller's context ending, a
+// missing socket and a denied one are Fatal.
 type ConnError struct {
 	Addr string
 	// Msg says what happened, for people: "connection refused".
@@ -76,6 +81,8 @@ func (e *ConnError) Error() string { return "haproxy runtime API at " + e.Addr +
 func (e *ConnError) Unwrap() error { return e.Err }
 
 // CommandError is HAProxy's error answer to a command, verbatim in Reply.
+// It is Fatal (providers.Classify): HAProxy answered, and gives the same
+// answer to the same command.
 type CommandError struct {
 	Addr    string
 	Command string
@@ -97,7 +104,7 @@ func (c *Client) Command(ctx context.Context, cmd string) (string, error) {
 	}
 	parent := ctx
 	if err := parent.Err(); err != nil {
-		return "", &ConnError{Addr: c.name, Msg: err.Error(), Err: err}
+		return "", &ConnError{Addr: c.name, Msg: err.Error(), Err: providers.FatalError(err)}
 	}
 	timeout := time.Duration(0)
 	if _, ok := ctx.Deadline(); !ok {
@@ -122,10 +129,12 @@ func (c *Client) Command(ctx context.Context, cmd string) (string, error) {
 			return nil
 		}
 		if ctxErr := expired(parent); ctxErr != nil {
-			return &ConnError{Addr: c.name, Msg: ctxErr.Error(), Err: ctxErr}
+			return &ConnError{Addr: c.name, Msg: ctxErr.Error(), Err: providers.FatalError(ctxErr)}
 		}
 		if ctxErr := expired(ctx); timeout > 0 && ctxErr != nil {
-			return &ConnError{Addr: c.name, Msg: fmt.Sprintf("%s: no answer within %v", cmd, timeout), Err: ctxErr}
+			// Our own time-out, not the caller's: a wedged or busy
+			// HAProxy may answer the next time.
+			return &ConnError{Addr: c.name, Msg: fmt.Sprintf("%s: no answer within %v", cmd, timeout), Err: providers.TransientError(ctxErr)}
 		}
 		return c.connError(err)
 	}
@@ -154,20 +163,26 @@ func (c *Client) Command(ctx context.Context, cmd string) (string, error) {
 	return string(b), nil
 }
 
-// connError says in a few words what went wrong on the wire.
+// connError says in a few words what went wrong on the wire, and how
+// lasting it is: a refused or reset connection and a time-out are
+// Transient (HAProxy restarting or reloading, or busy); a socket path
+// that does not exist or may not be opened is Fatal (the policy or the
+// permissions are wrong, and waiting changes neither); anything else is
+// classified by providers.Classify.
 func (c *Client) connError(err error) error {
 	var msg string
+	class := providers.Classify(err)
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		msg = "connection refused"
+		msg, class = "connection refused", providers.Transient
 	case errors.Is(err, fs.ErrNotExist):
-		msg = "no such socket (is HAProxy running with this stats socket?)"
+		msg, class = "no such socket (is HAProxy running with this stats socket?)", providers.Fatal
 	case errors.Is(err, fs.ErrPermission):
-		msg = "permission denied"
+		msg, class = "permission denied", providers.Fatal
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		msg = "connection reset"
+		msg, class = "connection reset", providers.Transient
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		msg = "no answer in time"
+		msg, class = "no answer in time", providers.Transient
 	default:
 		// The net package's message repeats the address; keep only the
 		// cause, which is what people act on.
@@ -177,7 +192,7 @@ func (c *Client) connError(err error) error {
 			msg = opErr.Err.Error()
 		}
 	}
-	return &ConnError{Addr: c.name, Msg: msg, Err: err}
+	return &ConnError{Addr: c.name, Msg: msg, Err: &providers.ClassifiedError{Class: class, Err: err}}
 }
 
 // ServersState returns the servers of one backend, from `show servers state

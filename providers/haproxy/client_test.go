@@ -195,6 +195,8 @@ func TestClientErrors(t *testing.T) {
 	}
 	if _, err := c.ServersState(ctx, "nope"); !errors.As(err, &ce) || ce.Reply != "Can't find backend." {
 		t.Errorf("ServersState of a missing backend: %v", err)
+	} else if providers.IsTransient(err) {
+		t.Errorf("HAProxy's error answer %v is Transient, want Fatal", err)
 	}
 	if _, _, err := c.Weight(ctx, "app", "p1"); !errors.As(err, &ce) || ce.Reply != "Unknown command." {
 		t.Errorf("Weight against an API without get weight: %v", err)
@@ -220,7 +222,7 @@ func TestClientErrors(t *testing.T) {
 }
 
 // Without a deadline of the caller's, a command that gets no answer is
-// bounded by Client.Timeout.
+// bounded by Client.Timeout, and the error is Transient.
 func TestClientDefaultTimeout(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "hung.sock")
 	ln, err := net.Listen("unix", sock)
@@ -242,6 +244,9 @@ func TestClientDefaultTimeout(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "show info: no answer within 100ms") || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("hung API: %v", err)
 	}
+	if !providers.IsTransient(err) {
+		t.Errorf("fbctl's own time-out %v is Fatal, want Transient (the caller did not give up)", err)
+	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
 	}
@@ -249,5 +254,37 @@ func TestClientDefaultTimeout(t *testing.T) {
 	case c := <-held:
 		c.Close()
 	default:
+	}
+}
+
+// A runtime API that resets the connection (HAProxy stopping mid-command)
+// is a Transient ConnError.
+func TestClientResetIsTransient(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.(*net.TCPConn).SetLinger(0) // close with RST
+			c.Close()
+		}
+	}()
+	c, err := NewClient(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Command(context.Background(), "show info")
+	var ce *ConnError
+	if !errors.As(err, &ce) || ce.Msg != "connection reset" {
+		t.Fatalf("Command against a resetting API: %v, want a connection reset", err)
+	}
+	if !providers.IsTransient(err) {
+		t.Errorf("%v is Fatal, want Transient", err)
 	}
 }

@@ -218,23 +218,24 @@ func TestBadInputChangesNothing(t *testing.T) {
 		attrs map[string]any
 		want  string // the whole message, or a part of it after "..."
 		is    error
+		class providers.ErrorClass
 	}{
 		{"server not in backend", with("primary", []string{"p1", "zz"}),
-			fmt.Sprintf(`haproxy runtime API at %s: server "zz" is not in backend "app", which has servers other, p1, s1`, l.h.SocketPath), nil},
+			fmt.Sprintf(`haproxy runtime API at %s: server "zz" is not in backend "app", which has servers other, p1, s1`, l.h.SocketPath), nil, providers.Fatal},
 		{"servers not in backend", with("secondary", []string{"s9", "s8"}),
-			`...servers "s9", "s8" are not in backend "app"`, nil},
+			`...servers "s9", "s8" are not in backend "app"`, nil, providers.Fatal},
 		{"server of another backend", with("primary", []string{"f1"}),
-			`...server "f1" is not in backend "app"`, nil},
+			`...server "f1" is not in backend "app"`, nil, providers.Fatal},
 		{"unknown backend", with("backend", "nope"),
-			fmt.Sprintf("haproxy runtime API at %s: show servers state nope: Can't find backend.", l.h.SocketPath), nil},
+			fmt.Sprintf("haproxy runtime API at %s: show servers state nope: Can't find backend.", l.h.SocketPath), nil, providers.Fatal},
 		{"refused unix socket", with("runtime_api", refusedUnix),
-			"haproxy runtime API at " + refusedUnix + ": connection refused", syscall.ECONNREFUSED},
+			"haproxy runtime API at " + refusedUnix + ": connection refused", syscall.ECONNREFUSED, providers.Transient},
 		{"refused unix: socket", with("runtime_api", "unix:"+refusedUnix),
-			"haproxy runtime API at unix:" + refusedUnix + ": connection refused", syscall.ECONNREFUSED},
+			"haproxy runtime API at unix:" + refusedUnix + ": connection refused", syscall.ECONNREFUSED, providers.Transient},
 		{"refused tcp", with("runtime_api", refusedTCP),
-			"haproxy runtime API at " + refusedTCP + ": connection refused", syscall.ECONNREFUSED},
+			"haproxy runtime API at " + refusedTCP + ": connection refused", syscall.ECONNREFUSED, providers.Transient},
 		{"missing socket", with("runtime_api", missing),
-			"haproxy runtime API at " + missing + ": no such socket (is HAProxy running with this stats socket?)", nil},
+			"haproxy runtime API at " + missing + ": no such socket (is HAProxy running with this stats socket?)", nil, providers.Fatal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tg := newTarget(t, tc.attrs)
@@ -253,6 +254,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 				}
 				if tc.is != nil && !errors.Is(err, tc.is) {
 					t.Errorf("%s: %v does not wrap %v", op, err, tc.is)
+				}
+				if c := providers.Classify(err); err != nil && c != tc.class {
+					t.Errorf("%s: %v is %v, want %v", op, err, c, tc.class)
 				}
 			}
 			_, err := tg.Observe(context.Background())
@@ -422,6 +426,9 @@ func TestHungAPIHonoursDeadline(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s against a hung API: %v, want a deadline error", op, err)
 		}
+		if c := providers.Classify(err); c != providers.Fatal {
+			t.Errorf("%s past the caller's deadline: %v, want Fatal (the caller gave up)", op, c)
+		}
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("%s took %v with a 100ms deadline", op, d)
 		}
@@ -444,7 +451,8 @@ func TestHungAPIHonoursDeadline(t *testing.T) {
 	}
 }
 
-// A real HAProxy that went away: its runtime API refuses, on either socket.
+// A real HAProxy that went away: its runtime API refuses, on either
+// socket, and the error is Transient (HAProxy may come back).
 func TestStoppedHAProxyRefuses(t *testing.T) {
 	l := startLab(t, []string{"p1"}, []string{"s1"})
 	var targets []providers.Target
@@ -461,8 +469,12 @@ func TestStoppedHAProxyRefuses(t *testing.T) {
 		if _, err := targets[i].Observe(context.Background()); err == nil || err.Error() != want {
 			t.Errorf("Observe: %v, want %q", err, want)
 		}
-		if _, err := targets[i].Apply(context.Background(), 5000); err == nil || err.Error() != want {
+		_, err := targets[i].Apply(context.Background(), 5000)
+		if err == nil || err.Error() != want {
 			t.Errorf("Apply: %v, want %q", err, want)
+		}
+		if c := providers.Classify(err); c != providers.Transient {
+			t.Errorf("Apply against a stopped HAProxy: %v, want Transient", c)
 		}
 	}
 }

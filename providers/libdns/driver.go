@@ -168,21 +168,26 @@ func newCloudflare(cfg map[string]string) (*Client, error) {
 	}, nil
 }
 
-// diagnoseRFC2136 explains a failed AXFR or UPDATE. miekg/dns reports a
-// wrong key, key name or algorithm, and a zone the server does not serve,
-// all as "bad authentication" (the server's NOTAUTH answer is not signed
-// with our key), so it asks the server, unsigned, for the zone's SOA: an
+// diagnoseRFC2136 explains a failed AXFR or UPDATE, and classifies it
+// (providers.ErrorClass): a refused connection or a time-out is
+// Transient; a zone the server does not serve, a rejected TSIG key and
+// an update or transfer the zone's policy refuses are Fatal, whatever
+// the transport said on the way. miekg/dns reports a wrong key, key name
+// or algorithm, and a zone the server does not serve, all as "bad
+// authentication" (the server's NOTAUTH answer is not signed with our
+// key), so it asks the server, unsigned, for the zone's SOA: an
 // authoritative answer means the zone is served and the key is at fault.
 func diagnoseRFC2136(ctx context.Context, server, keyName, zone string, err error) error {
 	switch {
 	case err == nil, ctx.Err() != nil:
 		return err
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("the server is not reachable (connection refused): %w", err)
+		return providers.TransientError(fmt.Errorf("the server is not reachable (connection refused): %w", err))
 	}
 	var nerr net.Error
 	if errors.As(err, &nerr) && nerr.Timeout() {
-		return fmt.Errorf("the server did not answer in time: %w", err)
+		// The driver's own time-out: ctx is not done.
+		return providers.TransientError(fmt.Errorf("the server did not answer in time: %w", err))
 	}
 	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -203,13 +208,13 @@ func diagnoseRFC2136(ctx context.Context, server, keyName, zone string, err erro
 		if r.Rcode == dns.RcodeSuccess {
 			rc = "a non-authoritative answer"
 		}
-		return fmt.Errorf("the server does not serve the zone (its SOA query gets %s): %w", rc, err)
+		return providers.FatalError(fmt.Errorf("the server does not serve the zone (its SOA query gets %s): %w", rc, err))
 	case auth:
-		return fmt.Errorf("the server serves the zone but rejected the TSIG key %q (NOTAUTH: BADKEY or BADSIG): check key_name, key and key_alg, and that the zone's update-policy and allow-transfer name the key: %w", dns.Fqdn(keyName), err)
+		return providers.FatalError(fmt.Errorf("the server serves the zone but rejected the TSIG key %q (NOTAUTH: BADKEY or BADSIG): check key_name, key and key_alg, and that the zone's update-policy and allow-transfer name the key: %w", dns.Fqdn(keyName), err))
 	case strings.Contains(err.Error(), "xfr rcode: 5"):
-		return fmt.Errorf("the server refused the zone transfer (REFUSED): the zone's allow-transfer must list the key %q: %w", dns.Fqdn(keyName), err)
+		return providers.FatalError(fmt.Errorf("the server refused the zone transfer (REFUSED): the zone's allow-transfer must list the key %q: %w", dns.Fqdn(keyName), err))
 	case strings.Contains(err.Error(), "REFUSED"):
-		return fmt.Errorf("the server refused the update (REFUSED): the zone's update-policy must grant the key %q this RRset (grant %s name NAME TYPE; or zonesub ANY): %w", dns.Fqdn(keyName), dns.Fqdn(keyName), err)
+		return providers.FatalError(fmt.Errorf("the server refused the update (REFUSED): the zone's update-policy must grant the key %q this RRset (grant %s name NAME TYPE; or zonesub ANY): %w", dns.Fqdn(keyName), dns.Fqdn(keyName), err))
 	}
 	return err
 }

@@ -467,13 +467,16 @@ func (t *RRset) lock(ctx context.Context) (func(), error) {
 }
 
 // fail explains a driver's error: context first, then what the driver can
-// tell, always naming the target, zone and server and never a secret.
+// tell, always naming the target, zone and server and never a secret. The
+// error's class (providers.ErrorClass) is the driver's Diagnose's when it
+// gives one, else providers.Classify's (a refused or timed-out connection
+// is Transient); it is Fatal once ctx is done.
 func (t *RRset) fail(ctx context.Context, doing string, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		if !errors.Is(err, cerr) {
 			err = fmt.Errorf("%w (%v)", cerr, err)
 		}
-		return t.errorf("%s: %s: %w", t.where, doing, err)
+		return t.errorf("%s: %s: %w", t.where, doing, providers.FatalError(err))
 	}
 	if t.client.Diagnose != nil {
 		err = t.client.Diagnose(ctx, t.spec.zone, err)

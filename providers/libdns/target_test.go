@@ -292,6 +292,14 @@ func wantErr(t testing.TB, err error, b *testenv.BIND, fragments ...string) {
 	}
 }
 
+// wantClass requires err to be of class want (providers.Classify).
+func wantClass(t testing.TB, err error, want providers.ErrorClass) {
+	t.Helper()
+	if got := providers.Classify(err); err == nil || got != want {
+		t.Errorf("error %v is %v, want %v", err, got, want)
+	}
+}
+
 const wrongKey = "d3JvbmctYnV0LXdlbGwtZm9ybWVkLWtleS0xMjM0NTY3OA=="
 
 func TestErrors(t *testing.T) {
@@ -312,8 +320,10 @@ func TestErrors(t *testing.T) {
 		fragments = append(fragments, "zone "+zone)
 		_, err := tg.Observe(ctx)
 		wantErr(t, err, b, fragments...)
+		wantClass(t, err, providers.Fatal)
 		_, err = tg.Apply(ctx, 10000)
 		wantErr(t, err, b, fragments...)
+		wantClass(t, err, providers.Fatal)
 		unchanged(t)
 	}
 
@@ -335,8 +345,10 @@ func TestErrors(t *testing.T) {
 		tg := newTarget(t, provider(b, nil), g)
 		_, err := tg.Observe(ctx)
 		wantErr(t, err, b, "does not serve the zone", "zone not-served.test.")
+		wantClass(t, err, providers.Fatal)
 		_, err = tg.Apply(ctx, 5000)
 		wantErr(t, err, b, "does not serve the zone")
+		wantClass(t, err, providers.Fatal)
 		unchanged(t)
 	})
 	t.Run("name not present", func(t *testing.T) {
@@ -357,16 +369,20 @@ func TestErrors(t *testing.T) {
 		down.Stop()
 		_, err := tg.Observe(ctx)
 		wantErr(t, err, down, "not reachable (connection refused)")
+		wantClass(t, err, providers.Transient)
 		_, err = tg.Apply(ctx, 5000)
 		wantErr(t, err, down, "not reachable (connection refused)")
+		wantClass(t, err, providers.Transient)
 	})
 	t.Run("context", func(t *testing.T) {
 		tg := newTarget(t, provider(b, nil), given("www"))
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := tg.Apply(cctx, 10000); !errors.Is(err, context.Canceled) {
+		_, err := tg.Apply(cctx, 10000)
+		if !errors.Is(err, context.Canceled) {
 			t.Errorf("Apply with a canceled context: %v", err)
 		}
+		wantClass(t, err, providers.Fatal)
 		unchanged(t)
 	})
 }
@@ -456,6 +472,7 @@ func TestUpdateRefused(t *testing.T) {
 	}
 	_, err := tg.Apply(context.Background(), 10000)
 	wantErr(t, err, b, "replacing the RRset www.example.test. A", "the server refused the update (REFUSED)", `update-policy must grant the key "fbctl-key." this RRset`)
+	wantClass(t, err, providers.Fatal)
 	if diff := cmpStrings(before, b.Records(t, zone)); diff != "" {
 		t.Errorf("the zone changed:\n%s", diff)
 	}

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fbctl/fbctl/providers"
+)
+
+// The backoff of `reconcile --wait` between the runs of a failback whose
+// run failed with a transient error: 1s, 2s, 4s, ... at most 30s.
+const (
+	retryFirst = time.Second
+	retryMax   = 30 * time.Second
+)
+
+// retryBackoff is the wait before retry n (1-based).
+func retryBackoff(n int) time.Duration {
+	if n < 1 {
+		n = 1
+	}
+	d := retryFirst
+	for i := 1; i < n && d < retryMax; i++ {
+		d *= 2
+	}
+	return min(d, retryMax)
+}
+
+// retryable says whether a waiting reconcile runs a failback again after
+// its run failed: only for a provider error that may pass
+// (providers.IsTransient) and that is nothing but an error (exit 1). A
+// halt, a health gate or a lock held by another run is never retried,
+// whatever it wraps.
+func retryable(err error, code ExitCode) bool {
+	return err != nil && code == ExitFailure && providers.IsTransient(err)
+}
+
+// retrying tells, on the progress side, that a failback's run failed with
+// a transient error and runs again after d. It ends a bar being drawn, so
+// that the line stays on the terminal.
+func (p *progress) retrying(fb string, n int, d time.Duration, msg string) {
+	line := fmt.Sprintf("%s: transient error, retry %d in %v: %s", fb, n, d, msg)
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s\n", line)
+		p.drew = false
+	} else {
+		fmt.Fprintln(p.w, p.now().UTC().Format(time.TimeOnly), line)
+	}
+	p.last[fb] = line
+}
