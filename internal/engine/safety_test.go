@@ -40,9 +40,11 @@ func TestUnreadableTargetStopsBeforeAnyWrite(t *testing.T) {
 	r.clk.Advance(time.Hour)
 	for name, run := range map[string]func() (*Report, error){
 		"reconcile": func() (*Report, error) { return r.eng.Reconcile(ctx, r.fb, false) },
-		"shift":     func() (*Report, error) { return r.eng.Shift(ctx, r.fb, ShiftRequest{To: 5000, Force: true, Actor: "ops"}) },
-		"abort":     func() (*Report, error) { return r.eng.Abort(ctx, r.fb, true, "ops", "") },
-		"resume":    func() (*Report, error) { return r.eng.Resume(ctx, r.fb, "ops", "") },
+		"shift": func() (*Report, error) {
+			return r.eng.Shift(ctx, r.fb, ShiftRequest{To: 5000, Force: true, Actor: "ops"})
+		},
+		"abort":  func() (*Report, error) { return r.eng.Abort(ctx, r.fb, true, "ops", "") },
+		"resume": func() (*Report, error) { return r.eng.Resume(ctx, r.fb, "ops", "") },
 	} {
 		rep, err := run()
 		if err == nil || !strings.Contains(err.Error(), `target "c"`) {
