@@ -45,7 +45,7 @@ Exit codes: 0 done, 1 error, 4 locked, 5 rolled back or primary unhealthy,
 			return app.Reconcile(cmd.Context(), streams, opts)
 		},
 	}
-	cmd.Flags().DurationVar(&g.LockTTL, "lock-timeout", 15*time.Minute, "how long this run's lock lasts; a run that dies holds it until then")
+	lockFlag(cmd, g)
 	compensateFlag(cmd, g)
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "keep reconciling until every failback has settled")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Hour, "with --wait, give up after this long (exit 1)")
@@ -75,8 +75,14 @@ is recorded.`,
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "bypass the health gate (recorded)")
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the history")
 	cmd.Flags().BoolVar(&g.Propagate, "wait", false, "wait until the change has propagated (Route 53 INSYNC, GCP operation DONE)")
+	lockFlag(cmd, g)
 	compensateFlag(cmd, g)
 	return cmd
+}
+
+// lockFlag adds --lock-timeout to a command that takes the failback's lock.
+func lockFlag(cmd *cobra.Command, g *app.Global) {
+	cmd.Flags().DurationVar(&g.LockTTL, "lock-timeout", 15*time.Minute, "how long this run's lock lasts; a run that dies holds it until then")
 }
 
 // compensateFlag adds --compensate-timeout to a command that writes
@@ -110,6 +116,7 @@ func newControlCmd(g *app.Global, streams app.IO, use, short, long string, run f
 		},
 	}
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the history")
+	lockFlag(cmd, g)
 	if force {
 		cmd.Flags().BoolVar(&opts.Force, "force", false, "move traffic even onto an unhealthy secondary (recorded)")
 	}
