@@ -27,6 +27,14 @@ type e2e struct {
 	mu       sync.Mutex
 	now      time.Time
 	lastJSON runsDoc
+	// primaryCheck and secondaryCheck are the bodies of the sides' check
+	// blocks; empty for the defaults.
+	primaryCheck, secondaryCheck string
+	// dieBeforeApply and dieBeforeSave, when set, make the next command
+	// die (panic) at that point, as a kill would: after its intent, or
+	// after its writes and before its save.
+	dieBeforeApply bool
+	dieBeforeSave  bool
 }
 
 func newE2E(t *testing.T, rollout string) *e2e {
@@ -45,6 +53,21 @@ func newE2E(t *testing.T, rollout string) *e2e {
 }
 
 func (e *e2e) writePolicy(rollout, runtimeAPI, primaryServer string) {
+	primaryCheck := e.primaryCheck
+	if primaryCheck == "" {
+		primaryCheck = `interval            = "10s"
+    timeout             = "2s"
+    healthy_threshold   = 2
+    unhealthy_threshold = 1
+    evidence_ttl        = "1h"`
+	}
+	secondaryCheck := e.secondaryCheck
+	if secondaryCheck == "" {
+		secondaryCheck = `interval          = "10s"
+    timeout           = "2s"
+    healthy_threshold = 1
+    evidence_ttl      = "1h"`
+	}
 	src := fmt.Sprintf(`
 state "file" { path = "state" }
 
@@ -53,20 +76,13 @@ failback "web" {
   secondary = "dr"
 
   check "http" "dc1" {
-    url                 = "%s/healthz"
-    interval            = "10s"
-    timeout             = "2s"
-    healthy_threshold   = 2
-    unhealthy_threshold = 1
-    evidence_ttl        = "1h"
+    url = "%s/healthz"
+    %s
   }
   check "http" "dr" {
-    of                = "secondary"
-    url               = "%s/healthz"
-    interval          = "10s"
-    timeout           = "2s"
-    healthy_threshold = 1
-    evidence_ttl      = "1h"
+    of  = "secondary"
+    url = "%s/healthz"
+    %s
   }
 
   target "haproxy_backend" "lb" {
@@ -80,7 +96,7 @@ failback "web" {
     %s
   }
 }
-`, e.primary.URL, e.second.URL, runtimeAPI, primaryServer, rollout)
+`, e.primary.URL, primaryCheck, e.second.URL, secondaryCheck, runtimeAPI, primaryServer, rollout)
 	if err := os.WriteFile(e.policy, []byte(src), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
@@ -99,8 +115,34 @@ func (e *e2e) advance(d time.Duration) {
 }
 
 func (e *e2e) global() *Global {
-	return &Global{Policies: []string{e.policy}, Output: OutputJSON, Now: e.clock,
+	g := &Global{Policies: []string{e.policy}, Output: OutputJSON, Now: e.clock,
 		LookupEnv: func(string) (string, bool) { return "", false }}
+	if e.dieBeforeApply {
+		g.BeforeApply = func(string) { panic(killed{}) }
+	}
+	if e.dieBeforeSave {
+		g.BeforeSave = func() { panic(killed{}) }
+	}
+	return g
+}
+
+// killed is the panic that stands for a kill in in-process crash tests.
+type killed struct{}
+
+// runKilled runs one command that is expected to die at the armed point.
+func (e *e2e) runKilled(f func(g *Global, streams IO) error) {
+	e.t.Helper()
+	defer func() {
+		e.dieBeforeApply, e.dieBeforeSave = false, false
+		v := recover()
+		if _, ok := v.(killed); !ok {
+			if v != nil {
+				panic(v)
+			}
+			e.t.Fatal("the command was not killed at the armed point")
+		}
+	}()
+	e.run(f)
 }
 
 // run executes one command and returns its exit code, decoding the JSON

@@ -174,7 +174,9 @@ type Decision struct {
 // Reconcile, first match wins:
 //
 //	leftover intent                              recover: finish it if the gate allows, else revert it if the
-//	                                             gate allows, else hold (exit 6); a hold stays
+//	                                             gate allows, else hold (exit 6); a hold stays. A lowering
+//	                                             is reverted rather than finished when the primary is healthy
+//	                                             again and the secondary is not known healthy
 //	halted                                       hold (exit 6) until resume
 //	paused / manual                              hold until resume (drift is reported, nothing changes)
 //	unknown phase                                halt
@@ -183,7 +185,7 @@ type Decision struct {
 //	targets disagree with the state              on_drift halt | adopt (record observed) | correct: the
 //	                                             on_unhealthy move when the primary is unhealthy, else the
 //	                                             recorded share, at most the next step above the lowest target
-//	secondary, in cooldown                       hold until the cooldown ends
+//	secondary, in cooldown                       hold until the cooldown ends (exit 5 if the primary is unhealthy)
 //	secondary, primary healthy >= healthy_for    approval missing: hold; else shift to the first step
 //	secondary, otherwise                         hold (exit 5 if the primary is unhealthy)
 //	shifting, primary unhealthy                  on_unhealthy: rollback | step_back | hold; a move onto an
@@ -326,6 +328,10 @@ func decideSecondary(in Input) Decision {
 	if now.Before(doc.CooldownUntil) {
 		d.Reason = fmt.Sprintf("cooling down after a rollback until %s", doc.CooldownUntil.UTC().Format(time.RFC3339))
 		d.WaitUntil = doc.CooldownUntil
+		if in.Primary.State == health.Unhealthy {
+			d.Outcome = OutcomeUnhealthy
+			d.Reason += "; the primary is unhealthy" + verdictDetail(in.Primary)
+		}
 		return d
 	}
 	switch in.Primary.State {
@@ -624,17 +630,25 @@ func decideRecovery(in Input) Decision {
 	if finish.Event == "" {
 		finish.Event = string(ActionRecover)
 	}
-	if ok, _, _ := allowed(in, it.To, it.Command == CommandShift.String()); ok {
-		return finish
-	}
-	_, _, whyNot := allowed(in, it.To, it.Command == CommandShift.String())
+	finishOK, _, whyNot := allowed(in, it.To, it.Command == CommandShift.String())
+	revertOK, _, whyNotBack := allowed(in, it.From, false)
 	revert := settle(in, it.From, false)
-	revert.Reason = dead + "; reverting it (finishing it: " + whyNot + ")"
 	revert.Event = string(ActionRecover)
-	if ok, _, _ := allowed(in, it.From, false); ok {
+	// Where both are allowed, a lowering is finished only onto a secondary
+	// known healthy when the primary is known healthy and reverting moves
+	// nothing onto the secondary: the bad news it was decided on is over,
+	// and the secondary's pending failures are not good news.
+	if finishOK && revertOK && it.To < it.From && in.Secondary.State != health.Healthy && in.Primary.State == health.Healthy {
+		revert.Reason = dead + "; reverting it: the primary is healthy again and the secondary is not known healthy" + verdictDetail(in.Secondary)
 		return revert
 	}
-	_, _, whyNotBack := allowed(in, it.From, false)
+	if finishOK {
+		return finish
+	}
+	revert.Reason = dead + "; reverting it (finishing it: " + whyNot + ")"
+	if revertOK {
+		return revert
+	}
 	d := keep(in)
 	d.Outcome = OutcomeHalted
 	d.Refused = ActionRecover

@@ -311,6 +311,14 @@ func TestDecide(t *testing.T) {
 			}(), obs: obs(5000, 5000),
 			primary: healthy(now.Add(-time.Hour)), secondary: unhealthy(now),
 			want: want{Action: ActionRecover, To: 5000, Phase: state.PhaseShifting, Step: 3, Writes: true}},
+		{name: "fixed/a dead rollback is reverted when the primary is healthy again and the secondary only pending",
+			doc: func() *state.Document {
+				d := doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour))
+				d.Intent = &state.Intent{RunID: "r1", From: 5000, To: 0, Command: "reconcile", Event: "rollback", Phase: state.PhaseSecondary}
+				return d
+			}(), obs: obs(5000, 5000),
+			primary: healthy(now.Add(-time.Hour)), secondary: unknown,
+			want: want{Action: ActionRecover, To: 5000, Phase: state.PhaseShifting, Step: 3, Writes: true}},
 		{name: "fixed/a dead rollback half done, secondary failing: neither way is safe, hold for a person",
 			doc: func() *state.Document {
 				d := doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour))
