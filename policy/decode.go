@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/fbctl/fbctl/internal/rollout"
 	"github.com/fbctl/fbctl/providers"
 )
 
@@ -670,10 +671,10 @@ func (d *fbDecoder) decodeRollout(b *hcl.Block) hcl.Diagnostics {
 		Steps:             append([]providers.Share(nil), DefaultSteps...),
 		Bake:              DefaultBake,
 		PrimaryHealthyFor: DefaultPrimaryHealthyFor,
-		OnUnhealthy:       OnUnhealthyModes[0],
+		OnUnhealthy:       rollout.OnUnhealthyModes[0],
 		Cooldown:          DefaultCooldown,
-		OnDrift:           OnDriftModes[0],
-		Approval:          ApprovalModes[0],
+		OnDrift:           rollout.OnDriftModes[0],
+		Approval:          rollout.ApprovalModes[0],
 	}
 	if b == nil {
 		return nil
@@ -707,11 +708,11 @@ func (d *fbDecoder) decodeRollout(b *hcl.Block) hcl.Diagnostics {
 	for _, e := range []struct {
 		name    string
 		allowed []string
-		dst     *string
+		set     func(string)
 	}{
-		{"on_unhealthy", OnUnhealthyModes, &r.OnUnhealthy},
-		{"on_drift", OnDriftModes, &r.OnDrift},
-		{"approval", ApprovalModes, &r.Approval},
+		{"on_unhealthy", OnUnhealthyModes, func(s string) { r.OnUnhealthy = rollout.OnUnhealthy(s) }},
+		{"on_drift", OnDriftModes, func(s string) { r.OnDrift = rollout.OnDrift(s) }},
+		{"approval", ApprovalModes, func(s string) { r.Approval = rollout.Approval(s) }},
 	} {
 		attr, ok := content.Attributes[e.name]
 		if !ok {
@@ -720,7 +721,7 @@ func (d *fbDecoder) decodeRollout(b *hcl.Block) hcl.Diagnostics {
 		s, known, dd := l.enum(attr, e.allowed)
 		diags = append(diags, dd...)
 		if known && !dd.HasErrors() {
-			*e.dst = s
+			e.set(s)
 		}
 	}
 	return diags

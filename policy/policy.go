@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/fbctl/fbctl/internal/rollout"
 	"github.com/fbctl/fbctl/providers"
 )
 
@@ -122,17 +123,17 @@ type Rollout struct {
 	Steps             []providers.Share
 	Bake              time.Duration
 	PrimaryHealthyFor time.Duration
-	OnUnhealthy       string
+	OnUnhealthy       rollout.OnUnhealthy
 	Cooldown          time.Duration
-	OnDrift           string
-	Approval          string
+	OnDrift           rollout.OnDrift
+	Approval          rollout.Approval
 }
 
-// Enumerations of the rollout block.
+// Enumerations of the rollout block, as the policy language spells them.
 var (
-	OnUnhealthyModes = []string{"rollback", "step_back", "hold"}
-	OnDriftModes     = []string{"halt", "adopt", "correct"}
-	ApprovalModes    = []string{"none", "first_step", "every_step"}
+	OnUnhealthyModes = rollout.Names(rollout.OnUnhealthyModes)
+	OnDriftModes     = rollout.Names(rollout.OnDriftModes)
+	ApprovalModes    = rollout.Names(rollout.ApprovalModes)
 )
 
 // Defaults of the rollout block and of every check.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fbctl/fbctl/internal/health"
+	"github.com/fbctl/fbctl/internal/rollout"
 	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/providers"
 )
@@ -15,10 +16,10 @@ type Rollout struct {
 	Steps             []providers.Share
 	Bake              time.Duration
 	PrimaryHealthyFor time.Duration
-	OnUnhealthy       string // rollback | step_back | hold
+	OnUnhealthy       rollout.OnUnhealthy
 	Cooldown          time.Duration
-	OnDrift           string // halt | adopt | correct
-	Approval          string // none | first_step | every_step
+	OnDrift           rollout.OnDrift
+	Approval          rollout.Approval
 }
 
 // Action is what a decision does.
@@ -403,10 +404,10 @@ func decideUnhealthy(in Input) Decision {
 	d.Outcome = OutcomeUnhealthy
 	prev, hasPrev := prevStep(r.Steps, doc.Share)
 	mode := r.OnUnhealthy
-	if mode == "step_back" && !hasPrev {
-		mode = "rollback"
+	if mode == rollout.StepBack && !hasPrev {
+		mode = rollout.Rollback
 	}
-	if mode == "hold" {
+	if mode == rollout.HoldOnUnhealthy {
 		d.Reason = fmt.Sprintf("%s; holding at %s (on_unhealthy = hold)", why, doc.Share)
 		return d
 	}
@@ -415,7 +416,7 @@ func decideUnhealthy(in Input) Decision {
 		d.Reason = fmt.Sprintf("%s, but the secondary is unhealthy too%s: holding at %s instead of moving traffic onto it", why, verdictDetail(in.Secondary), doc.Share)
 		return d
 	}
-	if mode == "step_back" {
+	if mode == rollout.StepBack {
 		d := moveTo(in, ActionStepBack, prev, why+"; stepping back")
 		d.Outcome = OutcomeUnhealthy
 		return d
@@ -466,8 +467,8 @@ func stepAtOrBelow(steps []providers.Share, s providers.Share) int {
 // that renumbers the steps cannot turn it into another step's.
 func needsApproval(r Rollout, doc *state.Document, next providers.Share) bool {
 	switch r.Approval {
-	case "every_step":
-	case "first_step":
+	case rollout.EveryStep:
+	case rollout.FirstStep:
 		if doc.Share != providers.ShareNone {
 			return false
 		}
@@ -553,15 +554,15 @@ func decideDrift(in Input) (Decision, bool) {
 		return Decision{}, false
 	}
 	mode := r.OnDrift
-	if mode == "adopt" && !agree {
+	if mode == rollout.Adopt && !agree {
 		// Nothing consistent to adopt.
-		mode = "halt"
+		mode = rollout.Halt
 		what += "; nothing consistent to adopt"
 	}
 	switch mode {
-	case "correct":
+	case rollout.Correct:
 		return decideCorrect(in, what), true
-	case "adopt":
+	case rollout.Adopt:
 		d := keep(in)
 		d.Action, d.To, d.Drift, d.Event = ActionAdopt, agreed, true, string(ActionAdopt)
 		d.Phase, d.Step = placed(r, agreed)

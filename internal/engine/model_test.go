@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fbctl/fbctl/internal/health"
+	"github.com/fbctl/fbctl/internal/rollout"
 	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/providers"
 )
@@ -56,9 +57,9 @@ type modelCase struct {
 	intent    int // index into intentChoices
 
 	steps        int
-	onUnhealthy  string
-	onDrift      string
-	approval     string
+	onUnhealthy  rollout.OnUnhealthy
+	onDrift      rollout.OnDrift
+	approval     rollout.Approval
 	targetsDiff  int // 0 same targets, 1 b added to the policy (not recorded), 2 c removed from the policy (still recorded)
 	stepGarbage  bool
 	approved     bool
@@ -324,18 +325,12 @@ func (c modelCase) String() string {
 	return b.String()
 }
 
-var (
-	onUnhealthyModes = []string{"rollback", "step_back", "hold"}
-	onDriftModes     = []string{"halt", "adopt", "correct"}
-	approvalModes    = []string{"none", "first_step", "every_step"}
-)
-
 // drawRest fills the non-core dimensions from rng.
 func drawRest(c *modelCase, rng *rand.Rand) {
 	c.steps = rng.IntN(len(modelSteps))
-	c.onUnhealthy = onUnhealthyModes[rng.IntN(3)]
-	c.onDrift = onDriftModes[rng.IntN(3)]
-	c.approval = approvalModes[rng.IntN(3)]
+	c.onUnhealthy = rollout.OnUnhealthyModes[rng.IntN(3)]
+	c.onDrift = rollout.OnDriftModes[rng.IntN(3)]
+	c.approval = rollout.ApprovalModes[rng.IntN(3)]
 	c.targetsDiff = rng.IntN(3)
 	c.stepGarbage = rng.IntN(4) == 0
 	c.approved = rng.IntN(2) == 0
