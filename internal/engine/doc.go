@@ -19,13 +19,21 @@
 // per failback the staged outcomes, handled exactly like Apply's (a failed
 // batch is a failed write, compensated), the read-back and the record.
 //
-// Safety invariants this package upholds (and tests):
-//   - it raises the primary's share only while every primary check is
-//     healthy on fresh evidence (shift --force aside, recorded as forced);
-//   - it never rolls back onto a secondary whose checks fail: it holds and
-//     says so;
-//   - it reports only shares read back from the targets;
-//   - a run that dies mid-change leaves an intent that the next run finishes
-//     or reverts according to health, never giving the primary more than
-//     the evidence allows.
+// Safety invariants this package upholds, for every command (reconcile,
+// shift, abort, resume), proven over a bounded domain by model_test.go:
+//   - one health gate for every move (Decide): raising any target's share
+//     needs the primary healthy on fresh evidence, lowering it a secondary
+//     that is not unhealthy; only a person's --force bypasses it, recorded;
+//   - steps are shares: a rollout raise goes at most to the next step of
+//     the current policy above each target's share;
+//   - a hold (pause, manual shift, abort and its cooldown, halt) is lifted
+//     only by resume; the commands that set one record it in their intent
+//     before their first write, so a crash cannot lose it;
+//   - a run that dies mid-change leaves an intent that the next run
+//     finishes or reverts through the same gate, or holds for a person;
+//   - a failing check whose evidence was stale is probed again until it has
+//     a verdict (up to unhealthy_threshold probes), so staleness never
+//     hides a failing side;
+//   - it reports only shares read back from the targets, and a target that
+//     cannot be read stops the run before any write.
 package engine

@@ -60,7 +60,9 @@ type Document struct {
 	Version int64 `json:"version"`
 
 	Phase Phase `json:"phase"`
-	// Step indexes the rollout's steps while shifting; -1 otherwise.
+	// Step is, for people, the index of the largest step at or below the
+	// share (-1 on the secondary). Decisions use the share: a policy edit
+	// can renumber the steps.
 	Step int `json:"step"`
 	// Share is the share last applied and read back.
 	Share      providers.Share `json:"share"`
