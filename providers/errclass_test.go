@@ -10,26 +10,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// closedPort returns a loopback address nothing listens on: a port that
-// was just bound and released.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
+	"github.com/fbctl/fbctl/internal/testenv"
+)
 
 // refusedDial is the error of a real dial to a closed loopback port.
 func refusedDial(t *testing.T) error {
 	t.Helper()
 	var d net.Dialer
-	conn, err := d.DialContext(t.Context(), "tcp", closedPort(t))
+	conn, err := d.DialContext(t.Context(), "tcp", testenv.ClosedAddr(t))
 	if err == nil {
 		conn.Close()
 		t.Fatal("a dial to a closed port succeeded")
@@ -44,7 +33,7 @@ func refusedDial(t *testing.T) error {
 func dialWith(t *testing.T, ctx context.Context) error {
 	t.Helper()
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", closedPort(t))
+	conn, err := d.DialContext(ctx, "tcp", testenv.ClosedAddr(t))
 	if err == nil {
 		conn.Close()
 		t.Fatal("a dial under a done context succeeded")

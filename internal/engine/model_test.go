@@ -56,16 +56,15 @@ type modelCase struct {
 	secondary int
 	intent    int // index into intentChoices
 
-	steps        int
-	onUnhealthy  rollout.OnUnhealthy
-	onDrift      rollout.OnDrift
-	approval     rollout.Approval
-	targetsDiff  int // 0 same targets, 1 b added to the policy (not recorded), 2 c removed from the policy (still recorded)
-	stepGarbage  bool
-	approved     bool
-	cooldown     bool
-	longAfter    bool
-	primarySince bool // unused marker kept for symmetry of draws
+	steps       int
+	onUnhealthy rollout.OnUnhealthy
+	onDrift     rollout.OnDrift
+	approval    rollout.Approval
+	targetsDiff int // 0 same targets, 1 b added to the policy (not recorded), 2 c removed from the policy (still recorded)
+	stepGarbage bool
+	approved    bool
+	cooldown    bool
+	longAfter   bool
 }
 
 var modelCommands = func() []Request {
@@ -338,6 +337,17 @@ func drawRest(c *modelCase, rng *rand.Rand) {
 	c.longAfter = rng.IntN(2) == 0
 }
 
+// drawCase draws every dimension of a case from rng.
+func drawCase(rng *rand.Rand) modelCase {
+	c := modelCase{
+		req: modelCommands[rng.IntN(len(modelCommands))], phase: modelPhases[rng.IntN(len(modelPhases))],
+		share: modelShares[rng.IntN(len(modelShares))], obsA: rng.IntN(len(targetChoices)), obsB: rng.IntN(len(targetChoices)),
+		primary: rng.IntN(len(evidenceChoices)), secondary: rng.IntN(len(evidenceChoices)), intent: rng.IntN(len(intentChoices)),
+	}
+	drawRest(&c, rng)
+	return c
+}
+
 func checkCase(t *testing.T, c modelCase) bool {
 	in := c.build()
 	var d Decision
@@ -396,12 +406,7 @@ func TestDecideModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 2026))
 	failures := 0
 	for i := 0; i < 200_000; i++ {
-		c := modelCase{
-			req: modelCommands[rng.IntN(len(modelCommands))], phase: modelPhases[rng.IntN(len(modelPhases))],
-			share: modelShares[rng.IntN(len(modelShares))], obsA: rng.IntN(len(targetChoices)), obsB: rng.IntN(len(targetChoices)),
-			primary: rng.IntN(len(evidenceChoices)), secondary: rng.IntN(len(evidenceChoices)), intent: rng.IntN(len(intentChoices)),
-		}
-		drawRest(&c, rng)
+		c := drawCase(rng)
 		sampled.Add(1)
 		if !checkCase(t, c) {
 			if failures++; failures > 20 {
@@ -421,12 +426,7 @@ func TestModelCheckerHasTeeth(t *testing.T) {
 	classes := map[string]int{}
 	writes, refused := 0, 0
 	for i := 0; i < 100_000; i++ {
-		c := modelCase{
-			req: modelCommands[rng.IntN(len(modelCommands))], phase: modelPhases[rng.IntN(len(modelPhases))],
-			share: modelShares[rng.IntN(len(modelShares))], obsA: rng.IntN(len(targetChoices)), obsB: rng.IntN(len(targetChoices)),
-			primary: rng.IntN(len(evidenceChoices)), secondary: rng.IntN(len(evidenceChoices)), intent: rng.IntN(len(intentChoices)),
-		}
-		drawRest(&c, rng)
+		c := drawCase(rng)
 		in := c.build()
 		if d := Decide(in); d.Writes {
 			writes++

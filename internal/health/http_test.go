@@ -12,7 +12,6 @@ import (
 	"io"
 	"log"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/fbctl/fbctl/internal/testenv"
 	"github.com/fbctl/fbctl/providers"
 )
 
@@ -222,7 +222,7 @@ func TestHTTPHeaderValuesNeverInDetail(t *testing.T) {
 
 func TestHTTPSensitive(t *testing.T) {
 	srv, _ := plainServer(t)
-	closed := closedPort(t)
+	closed := testenv.ClosedAddr(t)
 	tests := []struct {
 		name   string
 		set    map[string]cty.Value
@@ -334,7 +334,7 @@ func TestHTTPBodyCap(t *testing.T) {
 }
 
 func TestHTTPConnectionRefused(t *testing.T) {
-	addr := closedPort(t)
+	addr := testenv.ClosedAddr(t)
 	r := probe(t, newCheck(t, "http", map[string]cty.Value{"url": str("http://" + addr + "/healthz")}, long))
 	if r.Healthy || !strings.HasPrefix(r.Detail, "dial tcp "+addr) || !strings.Contains(r.Detail, "connection refused") {
 		t.Errorf("got (%v, %q), want a refused dial", r.Healthy, r.Detail)
@@ -346,18 +346,6 @@ func TestHTTPNoProxy(t *testing.T) {
 	if tr := c.client.Transport.(*http.Transport); tr.Proxy != nil {
 		t.Errorf("transport has a Proxy function; probes must go direct")
 	}
-}
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // writePEM writes a certificate to a temporary PEM file.

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fbctl/fbctl/internal/testenv"
 )
 
 func TestTCP(t *testing.T) {
@@ -30,7 +32,7 @@ func TestTCP(t *testing.T) {
 	}
 	<-accepted
 
-	closed := closedPort(t)
+	closed := testenv.ClosedAddr(t)
 	r = probe(t, newCheck(t, "tcp", map[string]cty.Value{"address": str(closed)}, long))
 	if r.Healthy || r.Detail != "dial tcp "+closed+": connect: connection refused" {
 		t.Errorf("got %+v, want a refused connection", r)

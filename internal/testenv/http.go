@@ -3,6 +3,7 @@ package testenv
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,4 +102,17 @@ func Spread(url string, n int) (map[string]int, error) {
 		counts[strings.TrimSpace(string(body))]++
 	}
 	return counts, nil
+}
+
+// ClosedAddr returns a loopback address nothing listens on: a port that was
+// just bound and released, for tests of refused connections.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

@@ -210,7 +210,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close() // the file stays; nobody accepts
-	refusedTCP := freeAddr(t)
+	refusedTCP := testenv.ClosedAddr(t)
 	missing := filepath.Join(t.TempDir(), "none.sock")
 
 	for _, tc := range []struct {
@@ -274,7 +274,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 
 // A sensitive runtime_api or server name never shows in an error.
 func TestSensitiveValuesStayHidden(t *testing.T) {
-	addr := freeAddr(t)
+	addr := testenv.ClosedAddr(t)
 	tg := newTarget(t, map[string]any{
 		"runtime_api": cty.StringVal(addr).Mark("sensitive"), "backend": "app",
 		"primary": []string{"p1"}, "secondary": []string{"s1"},
@@ -375,17 +375,6 @@ func TestResolutionIsHonest(t *testing.T) {
 			t.Errorf("%d primary, %d secondary, max_weight %d: Resolution = %d bp, want %d", c.p, c.s, c.maxWeight, got, c.want)
 		}
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // Observe and Apply honour a deadline while HAProxy does not answer.
