@@ -263,15 +263,20 @@ func moveTo(in Input, a Action, s providers.Share, reason string) Decision {
 
 func decideReconcile(in Input) Decision {
 	doc := in.State
-	if doc.Intent != nil {
-		return decideRecovery(in)
-	}
-	if !knownPhase(doc.Phase) {
+	if why := implausible(doc); why != "" {
 		d := keep(in)
 		d.Action, d.Phase, d.Outcome, d.Event = ActionHalt, state.PhaseHalted, OutcomeHalted, string(ActionHalt)
-		d.Reason = fmt.Sprintf("unknown phase %q in the state", doc.Phase)
+		d.Reason = why + "; halted for a person: nothing is written until `fbctl resume`"
 		d.Hold = &state.Hold{By: "fbctl", At: in.Now, Reason: d.Reason}
 		return d
+	}
+	if doc.Phase == state.PhaseHalted {
+		// A halt (a failed put-back among them) waits for a person, even
+		// with a change left unsettled: resume settles it.
+		return decideHeld(in)
+	}
+	if doc.Intent != nil {
+		return decideRecovery(in)
 	}
 	if held(doc.Phase) {
 		return decideHeld(in)
@@ -294,6 +299,28 @@ func decideReconcile(in Input) Decision {
 	return d
 }
 
+// implausible says what in a state document no decision can stand on: an
+// unknown phase, a share outside 0-100 %, a leftover change with shares
+// outside it; "" when nothing.
+func implausible(doc *state.Document) string {
+	if !knownPhase(doc.Phase) {
+		return fmt.Sprintf("unknown phase %q in the state", doc.Phase)
+	}
+	return implausibleShares(doc)
+}
+
+// implausibleShares is implausible's part about shares.
+func implausibleShares(doc *state.Document) string {
+	valid := func(s providers.Share) bool { return s >= providers.ShareNone && s <= providers.ShareFull }
+	switch {
+	case !valid(doc.Share):
+		return fmt.Sprintf("the recorded share %s is outside 0-100%%", doc.Share)
+	case doc.Intent != nil && (!valid(doc.Intent.From) || !valid(doc.Intent.To)):
+		return fmt.Sprintf("the unsettled change %s -> %s is outside 0-100%%", doc.Intent.From, doc.Intent.To)
+	}
+	return ""
+}
+
 // decideHeld: paused, manual and halted failbacks change nothing until
 // resume, whatever the targets or the checks say.
 func decideHeld(in Input) Decision {
@@ -305,6 +332,9 @@ func decideHeld(in Input) Decision {
 		d.Reason = "halted"
 		if doc.Hold != nil && doc.Hold.Reason != "" {
 			d.Reason = "halted: " + doc.Hold.Reason
+		}
+		if doc.Intent != nil {
+			d.Reason += fmt.Sprintf("; a change %s -> %s is unsettled", doc.Intent.From, doc.Intent.To)
 		}
 		d.Reason += "; run `fbctl resume` once a person has decided"
 	case state.PhasePaused:
@@ -488,6 +518,10 @@ func needsApproval(r Rollout, doc *state.Document, next providers.Share) bool {
 // last recorded for it, its observed share otherwise (drifted, or a target
 // the state has not seen yet).
 func atShare(doc *state.Document, t TargetShare) providers.Share {
+	if doc.Share < providers.ShareNone || doc.Share > providers.ShareFull {
+		// A recorded share no target can carry vouches for nothing.
+		return t.Share
+	}
 	if want, seen := doc.Observed[t.Name]; seen && t.Share == want {
 		return doc.Share
 	}
@@ -631,10 +665,15 @@ func decideRecovery(in Input) Decision {
 	if finish.Event == "" {
 		finish.Event = string(ActionRecover)
 	}
+	if in.Primary.State == health.Unhealthy {
+		// Settled or not, exit 5 says the primary is unhealthy.
+		finish.Outcome = OutcomeUnhealthy
+	}
 	finishOK, _, whyNot := allowed(in, it.To, it.Command == CommandShift.String())
 	revertOK, _, whyNotBack := allowed(in, it.From, false)
 	revert := settle(in, it.From, false)
 	revert.Event = string(ActionRecover)
+	revert.Outcome = finish.Outcome
 	// Where both are allowed, a lowering is finished only onto a secondary
 	// known healthy when the primary is known healthy and reverting moves
 	// nothing onto the secondary: the bad news it was decided on is over,
@@ -730,6 +769,14 @@ func decideAbort(in Input) Decision {
 
 func decideResume(in Input) Decision {
 	doc, r := in.State, in.Rollout
+	if why := implausibleShares(doc); why != "" {
+		// An unknown phase alone is for resume to clear; shares no
+		// target can carry are not something to settle or take.
+		d := keep(in)
+		d.Outcome, d.Refused = OutcomeHalted, ActionResume
+		d.Reason = "cannot resume: " + why + "; `fbctl abort` (or `fbctl shift`) sets a share every target can carry"
+		return d
+	}
 	if doc.Intent != nil {
 		d := decideRecovery(in)
 		if d.Refused != "" {

@@ -284,7 +284,7 @@ func TestDecide(t *testing.T) {
 				return d
 			}(), obs: obs(2500, 0),
 			primary: unhealthy(now), secondary: healthy(t0),
-			want: want{Action: ActionRecover, To: 0, Phase: state.PhaseSecondary, Step: -1, Writes: true}},
+			want: want{Action: ActionRecover, To: 0, Phase: state.PhaseSecondary, Step: -1, Outcome: OutcomeUnhealthy, Writes: true}},
 
 		// The defects of issue 10, each as the row that would have caught it.
 		{name: "fixed/correct never raises onto a failing primary (on_unhealthy hold)",
@@ -382,7 +382,7 @@ func TestDecide(t *testing.T) {
 				return d
 			}(), obs: obs(0, 0),
 			primary: unhealthy(now), secondary: healthy(t0),
-			want: want{Action: ActionRecover, To: 0, Phase: state.PhasePaused, Step: -1, Writes: true},
+			want: want{Action: ActionRecover, To: 0, Phase: state.PhasePaused, Step: -1, Outcome: OutcomeUnhealthy, Writes: true},
 			check: func(t *testing.T, d Decision) {
 				if d.Hold == nil || d.Hold.Reason != "aborted: drill" || !d.CooldownUntil.Equal(now.Add(20*time.Minute)) || d.Cycle != 5 || d.Event != "abort" {
 					t.Errorf("hold %+v cooldown %s cycle %d event %s", d.Hold, d.CooldownUntil, d.Cycle, d.Event)
@@ -397,6 +397,19 @@ func TestDecide(t *testing.T) {
 			}(), obs: obs(2500, 2520), req: Request{Command: CommandResume, Actor: "ops"},
 			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
 			want: want{Action: ActionResume, To: 2500, Phase: state.PhaseShifting, Step: 2, Writes: true}},
+		{name: "fixed/a halted failback with an unsettled change waits for a person",
+			doc: func() *state.Document {
+				d := doc(state.PhaseHalted, 2, 2500, now.Add(-time.Hour))
+				d.Hold = &state.Hold{By: "fbctl", Reason: "putting targets back failed"}
+				d.Intent = &state.Intent{RunID: "r1", From: 2500, To: 0, Command: "reconcile", Event: "rollback", Phase: state.PhaseSecondary}
+				return d
+			}(), obs: obs(2500, 0),
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			want: want{Action: ActionHold, To: 2500, Phase: state.PhaseHalted, Step: 2, Outcome: OutcomeHalted, Drift: true}},
+		{name: "fixed/a recorded share outside 0-100% halts",
+			doc: doc(state.PhaseShifting, 4, 20000, now.Add(-time.Hour)), obs: obs(0, 0),
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			want: want{Action: ActionHalt, To: 20000, Phase: state.PhaseHalted, Step: 4, Outcome: OutcomeHalted}},
 		{name: "fixed/a shift is refused while a dead run's change is unsettled",
 			doc: func() *state.Document {
 				d := doc(state.PhaseShifting, 3, 5000, now.Add(-time.Hour))

@@ -211,7 +211,11 @@ func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool)
 			r.end()
 			continue
 		}
-		r.assess(ctx)
+		if err := r.assess(ctx); err != nil {
+			errs[i] = err
+			r.end()
+			continue
+		}
 		d := r.decide(Request{})
 		decisions[i] = d
 		switch {
@@ -370,7 +374,10 @@ func observeAll(ctx context.Context, targets []NamedTarget) ([]TargetShare, erro
 
 // assess probes every check (samples times, interval apart), extends its
 // evidence, and judges both sides.
-func (r *run) assess(ctx context.Context) {
+//
+// An interrupted run (ctx done) stops here with ctx's error: a probe cut
+// short is no evidence, and nothing is decided on a partial assessment.
+func (r *run) assess(ctx context.Context) error {
 	now := r.e.o.Now
 	var prim, sec []health.CheckVerdict
 	for _, c := range r.fb.Checks {
@@ -378,8 +385,10 @@ func (r *run) assess(ctx context.Context) {
 		if ttl <= 0 {
 			ttl = health.DefaultTTL(c.Interval, r.e.o.ScheduleGap)
 		}
-		ev := r.doc.Evidence[c.Name]
-		ev = probe(ctx, c, ev, ttl, now, r.e.o.Sleep)
+		ev, err := probe(ctx, c, r.doc.Evidence[c.Name], ttl, now, r.e.o.Sleep)
+		if err != nil {
+			return fmt.Errorf("assessing check %q: %w", c.Name, err)
+		}
 		r.doc.Evidence[c.Name] = ev
 		st, since := health.Judge(ev, c.HealthyThreshold, c.UnhealthyThreshold, ttl, now())
 		v := health.CheckVerdict{Name: c.Name, State: st, Since: since, Detail: ev.LastDetail}
@@ -391,6 +400,7 @@ func (r *run) assess(ctx context.Context) {
 	}
 	r.report.Primary = health.Side(prim)
 	r.report.Secondary = health.Side(sec)
+	return nil
 }
 
 // probe takes a check's samples for this run and adds them to its
@@ -401,7 +411,7 @@ func (r *run) assess(ctx context.Context) {
 // staleness never hides a failing side. It takes at most
 // max(samples, unhealthy_threshold) probes.
 func probe(ctx context.Context, c NamedCheck, ev health.Evidence, ttl time.Duration, now func() time.Time,
-	sleep func(context.Context, time.Duration) error) health.Evidence {
+	sleep func(context.Context, time.Duration) error) (health.Evidence, error) {
 	stale := ev.LastProbe.IsZero() || now().Sub(ev.LastProbe) > ttl
 	samples := max(c.Samples, 1)
 	limit := samples
@@ -414,12 +424,16 @@ func probe(ctx context.Context, c NamedCheck, ev health.Evidence, ttl time.Durat
 		}
 		if i > 0 {
 			if err := sleep(ctx, c.Interval); err != nil {
-				break
+				return ev, err
 			}
 		}
-		ev = health.Record(ev, c.Check.Probe(ctx), now(), ttl)
+		res := c.Check.Probe(ctx)
+		if err := ctx.Err(); err != nil {
+			return ev, err
+		}
+		ev = health.Record(ev, res, now(), ttl)
 	}
-	return ev
+	return ev, nil
 }
 
 // apply carries out a decision that writes: an intent first, then the
@@ -444,7 +458,9 @@ func (r *run) prepare(ctx context.Context, d Decision) error {
 	from, want := r.doc.Share, d.To
 	order := make([]NamedTarget, len(r.fb.Targets))
 	copy(order, r.fb.Targets)
-	if want < from {
+	// Reverse order when the move lowers targets and raises none, judged
+	// per target as the gate judges it.
+	if raise, lower, _ := moves(Input{State: r.doc, Observed: Observation{Targets: r.report.Observed}, Rollout: r.fb.Rollout}, want); lower && !raise {
 		for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
 			order[i], order[j] = order[j], order[i]
 		}
@@ -598,10 +614,12 @@ func (r *run) compensate(ctx context.Context, changed []NamedTarget, cause error
 	// may be spent.
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), r.e.o.CompensateTimeout)
 	defer scancel()
+	// What the targets read is reported, not recorded: the record stays
+	// what it was before the write, so a target put back where it was
+	// reads as before, and one that is not shows as drift.
 	read := map[string]string{}
 	if obs, err := observeAll(sctx, r.fb.Targets); err == nil {
 		for _, o := range obs {
-			r.doc.Observed[o.Name] = o.Share
 			read[o.Name] = "reads " + o.Share.String()
 		}
 		r.report.Delivered = obs
@@ -670,8 +688,11 @@ func (r *run) commit(d Decision) {
 	doc.Share, doc.Phase, doc.Step = d.To, d.Phase, d.Step
 	doc.Hold, doc.CooldownUntil, doc.Cycle = d.Hold, d.CooldownUntil, d.Cycle
 	// Without drift the observation is the truth to compare the next run
-	// with (new targets included); a drift stays visible until resolved.
-	if !d.Writes && (!d.Drift || d.Action == ActionAdopt || d.Action == ActionResume) {
+	// with (new targets included); a drift, or the mixed shares of a
+	// change a dead run left unsettled, stays visible until resolved:
+	// recording such readings against the recorded share would let the gate
+	// take a target for being where it is not.
+	if !d.Writes && (d.Action == ActionAdopt || d.Action == ActionResume || !d.Drift && doc.Intent == nil) {
 		for _, o := range r.report.Observed {
 			doc.Observed[o.Name] = o.Share
 		}
@@ -679,8 +700,21 @@ func (r *run) commit(d Decision) {
 	if doc.Phase != prevPhase {
 		doc.PhaseSince = now
 	}
-	if doc.Share != prevShare || doc.Phase != prevPhase {
+	// Any write restarts the bake, even one back to the recorded share (a
+	// correction, a settled change): the targets moved.
+	if doc.Share != prevShare || doc.Phase != prevPhase || d.Writes {
 		doc.StepSince = now
+	}
+	// An approval lets one raise through: a step back and up again in the
+	// same cycle asks again.
+	if d.Writes && d.Event == string(ActionShift) {
+		kept := doc.Approvals[:0]
+		for _, a := range doc.Approvals {
+			if a.Cycle != doc.Cycle || a.To != d.To {
+				kept = append(kept, a)
+			}
+		}
+		doc.Approvals = kept
 	}
 	doc.LastRun = now
 	r.report.After = position(doc)

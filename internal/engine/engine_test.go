@@ -422,7 +422,7 @@ func TestManualShiftHoldsUntilResume(t *testing.T) {
 	}
 	// Abort onto an unhealthy secondary is refused, then forced.
 	r.seco.healthy.Store(false)
-	if _, err := r.eng.Abort(ctx, r.fb, false, "ops", "bad"); !errors.Is(err, ErrUnhealthy) || r.a.get() != 5000 {
+	if _, err := r.eng.Abort(ctx, r.fb, false, "ops", "bad"); !errors.Is(err, ErrHalted) || r.a.get() != 5000 {
 		t.Fatalf("abort onto unhealthy secondary: %v, share %s", err, r.a.get())
 	}
 	if _, err := r.eng.Abort(ctx, r.fb, true, "ops", "bad"); err != nil || r.a.get() != 0 || r.b.get() != 0 {

@@ -37,7 +37,8 @@ import (
 // step index that disagrees with the share, an approval for the next step
 // or none, a cooldown running or over, and the clock just after the last
 // change or long after it. A second pass draws every dimension at random,
-// also from a fixed seed.
+// also from a fixed seed, with one case in twenty given a recorded share
+// outside 0-100 % (a hostile state file).
 
 // modelSteps are the step lists a policy may have been edited to.
 var modelSteps = [][]providers.Share{
@@ -245,9 +246,10 @@ func checkInvariants(in Input, d Decision) string {
 		return "forced without --force"
 	}
 	at := func(t TargetShare) providers.Share {
-		// A target reading back its record carries the recorded share;
-		// any other reading is what it carries.
-		if rec, ok := doc.Observed[t.Name]; ok && rec == t.Share {
+		// A target reading back its record carries the recorded share
+		// (when that is a share at all); any other reading is what it
+		// carries.
+		if rec, ok := doc.Observed[t.Name]; ok && rec == t.Share && doc.Share >= 0 && doc.Share <= providers.ShareFull {
 			return doc.Share
 		}
 		return t.Share
@@ -344,6 +346,10 @@ func drawCase(rng *rand.Rand) modelCase {
 		share: modelShares[rng.IntN(len(modelShares))], obsA: rng.IntN(len(targetChoices)), obsB: rng.IntN(len(targetChoices)),
 		primary: rng.IntN(len(evidenceChoices)), secondary: rng.IntN(len(evidenceChoices)), intent: rng.IntN(len(intentChoices)),
 	}
+	if rng.IntN(20) == 0 {
+		// A hostile state document: a share outside 0-100 %.
+		c.share = []providers.Share{-100, 10001, 20000}[rng.IntN(3)]
+	}
 	drawRest(&c, rng)
 	return c
 }
@@ -436,7 +442,7 @@ func TestModelCheckerHasTeeth(t *testing.T) {
 		// A mutant that jumps to 100 % where the rollout shifts: the
 		// checker must see the skipped steps.
 		mutant := propose(in)
-		if mutant.Action == ActionShift && in.Request.Command == CommandReconcile && in.Primary.State == health.Healthy {
+		if mutant.Writes && in.Request.Command == CommandReconcile && in.Primary.State == health.Healthy {
 			mutant.To = providers.ShareFull
 		}
 		v := checkInvariants(in, mutant)

@@ -40,7 +40,9 @@ func (e *Engine) command(ctx context.Context, fb *Failback, req Request) (*Repor
 	if err := r.observe(ctx); err != nil {
 		return r.report, err
 	}
-	r.assess(ctx)
+	if err := r.assess(ctx); err != nil {
+		return r.report, err
+	}
 	d := r.decide(req)
 	if d.Refused != "" {
 		r.saveQuietly(ctx)
@@ -64,12 +66,13 @@ func (e *Engine) command(ctx context.Context, fb *Failback, req Request) (*Repor
 	return r.report, r.save(ctx)
 }
 
-// refusal is the error of a command whose move was refused: exit 6 when
-// a leftover change stands in the way (a person must settle it), exit 5
-// when a side's health does.
+// refusal is the error of a command whose move was refused.
 func refusal(d Decision, req Request) error {
+	// The refusal's outcome is the table's: a raise onto a primary not
+	// known healthy exits 5, a move onto an unhealthy secondary, a skipped
+	// step or an unsettled change is for a person (exit 6).
 	kind := ErrUnhealthy
-	if d.Refused == ActionRecover || d.Refused == ActionResume {
+	if d.Outcome == OutcomeHalted || d.Refused == ActionRecover || d.Refused == ActionResume {
 		kind = ErrHalted
 	}
 	msg := d.Reason

@@ -183,3 +183,178 @@ func TestStaleEvidenceNeverHidesAFailingPrimary(t *testing.T) {
 		t.Errorf("a healthy probe on stale evidence slept %v", slept)
 	}
 }
+
+// killAt runs reconcile with a hook that dies (panics) before the named
+// target's write, as a kill would; it reports whether it died.
+func (r *rig) killAt(target string) bool {
+	r.t.Helper()
+	type crash struct{}
+	r.eng.o.BeforeApply = func(name string) {
+		if name == target {
+			panic(crash{})
+		}
+	}
+	defer func() { r.eng.o.BeforeApply = nil }()
+	died := false
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				if _, ok := v.(crash); !ok {
+					panic(v)
+				}
+				died = true
+			}
+		}()
+		_, _ = r.eng.Reconcile(context.Background(), r.fb, false)
+	}()
+	return died
+}
+
+func (r *rig) climbTo(s providers.Share) {
+	r.t.Helper()
+	for i := 0; i < 200 && r.a.get() != s; i++ {
+		r.reconcile()
+		r.clk.Advance(time.Minute)
+	}
+	if r.a.get() != s {
+		r.t.Fatalf("never reached %s", s)
+	}
+}
+
+// Review finding: a recovery that holds must not record the mixed readings
+// as the recorded share's, or a later revert raises a target onto an
+// unhealthy primary, past the next step.
+func TestRecoveryHoldKeepsTheMixedReadingsVisible(t *testing.T) {
+	r := newRig(t, nil)
+	r.climbTo(2500)
+	r.prim.healthy.Store(false)
+	if !r.killAt("a") { // a rollback writes b, then a
+		t.Fatal("not killed")
+	}
+	if r.b.get() != 0 || r.a.get() != 2500 {
+		t.Fatalf("setup: a %s b %s", r.a.get(), r.b.get())
+	}
+	r.seco.healthy.Store(false)
+	for i := 0; i < 3; i++ {
+		r.clk.Advance(time.Minute)
+		rep, err := r.eng.Reconcile(context.Background(), r.fb, false)
+		if err != nil || rep.Decision.Writes || rep.Decision.Outcome != OutcomeHalted {
+			t.Fatalf("run %d: err %v decision %s %s: %s", i, err, rep.Decision.Action, rep.Decision.To, rep.Decision.Reason)
+		}
+		if r.b.get() != 0 || r.a.get() != 2500 {
+			t.Fatalf("run %d moved traffic: a %s b %s", i, r.a.get(), r.b.get())
+		}
+	}
+}
+
+// Review finding: after a failed write is put back, the record stays what
+// it was, so the next run sees the drift again instead of raising the
+// targets from 0 past the next step.
+func TestFailedCorrectionKeepsTheDriftVisible(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, func(ro *Rollout) { ro.OnDrift = "correct" })
+	r.climbTo(2500)
+	r.a.mu.Lock()
+	r.a.share, r.a.failNext = 0, errors.New("throttled")
+	r.a.mu.Unlock()
+	r.b.mu.Lock()
+	r.b.share = 0
+	r.b.mu.Unlock()
+	r.clk.Advance(time.Minute)
+	if _, err := r.eng.Reconcile(ctx, r.fb, false); err == nil {
+		t.Fatal("the correction did not fail")
+	}
+	rep := r.reconcile()
+	if rep.Decision.Action != ActionCorrect || rep.Decision.To != 500 || r.a.get() != 500 {
+		t.Fatalf("next run: %s to %s (a at %s): %s", rep.Decision.Action, rep.Decision.To, r.a.get(), rep.Decision.Reason)
+	}
+	// And an unforced shift onto an unhealthy primary stays refused.
+	r.prim.healthy.Store(false)
+	r.clk.Advance(time.Minute)
+	if _, err := r.eng.Shift(ctx, r.fb, ShiftRequest{To: 2500, Actor: "ops"}); !errors.Is(err, ErrUnhealthy) || r.a.get() != 500 {
+		t.Fatalf("shift onto an unhealthy primary: %v, a at %s", err, r.a.get())
+	}
+}
+
+// Review finding: a correction back to the recorded share restarts the
+// bake: the targets moved.
+func TestCorrectionRestartsTheBake(t *testing.T) {
+	r := newRig(t, func(ro *Rollout) { ro.OnDrift = "correct" })
+	r.climbTo(2500)
+	r.clk.Advance(7 * time.Minute)
+	r.b.mu.Lock()
+	r.b.share = 1000
+	r.b.mu.Unlock()
+	if rep := r.reconcile(); rep.Decision.Action != ActionCorrect || rep.Decision.To != 2500 {
+		t.Fatalf("correct: %+v", rep.Decision)
+	}
+	for i := 0; i < 9; i++ {
+		r.clk.Advance(time.Minute)
+		if rep := r.reconcile(); rep.Decision.Writes {
+			t.Fatalf("%d min after the correction: %s to %s", i+1, rep.Decision.Action, rep.Decision.To)
+		}
+	}
+	r.clk.Advance(time.Minute)
+	if rep := r.reconcile(); rep.Decision.Action != ActionShift || rep.Decision.To != 5000 {
+		t.Fatalf("after a full bake: %+v", rep.Decision)
+	}
+}
+
+// Review finding: an approval lets one raise through; stepping back and up
+// again in the same cycle asks again.
+func TestApprovalIsUsedOnce(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, func(ro *Rollout) { ro.Approval, ro.OnUnhealthy = "every_step", "step_back" })
+	for _, want := range []providers.Share{500, 1000} {
+		asked := false
+		for i := 0; i < 40 && !asked; i++ {
+			r.clk.Advance(time.Minute)
+			asked = r.reconcile().Decision.NeedsApproval
+		}
+		if !asked {
+			t.Fatalf("no approval asked before %s", want)
+		}
+		if _, err := r.eng.Approve(ctx, r.fb, "ops", ""); err != nil {
+			t.Fatal(err)
+		}
+		if rep := r.reconcile(); rep.Decision.To != want || !rep.Applied {
+			t.Fatalf("approved %s not taken: %+v", want, rep.Decision)
+		}
+	}
+	r.prim.healthy.Store(false)
+	r.clk.Advance(time.Minute)
+	if rep := r.reconcile(); rep.Decision.Action != ActionStepBack || r.a.get() != 500 {
+		t.Fatalf("step back: %+v", rep.Decision)
+	}
+	r.prim.healthy.Store(true)
+	for i := 0; i < 30; i++ {
+		r.clk.Advance(time.Minute)
+		if rep := r.reconcile(); rep.Decision.Writes {
+			t.Fatalf("raised again without a new approval: %s to %s", rep.Decision.Action, rep.Decision.To)
+		}
+	}
+}
+
+// Review finding: an interrupted run records no evidence and decides
+// nothing: a probe cut short is not a failure.
+func TestInterruptedAssessDecidesNothing(t *testing.T) {
+	r := newRig(t, nil)
+	r.climbTo(1000)
+	before, _ := r.store.Load(context.Background(), "checkout")
+	r.fb.Checks[0].UnhealthyThreshold = 3
+	r.prim.healthy.Store(false)
+	r.clk.Advance(3 * time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.eng.o.Sleep = func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return ctx.Err()
+	}
+	rep, err := r.eng.Reconcile(ctx, r.fb, false)
+	if !errors.Is(err, context.Canceled) || rep.Decision.Action != "" {
+		t.Fatalf("err %v decision %+v", err, rep.Decision)
+	}
+	after, _ := r.store.Load(context.Background(), "checkout")
+	if after.Version != before.Version || r.a.get() != 1000 {
+		t.Fatalf("version %d -> %d, a at %s", before.Version, after.Version, r.a.get())
+	}
+}
