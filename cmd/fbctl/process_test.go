@@ -32,9 +32,24 @@ type procRig struct {
 	checkURL string
 }
 
+// procRigOptions extend the policy newProcRig writes.
+type procRigOptions struct {
+	// SecondaryCheck adds a check "dr" of the secondary side, on r.second's
+	// health, with the primary check's pacing (one failure is unhealthy).
+	SecondaryCheck bool
+	// Approval is the rollout's approval mode; empty for the default.
+	Approval string
+}
+
 // newProcRig starts two backends, a HAProxy with two backends (two
 // targets), and writes a policy whose primary check is checkURL.
 func newProcRig(t *testing.T, checkURL string) *procRig {
+	t.Helper()
+	return newProcRigWith(t, checkURL, procRigOptions{})
+}
+
+// newProcRigWith is newProcRig with a policy extended by opts.
+func newProcRigWith(t *testing.T, checkURL string, opts procRigOptions) *procRig {
 	t.Helper()
 	be := testenv.StartHTTPBackends(t, "primary", "secondary")
 	r := &procRig{t: t, dir: t.TempDir(), primary: be[0], second: be[1], checkURL: checkURL}
@@ -46,6 +61,22 @@ func newProcRig(t *testing.T, checkURL string) *procRig {
 		ExtraBackends: []testenv.HAProxyBackend{{Name: "edge", Servers: []testenv.HAProxyServer{
 			{Name: "p2", Addr: r.primary.Addr, Weight: 0}, {Name: "s2", Addr: r.second.Addr, Weight: 256}}}},
 	})
+	secondaryCheck, approval := "", ""
+	if opts.SecondaryCheck {
+		secondaryCheck = fmt.Sprintf(`  check "http" "dr" {
+    of                  = "secondary"
+    url                 = %q
+    interval            = "60s"
+    timeout             = "60s"
+    healthy_threshold   = 1
+    unhealthy_threshold = 1
+    evidence_ttl        = "1h"
+  }
+`, r.second.URL+testenv.HealthPath)
+	}
+	if opts.Approval != "" {
+		approval = fmt.Sprintf("    approval            = %q\n", opts.Approval)
+	}
 	policy := fmt.Sprintf(`
 state "file" { path = "state" }
 failback "web" {
@@ -59,7 +90,7 @@ failback "web" {
     unhealthy_threshold = 1
     evidence_ttl        = "1h"
   }
-  target "haproxy_backend" "lb1" {
+%s  target "haproxy_backend" "lb1" {
     runtime_api = %q
     backend     = "app"
     primary     = ["primary"]
@@ -75,9 +106,9 @@ failback "web" {
     steps               = [25, 100]
     bake                = "1h"
     primary_healthy_for = "1s"
-  }
+%s  }
 }
-`, r.checkURL, r.hap.SocketPath, r.hap.RuntimeTCPAddr)
+`, r.checkURL, secondaryCheck, r.hap.SocketPath, r.hap.RuntimeTCPAddr, approval)
 	if err := os.WriteFile(filepath.Join(r.dir, "fbctl.hcl"), []byte(policy), 0o644); err != nil {
 		t.Fatal(err)
 	}
