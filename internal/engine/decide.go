@@ -662,7 +662,9 @@ func decideRecovery(in Input) Decision {
 		finish.Reason += " (" + it.Reason + ")"
 	}
 	finish.Event = it.Event
-	if finish.Event == "" {
+	if finish.Event == "" || it.Command == CommandResume.String() && in.Request.Command != CommandResume {
+		// A reconcile finishing a dead resume moves the targets but
+		// lifts no hold: that is a recovery, not a resume.
 		finish.Event = string(ActionRecover)
 	}
 	if in.Primary.State == health.Unhealthy {
@@ -674,11 +676,13 @@ func decideRecovery(in Input) Decision {
 	revert := settle(in, it.From, false)
 	revert.Event = string(ActionRecover)
 	revert.Outcome = finish.Outcome
-	// Where both are allowed, a lowering is finished only onto a secondary
-	// known healthy when the primary is known healthy and reverting moves
-	// nothing onto the secondary: the bad news it was decided on is over,
-	// and the secondary's pending failures are not good news.
-	if finishOK && revertOK && it.To < it.From && in.Secondary.State != health.Healthy && in.Primary.State == health.Healthy {
+	// Where both are allowed, a rollout's lowering is finished only onto a
+	// secondary known healthy when the primary is healthy again: the bad
+	// news it was decided on is over, and the secondary's pending failures
+	// are not good news. A person's shift or abort is finished wherever the
+	// gate allows: the person decided.
+	fromRollout := it.Command == "" || it.Command == CommandReconcile.String()
+	if fromRollout && finishOK && revertOK && it.To < it.From && in.Secondary.State != health.Healthy && in.Primary.State == health.Healthy {
 		revert.Reason = dead + "; reverting it: the primary is healthy again and the secondary is not known healthy" + verdictDetail(in.Secondary)
 		return revert
 	}
