@@ -174,13 +174,14 @@ type Decision struct {
 //
 // Reconcile, first match wins:
 //
+//	unknown phase, share outside 0-100 %         halt (exit 6); nothing is written
+//	halted                                       hold (exit 6) until resume, even with a change unsettled
 //	leftover intent                              recover: finish it if the gate allows, else revert it if the
-//	                                             gate allows, else hold (exit 6); a hold stays. A lowering
-//	                                             is reverted rather than finished when the primary is healthy
-//	                                             again and the secondary is not known healthy
-//	halted                                       hold (exit 6) until resume
+//	                                             gate allows, else hold (exit 6) and keep the intent; a hold
+//	                                             stays. The rollout's lowering is reverted rather than
+//	                                             finished when the primary is healthy again and the
+//	                                             secondary is not known healthy. Exit 5 on an unhealthy primary
 //	paused / manual                              hold until resume (drift is reported, nothing changes)
-//	unknown phase                                halt
 //	phase primary, every target observed at 0    new_cycle: an external failover; back to secondary, cycle+1
 //	targets disagree with each other             on_drift correct: as below; else halt
 //	targets disagree with the state              on_drift halt | adopt (record observed) | correct: the
