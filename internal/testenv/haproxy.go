@@ -176,6 +176,11 @@ func startHAProxy(t testing.TB, bin string, cfg HAProxyConfig, dir, sockDir stri
 func renderConfig(cfg HAProxyConfig, h *HAProxy, fePort int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global\n")
+	// Without SO_REUSEPORT: haproxy sets it by default, so two test
+	// haproxys (same user) could both bind one port and share its
+	// connections (a runtime command answered by another's frontend). With
+	// it off, a port taken meanwhile is a bind error, retried above.
+	fmt.Fprintf(&b, "    noreuseport\n")
 	fmt.Fprintf(&b, "    stats socket %s mode 600 level admin\n", h.SocketPath)
 	fmt.Fprintf(&b, "    stats socket ipv4@%s level admin\n", h.RuntimeTCPAddr)
 	fmt.Fprintf(&b, "    stats timeout 30s\n\n")
