@@ -1,0 +1,163 @@
+package app
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/fbctl/fbctl/internal/engine"
+	"github.com/fbctl/fbctl/internal/health"
+	"github.com/fbctl/fbctl/internal/state"
+	"github.com/fbctl/fbctl/providers"
+)
+
+// The versioned JSON document of the run commands (-o json).
+
+// percent renders a share in JSON as a number of percent (12.5).
+type percent providers.Share
+
+func (p percent) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.FormatFloat(providers.Share(p).Percent(), 'f', -1, 64)), nil
+}
+
+type positionJSON struct {
+	Phase state.Phase `json:"phase"`
+	Step  int         `json:"step"`
+	Share percent     `json:"share"`
+}
+
+type targetJSON struct {
+	Name       string  `json:"name"`
+	Share      percent `json:"share"`
+	Resolution percent `json:"resolution"`
+}
+
+type checkJSON struct {
+	Name   string     `json:"name"`
+	State  string     `json:"state"`
+	Since  *time.Time `json:"since,omitempty"`
+	Detail string     `json:"detail,omitempty"`
+}
+
+type sideJSON struct {
+	State  string      `json:"state"`
+	Since  *time.Time  `json:"since,omitempty"`
+	Checks []checkJSON `json:"checks"`
+}
+
+type runJSON struct {
+	Name   string `json:"name"`
+	RunID  string `json:"run_id,omitempty"`
+	DryRun bool   `json:"dry_run"`
+	// Before and After are absent when the run never started (locked,
+	// unreadable state).
+	Before        *positionJSON `json:"before,omitempty"`
+	After         *positionJSON `json:"after,omitempty"`
+	Action        string        `json:"action,omitempty"`
+	To            *percent      `json:"to,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+	Outcome       string        `json:"outcome"`
+	Writes        bool          `json:"writes"`
+	Applied       bool          `json:"applied"`
+	NeedsApproval bool          `json:"needs_approval,omitempty"`
+	WaitUntil     *time.Time    `json:"wait_until,omitempty"`
+	Observed      []targetJSON  `json:"observed"`
+	Delivered     []targetJSON  `json:"delivered,omitempty"`
+	Primary       *sideJSON     `json:"primary,omitempty"`
+	Secondary     *sideJSON     `json:"secondary,omitempty"`
+	// Deliverable lists, for a run that moves traffic, the targets that
+	// cannot deliver the share exactly and what each delivers instead.
+	Deliverable []deliverableJSON `json:"deliverable,omitempty"`
+	// Notes say how targets whose share is not an exact split of requests
+	// (capacity scaling) deliver one.
+	Notes []string `json:"notes,omitempty"`
+	// Warnings are things a person should know that change nothing, such
+	// as foreign weight on a target.
+	Warnings []string `json:"warnings,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	ExitCode ExitCode `json:"exit_code"`
+}
+
+type runsDoc struct {
+	FormatVersion string    `json:"format_version"`
+	Command       string    `json:"command"`
+	Failbacks     []runJSON `json:"failbacks"`
+	ExitCode      ExitCode  `json:"exit_code"`
+}
+
+func stateName(s health.CheckState) string {
+	switch s {
+	case health.Healthy:
+		return "healthy"
+	case health.Unhealthy:
+		return "unhealthy"
+	default:
+		return "unknown"
+	}
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func sideOf(s health.SideHealth) *sideJSON {
+	out := &sideJSON{State: stateName(s.State), Since: timePtr(s.Since), Checks: []checkJSON{}}
+	for _, c := range s.Checks {
+		out.Checks = append(out.Checks, checkJSON{Name: c.Name, State: stateName(c.State), Since: timePtr(c.Since), Detail: c.Detail})
+	}
+	return out
+}
+
+func targetsOf(ts []engine.TargetShare) []targetJSON {
+	out := []targetJSON{}
+	for _, t := range ts {
+		out = append(out, targetJSON{Name: t.Name, Share: percent(t.Share), Resolution: percent(t.Resolution)})
+	}
+	return out
+}
+
+func pos(p engine.Position) *positionJSON {
+	return &positionJSON{Phase: p.Phase, Step: p.Step, Share: percent(p.Share)}
+}
+
+func (s *session) runJSON(fb string, rep *engine.Report, err error, code ExitCode) runJSON {
+	j := runJSON{Name: fb, Outcome: "ok", Observed: []targetJSON{}, ExitCode: code}
+	if rep != nil {
+		d := rep.Decision
+		j.RunID, j.DryRun = rep.RunID, rep.DryRun
+		j.Before, j.After = pos(rep.Before), pos(rep.After)
+		j.Observed, j.Applied = targetsOf(rep.Observed), rep.Applied
+		if rep.Applied {
+			j.Delivered = targetsOf(rep.Delivered)
+		}
+		if d.Action != "" {
+			to := percent(d.To)
+			j.Action, j.To, j.Reason, j.Writes = string(d.Action), &to, s.redact(d.Reason), d.Writes
+			j.NeedsApproval, j.WaitUntil = d.NeedsApproval, timePtr(d.WaitUntil)
+			j.Primary, j.Secondary = sideOf(rep.Primary), sideOf(rep.Secondary)
+			switch d.Outcome {
+			case engine.OutcomeUnhealthy:
+				j.Outcome = "unhealthy"
+			case engine.OutcomeHalted:
+				j.Outcome = "halted"
+			}
+		}
+	}
+	if err != nil {
+		j.Error = s.redact(err.Error())
+		j.Outcome = "error"
+	}
+	for _, f := range s.failbacks {
+		if f.Name != fb {
+			continue
+		}
+		j.Notes = approximations(f)
+		if rep != nil && rep.Decision.Writes {
+			j.Deliverable = deliverables(f, rep.Decision.To)
+		}
+	}
+	return j
+}
