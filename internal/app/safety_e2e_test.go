@@ -105,8 +105,10 @@ func (e *e2e) moveAllToSecondary() {
 }
 
 func TestSafetyCorrectNeverRaisesOntoAFailingPrimary(t *testing.T) {
+	t.Parallel()
 	for _, onUnhealthy := range []string{"rollback", "hold"} {
 		t.Run(onUnhealthy, func(t *testing.T) {
+			t.Parallel()
 			e := newE2E(t, fiveSteps+"\n    on_drift = \"correct\"\n    on_unhealthy = \""+onUnhealthy+"\"")
 			e.climbTo(50)
 			e.primary.SetHealthy(false)
@@ -131,6 +133,7 @@ func TestSafetyCorrectNeverRaisesOntoAFailingPrimary(t *testing.T) {
 }
 
 func TestSafetyStaleEvidenceNeverHidesAFailingPrimary(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, fiveSteps)
 	// No evidence_ttl: 3 intervals (30 s); runs are 10 minutes apart.
 	e.primaryCheck = `interval            = "10s"
@@ -160,6 +163,7 @@ func TestSafetyStaleEvidenceNeverHidesAFailingPrimary(t *testing.T) {
 }
 
 func TestSafetyDeadRollbackNeverFinishedOntoAFailingSecondary(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, fiveSteps)
 	// Each probe is a verdict, so one run judges both sides.
 	e.primaryCheck = `interval = "10s"
@@ -189,6 +193,7 @@ func TestSafetyDeadRollbackNeverFinishedOntoAFailingSecondary(t *testing.T) {
 }
 
 func TestSafetyLostStateNeverCorrectsOntoAFailingSecondary(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, fiveSteps+"\n    on_drift = \"correct\"")
 	e.climbTo(50)
 	if err := os.RemoveAll(filepath.Join(e.dir, "state")); err != nil {
@@ -201,6 +206,7 @@ func TestSafetyLostStateNeverCorrectsOntoAFailingSecondary(t *testing.T) {
 }
 
 func TestSafetyStepsEditedMidRolloutSkipNothing(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, fiveSteps)
 	e.climbTo(10)
 	e.writePolicy(`steps = [10, 50, 100]
@@ -215,6 +221,7 @@ func TestSafetyStepsEditedMidRolloutSkipNothing(t *testing.T) {
 }
 
 func TestSafetyManualShiftThenResumeSkipsNothing(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, fiveSteps)
 	e.climbTo(25)
 	e.exec(ExitOK, shiftCmd("5"))
@@ -229,6 +236,7 @@ func TestSafetyManualShiftThenResumeSkipsNothing(t *testing.T) {
 }
 
 func TestSafetyAdoptNeverLiftsAPause(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, fiveSteps+"\n    on_drift = \"adopt\"")
 	e.climbTo(10)
 	e.exec(ExitOK, controlCmd(Pause))
@@ -245,6 +253,7 @@ func TestSafetyAdoptNeverLiftsAPause(t *testing.T) {
 }
 
 func TestSafetyRecoveryKeepsAPauseMadeAfterTheCrash(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, fiveSteps)
 	e.climbTo(10)
 	e.advance(2 * time.Minute)
@@ -264,6 +273,7 @@ func TestSafetyRecoveryKeepsAPauseMadeAfterTheCrash(t *testing.T) {
 }
 
 func TestSafetyKilledAbortOrShiftKeepsItsHold(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		cmd   func(g *Global, s IO) error
@@ -274,6 +284,7 @@ func TestSafetyKilledAbortOrShiftKeepsItsHold(t *testing.T) {
 		{"shift 0", shiftCmd("0"), state.PhaseManual, "manual_shift"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newE2E(t, fiveSteps)
 			e.climbTo(25)
 			e.dieBeforeSave = true
@@ -304,6 +315,7 @@ func TestSafetyKilledAbortOrShiftKeepsItsHold(t *testing.T) {
 }
 
 func TestSafetyResumeSettlesAKilledShift(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, fiveSteps)
 	e.climbTo(50)
 	e.dieBeforeSave = true
