@@ -84,7 +84,7 @@ func (f crashFlip) secondaryDown() bool { return f == flipSecondary || f == flip
 
 // crashKill is one command killed at one crash point.
 type crashKill struct {
-	args []string // without --lock-timeout
+	args []string // without --lock-lease
 	// at is the target the run is stopped before (FBCTL_TEST_PAUSE_BEFORE_APPLY),
 	// or "save" (FBCTL_TEST_PAUSE_BEFORE_SAVE).
 	at string
@@ -366,7 +366,7 @@ func indent(s string) string {
 // killed run has not expired yet), and returns its first other exit.
 func (x *crashRun) locked(args ...string) (int, string, string) {
 	x.t.Helper()
-	args = append(args, "--lock-timeout", crashLockTimeout)
+	args = append(args, "--lock-lease", crashLockTimeout)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		code, stdout, stderr := x.exec(args...)
@@ -398,7 +398,7 @@ func (x *crashRun) kill(k crashKill) {
 	if k.at != "save" {
 		env = []string{pauseEnv + "=" + k.at}
 	}
-	args := append(append([]string{}, k.args...), "--lock-timeout", deadLockTimeout)
+	args := append(append([]string{}, k.args...), "--lock-lease", deadLockTimeout)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		c := x.r.cmd(crashEnv(env...), args...)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,7 +46,7 @@ Exit codes: 0 done, 1 error, 4 locked, 5 rolled back or primary unhealthy,
 			return app.Reconcile(cmd.Context(), streams, opts)
 		},
 	}
-	lockFlag(cmd, g)
+	lockFlag(cmd, g, 0)
 	compensateFlag(cmd, g)
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "keep reconciling until every failback has settled")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Hour, "with --wait, give up after this long (exit 1)")
@@ -75,33 +76,69 @@ is recorded.`,
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "bypass the health gate (recorded)")
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the history")
 	cmd.Flags().BoolVar(&g.Propagate, "wait", false, "wait until the change has propagated (Route 53 INSYNC, GCP operation DONE)")
-	lockFlag(cmd, g)
+	lockFlag(cmd, g, 0)
 	compensateFlag(cmd, g)
 	return cmd
 }
 
-// lockFlag adds --lock-timeout to a command that takes the failback's lock.
-func lockFlag(cmd *cobra.Command, g *app.Global) {
-	cmd.Flags().DurationVar(&g.LockTTL, "lock-timeout", 15*time.Minute, "how long this run's lock lasts; a run that dies holds it until then")
-}
-
-// compensateFlag adds --compensate-timeout to a command that writes
-// targets: how long putting targets back after a failed write may take
-// before the failback halts. It must be positive.
-func compensateFlag(cmd *cobra.Command, g *app.Global) {
-	cmd.Flags().DurationVar(&g.CompensateTimeout, "compensate-timeout", engine.DefaultCompensateTimeout,
-		"how long putting targets back after a failed write may take; past it the failback halts (exit 6)")
+// lockFlag adds the lock options to a command that takes the failback's
+// lock: --lock-wait (how long to wait for a lock another run holds, as
+// Terraform's -lock-timeout) and --lock-lease (how long this run's lock
+// lasts if it dies). The old --lock-timeout, which meant the lease, is kept
+// for one release with a warning. wait is the command's default wait.
+func lockFlag(cmd *cobra.Command, g *app.Global, defaultWait time.Duration) {
+	// Each command binds its own variables: the commands share one Global,
+	// and a flag's default is written when it is defined.
+	var wait, lease, old time.Duration
+	cmd.Flags().DurationVar(&wait, "lock-wait", defaultWait, "how long to wait for a lock another run holds (0: fail at once, exit 4)")
+	cmd.Flags().DurationVar(&lease, "lock-lease", engine.DefaultLockLease, "how long this run's lock lasts; a run that dies holds it until then")
+	cmd.Flags().DurationVar(&old, "lock-timeout", 0, "deprecated: the lease length, now --lock-lease (Terraform's -lock-timeout is --lock-wait)")
+	_ = cmd.Flags().MarkHidden("lock-timeout")
 	prev := cmd.PreRunE
 	cmd.PreRunE = func(c *cobra.Command, args []string) error {
-		if g.CompensateTimeout <= 0 {
-			return app.Invalid("invalid --compensate-timeout %s: give a positive duration such as 2m", g.CompensateTimeout)
+		if c.Flags().Changed("lock-timeout") {
+			if c.Flags().Changed("lock-lease") {
+				return app.Invalid("--lock-timeout is the old name of --lock-lease: give one of them")
+			}
+			fmt.Fprintf(c.ErrOrStderr(), "Warning: --lock-timeout is deprecated and will be removed: it sets the lock's lease (--lock-lease %s); --lock-wait sets how long to wait for a lock.\n", old)
+			lease = old
 		}
+		if lease <= 0 {
+			return app.Invalid("invalid --lock-lease %s: give a positive duration such as 15m", lease)
+		}
+		if wait < 0 {
+			return app.Invalid("invalid --lock-wait %s: give 0 or a positive duration such as 30s", wait)
+		}
+		g.LockWait, g.LockTTL = wait, lease
 		if prev != nil {
 			return prev(c, args)
 		}
 		return nil
 	}
 }
+
+// compensateFlag adds --compensate-timeout to a command that writes
+// targets: how long putting targets back after a failed write may take
+// before the failback halts. It must be positive.
+func compensateFlag(cmd *cobra.Command, g *app.Global) {
+	var timeout time.Duration
+	cmd.Flags().DurationVar(&timeout, "compensate-timeout", engine.DefaultCompensateTimeout,
+		"how long putting targets back after a failed write may take; past it the failback halts (exit 6)")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if timeout <= 0 {
+			return app.Invalid("invalid --compensate-timeout %s: give a positive duration such as 2m", timeout)
+		}
+		g.CompensateTimeout = timeout
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
+}
+
+// DefaultAbortLockWait is how long abort waits for the lock by default.
+const DefaultAbortLockWait = 30 * time.Second
 
 func newControlCmd(g *app.Global, streams app.IO, use, short, long string, run func(*cobra.Command, app.ControlOptions) error, force bool) *cobra.Command {
 	opts := app.ControlOptions{Global: g}
@@ -116,7 +153,13 @@ func newControlCmd(g *app.Global, streams app.IO, use, short, long string, run f
 		},
 	}
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why, for the history")
-	lockFlag(cmd, g)
+	// abort is the emergency lever: by default it waits a little for a
+	// run that is about to release the lock rather than fail at once.
+	wait := time.Duration(0)
+	if use == "abort" {
+		wait = DefaultAbortLockWait
+	}
+	lockFlag(cmd, g, wait)
 	if force {
 		cmd.Flags().BoolVar(&opts.Force, "force", false, "move traffic even onto an unhealthy secondary (recorded)")
 	}

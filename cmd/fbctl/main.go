@@ -15,9 +15,19 @@ func main() {
 
 // Main runs fbctl with the process's arguments and streams and returns the
 // exit code.
+//
+// SIGINT and SIGTERM interrupt the command (see interruptible): it exits
+// 130 or 143 once the change in flight is settled, unless the failback
+// halted (6), which says more.
 func Main() app.ExitCode {
 	streams := app.IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, ErrTerminal: isTerminal(os.Stderr)}
-	return run(os.Args[1:], streams)
+	ctx, got, stop := interruptible(os.Stderr)
+	defer stop()
+	code := run(ctx, os.Args[1:], streams)
+	if s := got(); s != nil && code != app.ExitHalted {
+		return signalCode(s)
+	}
+	return code
 }
 
 func isTerminal(f *os.File) bool {

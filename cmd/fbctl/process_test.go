@@ -245,7 +245,7 @@ func TestCrashBetweenIntentAndApply(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/healthy=%v", tc.pauseAt, tc.healthy), func(t *testing.T) {
 			r := newProcRig(t, "")
 			// First run: evidence only (stabilization of 1s not yet over).
-			if code, out := r.run("reconcile", "--lock-timeout", "1s"); code != 0 {
+			if code, out := r.run("reconcile", "--lock-lease", "1s"); code != 0 {
 				t.Fatalf("first run exited %d:\n%s", code, out)
 			}
 			// Wait (a condition, polled) until a run decides to shift, and
@@ -253,7 +253,7 @@ func TestCrashBetweenIntentAndApply(t *testing.T) {
 			var pausedOut string
 			deadline := time.Now().Add(30 * time.Second)
 			for {
-				c := r.cmd([]string{pauseEnv + "=" + tc.pauseAt}, "reconcile", "--lock-timeout", "1s")
+				c := r.cmd([]string{pauseEnv + "=" + tc.pauseAt}, "reconcile", "--lock-lease", "1s")
 				stderr := &syncBuf{}
 				c.Stdout, c.Stderr = stderr, stderr
 				if err := c.Start(); err != nil {

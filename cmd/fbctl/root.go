@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,10 +14,10 @@ import (
 // run builds the command tree, executes it and maps the outcome to an exit
 // code. Errors cobra raises before a command runs (unknown command or flag,
 // wrong arguments) are command-line errors: exit 3.
-func run(args []string, streams app.IO) app.ExitCode {
+func run(ctx context.Context, args []string, streams app.IO) app.ExitCode {
 	root, started := newRootCmd(streams)
 	root.SetArgs(terraformStyleFlags(args))
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return app.ExitOK
 	}

@@ -18,6 +18,10 @@ const (
 	ExitLocked    ExitCode = 4 // another run holds the lock
 	ExitUnhealthy ExitCode = 5 // rolled back, or the primary is unhealthy
 	ExitHalted    ExitCode = 6 // halted: only a person should decide
+	// A command interrupted by SIGINT or SIGTERM exits 128 + the signal's
+	// number, as shells report it, once the change in flight is settled.
+	ExitInterrupted ExitCode = 130 // SIGINT
+	ExitTerminated  ExitCode = 143 // SIGTERM
 )
 
 // ExitError carries an exit code out of a command. Err may be nil when the

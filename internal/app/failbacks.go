@@ -77,6 +77,7 @@ func (g *Global) openSession(streams IO, names []string) (*session, error) {
 		BeforeSave:        g.BeforeSave,
 		CompensateTimeout: g.CompensateTimeout,
 		LockTTL:           g.LockTTL,
+		LockWait:          g.LockWait,
 		Propagate:         g.Propagate,
 	})
 	return s, nil

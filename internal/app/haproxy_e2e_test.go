@@ -118,7 +118,7 @@ func (e *e2e) global() *Global {
 	g := &Global{Policies: []string{e.policy}, Output: OutputJSON, Now: e.clock,
 		LookupEnv: func(string) (string, bool) { return "", false }}
 	if e.dieBeforeApply {
-		g.BeforeApply = func(string) { panic(killed{}) }
+		g.BeforeApply = func(context.Context, string) { panic(killed{}) }
 	}
 	if e.dieBeforeSave {
 		g.BeforeSave = func() { panic(killed{}) }

@@ -47,13 +47,15 @@ type Global struct {
 	ScheduleGap time.Duration
 	// BeforeApply and BeforeSave are the engine's crash-test hooks (see
 	// engine.Options); only tests set them.
-	BeforeApply func(target string)
+	BeforeApply func(ctx context.Context, target string)
 	BeforeSave  func()
 	// CompensateTimeout bounds putting targets back after a failed write
 	// (--compensate-timeout); zero for the engine's default.
 	CompensateTimeout time.Duration
-	// LockTTL is how long a run's lock lasts (--lock-timeout); zero for
-	// the engine's default.
+	// LockTTL is how long a run's lock lasts (--lock-lease); zero for
+	// the engine's default. LockWait is how long to wait for a lock another
+	// run holds (--lock-wait); zero fails at once.
+	LockWait time.Duration
 	LockTTL time.Duration
 	// Propagate waits for changes to propagate (--wait).
 	Propagate bool

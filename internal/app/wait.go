@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -108,6 +109,13 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 			for _, fb := range pending {
 				j := final[fb.Name]
 				msg := "timed out waiting: " + err.Error()
+				if errors.Is(err, context.Canceled) {
+					// A signal: nothing is in flight between rounds.
+					msg = "interrupted while waiting; nothing was in flight"
+					if j.After != nil {
+						msg = fmt.Sprintf("interrupted while waiting, at %s%% (%s); nothing was in flight", fmtPercent(j.After.Share), j.After.Phase)
+					}
+				}
 				if _, ok := retryAt[fb.Name]; ok && j.Error != "" {
 					msg += " (last error: " + j.Error + ")"
 				}

@@ -279,7 +279,7 @@ func TestReconcileAllIntentsBeforeWrites(t *testing.T) {
 	ctx := context.Background()
 	r := newBatchRig(t, false)
 	type crash struct{}
-	r.eng.o.BeforeApply = func(string) {
+	r.eng.o.BeforeApply = func(context.Context, string) {
 		for _, fb := range r.fbs {
 			doc, err := r.store.Load(ctx, fb.Name)
 			if err != nil || doc.Intent == nil || doc.Intent.To != 500 {

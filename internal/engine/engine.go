@@ -63,8 +63,13 @@ type Options struct {
 	Sleep  func(ctx context.Context, d time.Duration) error
 	Logger *slog.Logger
 	// LockTTL is how long a run's lock lasts before another run may take
-	// it over; default 15 minutes.
+	// it over (its lease); default DefaultLockLease.
 	LockTTL time.Duration
+	// LockWait is how long a run waits for a lock another run holds,
+	// trying again every LockRetry (default 500ms) with Sleep; zero fails
+	// at once with the *state.LockedError.
+	LockWait  time.Duration
+	LockRetry time.Duration
 	// Holder identifies this process in locks (Owner, Host, PID).
 	Holder state.LockInfo
 	// ScheduleGap is the expected time between runs (cron), used for the
@@ -81,9 +86,13 @@ type Options struct {
 	// a command that writes none, after its change is made in memory),
 	// before the state is saved. Crash tests stop a run at those points;
 	// the release binary sets neither.
-	BeforeApply func(target string)
+	BeforeApply func(ctx context.Context, target string)
 	BeforeSave  func()
 }
+
+// DefaultLockLease is how long a run's lock lasts when Options.LockTTL is
+// not set.
+const DefaultLockLease = 15 * time.Minute
 
 // DefaultCompensateTimeout bounds putting targets back after a failed
 // write when Options.CompensateTimeout is not set.
@@ -107,7 +116,10 @@ func New(o Options) *Engine {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.LockTTL <= 0 {
-		o.LockTTL = 15 * time.Minute
+		o.LockTTL = DefaultLockLease
+	}
+	if o.LockRetry <= 0 {
+		o.LockRetry = 500 * time.Millisecond
 	}
 	if o.CompensateTimeout <= 0 {
 		o.CompensateTimeout = DefaultCompensateTimeout
@@ -196,8 +208,13 @@ func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool)
 		}
 	}()
 
-	// Phase 1: decide, and record the intents.
+	// Phase 1: decide, and record the intents. An interrupted run (ctx
+	// done: a signal) makes no new decision.
 	for i, fb := range fbs {
+		if err := ctx.Err(); err != nil {
+			errs[i] = fmt.Errorf("interrupted before deciding: %w", err)
+			continue
+		}
 		r, err := e.begin(ctx, fb, dryRun)
 		if err != nil {
 			errs[i] = err
@@ -266,12 +283,19 @@ func (r *run) decide(req Request) Decision {
 
 // conclude resolves a prepared and written decision: it reads back, then
 // records and saves the new position, or compensates a failed write.
+//
+// Once targets were written, the run is seen through even when ctx is done
+// (a signal): the read-back and the save run on a context of their own,
+// bounded by CompensateTimeout, so the state says what the targets carry
+// and the lock is released with nothing left unsettled.
 func (r *run) conclude(ctx context.Context, d Decision) error {
-	if err := r.finish(ctx, d); err != nil {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.e.o.CompensateTimeout)
+	defer cancel()
+	if err := r.finish(ctx, sctx, d); err != nil {
 		return err
 	}
 	r.commit(d)
-	return r.save(ctx)
+	return r.save(sctx)
 }
 
 // run is one locked pass over a failback.
@@ -316,7 +340,7 @@ func (e *Engine) begin(ctx context.Context, fb *Failback, dryRun bool) (*run, er
 		info.RunID = r.report.RunID
 		info.Acquired = e.o.Now()
 		info.Expires = info.Acquired.Add(e.o.LockTTL)
-		l, err := e.o.Store.Lock(ctx, fb.Name, info)
+		l, err := e.lock(ctx, fb.Name, info)
 		if err != nil {
 			return nil, err
 		}
@@ -331,6 +355,28 @@ func (e *Engine) begin(ctx context.Context, fb *Failback, dryRun bool) (*run, er
 	r.report.Before = position(doc)
 	r.report.After = r.report.Before
 	return r, nil
+}
+
+// lock takes the failback's lock, waiting up to LockWait for a run that
+// holds it, as Terraform's -lock-timeout does.
+func (e *Engine) lock(ctx context.Context, name string, info state.LockInfo) (state.Lock, error) {
+	deadline := e.o.Now().Add(e.o.LockWait)
+	for {
+		l, err := e.o.Store.Lock(ctx, name, info)
+		var locked *state.LockedError
+		if err == nil || !errors.As(err, &locked) || e.o.LockWait <= 0 {
+			return l, err
+		}
+		left := deadline.Sub(e.o.Now())
+		if left <= 0 {
+			return nil, err
+		}
+		if serr := e.o.Sleep(ctx, min(left, e.o.LockRetry)); serr != nil {
+			return nil, errors.Join(err, serr)
+		}
+		now := e.o.Now()
+		info.Acquired, info.Expires = now, now.Add(e.o.LockTTL)
+	}
 }
 
 func (r *run) end() {
@@ -492,8 +538,14 @@ func (r *run) prepare(ctx context.Context, d Decision) error {
 // made by the run's flush.
 func (r *run) write(ctx context.Context, stage bool) {
 	for _, t := range r.order {
+		if err := ctx.Err(); err != nil {
+			// Interrupted (a signal): write no further target; what was
+			// written is put back.
+			r.failed = fmt.Errorf("interrupted before writing target %q: %w", t.Name, err)
+			return
+		}
 		if r.e.o.BeforeApply != nil {
-			r.e.o.BeforeApply(t.Name)
+			r.e.o.BeforeApply(ctx, t.Name)
 		}
 		if s, ok := t.Target.(providers.Stager); ok && stage {
 			p, err := s.Stage(ctx, r.want)
@@ -519,7 +571,7 @@ func (r *run) write(ctx context.Context, stage bool) {
 // finish resolves the staged changes (after the run's flush), then either
 // puts back what changed, when a write failed, or reads back and records
 // the decision's event.
-func (r *run) finish(ctx context.Context, d Decision) error {
+func (r *run) finish(ctx, sctx context.Context, d Decision) error {
 	from, want, intent := r.from, r.want, r.doc.Intent
 	cause := r.failed
 	stagedOK := map[string]bool{}
@@ -560,12 +612,18 @@ func (r *run) finish(ctx context.Context, d Decision) error {
 		for _, t := range r.order {
 			if w, ok := t.Target.(providers.Waiter); ok {
 				if err := w.Wait(ctx); err != nil {
+					if ctx.Err() != nil {
+						// Interrupted: the change is made; record it
+						// without waiting for it to spread.
+						r.e.o.Logger.Warn("interrupted: not waiting for the change to propagate", "failback", r.fb.Name, "target", t.Name)
+						break
+					}
 					return fmt.Errorf("target %q: waiting for %s to propagate: %w", t.Name, want, err)
 				}
 			}
 		}
 	}
-	obs, err := observeAll(ctx, r.fb.Targets)
+	obs, err := observeAll(sctx, r.fb.Targets)
 	if err != nil {
 		return fmt.Errorf("reading back after applying %s: %w", want, err)
 	}

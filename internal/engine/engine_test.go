@@ -276,7 +276,7 @@ func TestFailedRevertHalts(t *testing.T) {
 	}
 	// Now make the revert fail too: a fails after being applied.
 	r2 := newRig(t, func(ro *Rollout) { ro.PrimaryHealthyFor = time.Minute })
-	r2.eng.o.BeforeApply = func(name string) {
+	r2.eng.o.BeforeApply = func(_ context.Context, name string) {
 		if name == "b" {
 			r2.b.failNext = errors.New("boom")
 			r2.a.failAll = errors.New("a is gone")
@@ -308,7 +308,7 @@ func TestCrashRecovery(t *testing.T) {
 				r := newRig(t, func(ro *Rollout) { ro.PrimaryHealthyFor = time.Minute })
 				r.eng.o.LockTTL = 2 * time.Minute
 				type crash struct{}
-				r.eng.o.BeforeApply = func(name string) {
+				r.eng.o.BeforeApply = func(_ context.Context, name string) {
 					if name == crashBefore {
 						panic(crash{})
 					}

@@ -80,7 +80,7 @@ func TestHaltThatCannotBeSavedIsAnError(t *testing.T) {
 	r := newRig(t, func(ro *Rollout) { ro.PrimaryHealthyFor = time.Minute })
 	fs := &failingSaves{FileStore: r.store}
 	r.eng.o.Store = fs
-	r.eng.o.BeforeApply = func(name string) {
+	r.eng.o.BeforeApply = func(_ context.Context, name string) {
 		if name == "b" {
 			r.b.failNext = errors.New("boom")
 			r.a.failAll = errors.New("a is gone")
@@ -120,7 +120,7 @@ func TestCompensationDeadlineHalts(t *testing.T) {
 	stuck := &stuckTarget{memTarget: memTarget{res: 1}}
 	r.fb.Targets[0].Target = stuck
 	r.eng.o.CompensateTimeout = 50 * time.Millisecond
-	r.eng.o.BeforeApply = func(name string) {
+	r.eng.o.BeforeApply = func(_ context.Context, name string) {
 		if name == "b" {
 			r.b.failNext = errors.New("boom")
 			stuck.stuck.Store(true)
@@ -189,7 +189,7 @@ func TestStaleEvidenceNeverHidesAFailingPrimary(t *testing.T) {
 func (r *rig) killAt(target string) bool {
 	r.t.Helper()
 	type crash struct{}
-	r.eng.o.BeforeApply = func(name string) {
+	r.eng.o.BeforeApply = func(_ context.Context, name string) {
 		if name == target {
 			panic(crash{})
 		}
@@ -356,5 +356,45 @@ func TestInterruptedAssessDecidesNothing(t *testing.T) {
 	after, _ := r.store.Load(context.Background(), "checkout")
 	if after.Version != before.Version || r.a.get() != 1000 {
 		t.Fatalf("version %d -> %d, a at %s", before.Version, after.Version, r.a.get())
+	}
+}
+
+// TestLockWait: with LockWait a run waits (through the injected Sleep) for
+// a run that holds the lock, and takes it once released; past LockWait, or
+// without it, it fails with the holder's LockedError.
+func TestLockWait(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	now := r.clk.Now()
+	other, err := r.store.Lock(ctx, "checkout", state.LockInfo{Owner: "other", Host: "h", PID: 2, RunID: "x", Acquired: now, Expires: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locked *state.LockedError
+	if _, err := r.eng.Reconcile(ctx, r.fb, false); !errors.As(err, &locked) {
+		t.Fatalf("without --lock-wait: %v", err)
+	}
+	r.eng.o.LockWait = 5 * time.Second
+	sleeps := 0
+	r.eng.o.Sleep = func(_ context.Context, d time.Duration) error {
+		sleeps++
+		r.clk.Advance(d)
+		return nil
+	}
+	if _, err := r.eng.Reconcile(ctx, r.fb, false); !errors.As(err, &locked) || sleeps != 10 {
+		t.Fatalf("past --lock-wait: %v after %d sleeps", err, sleeps)
+	}
+	sleeps = 0
+	r.eng.o.Sleep = func(_ context.Context, d time.Duration) error {
+		if sleeps++; sleeps == 3 {
+			if err := other.Unlock(); err != nil {
+				t.Error(err)
+			}
+		}
+		r.clk.Advance(d)
+		return nil
+	}
+	if _, err := r.eng.Reconcile(ctx, r.fb, false); err != nil || sleeps != 3 {
+		t.Fatalf("waiting for the holder: %v after %d sleeps", err, sleeps)
 	}
 }
