@@ -56,7 +56,7 @@ type Global struct {
 	// the engine's default. LockWait is how long to wait for a lock another
 	// run holds (--lock-wait); zero fails at once.
 	LockWait time.Duration
-	LockTTL time.Duration
+	LockTTL  time.Duration
 	// Propagate waits for changes to propagate (--wait).
 	Propagate bool
 }
