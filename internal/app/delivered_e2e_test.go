@@ -121,6 +121,9 @@ func TestDeliveredServerOut(t *testing.T) {
 				if out[c.side] == "" || !strings.Contains(out[c.side], c.how) {
 					t.Fatalf("run %d: the %s is not reported out (%+v)", i, c.side, fb.Observed[0])
 				}
+				if !strings.Contains(strings.Join(fb.Warnings, "\n"), "every "+c.side+" server is in MAINT, DRAIN or DOWN") {
+					t.Fatalf("run %d: no warning of the %s being out: %q", i, c.side, fb.Warnings)
+				}
 				e.advance(time.Minute)
 			}
 			// Moving towards the side that is out is refused: the

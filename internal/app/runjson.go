@@ -75,7 +75,7 @@ type runJSON struct {
 	// (capacity scaling) deliver one.
 	Notes []string `json:"notes,omitempty"`
 	// Warnings are things a person should know that change nothing, such
-	// as foreign weight on a target.
+	// as foreign weight on a target or a side that delivers nothing.
 	Warnings []string `json:"warnings,omitempty"`
 	Error    string   `json:"error,omitempty"`
 	ExitCode ExitCode `json:"exit_code"`
