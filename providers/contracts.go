@@ -109,3 +109,21 @@ type Quantizer interface {
 type Approximate interface {
 	Approximation() string
 }
+
+// SideReporter is implemented by targets that can see whether each side's
+// members can take traffic at all: an HAProxy server in maintenance,
+// draining or down delivers nothing whatever its weight. ObserveSides is
+// Observe (the same share, from the same reading, at no extra call) and,
+// per side, why that side delivers nothing ("" when it can deliver). The
+// engine never moves a target towards a side that delivers nothing, so
+// such a side is never left as the only one with weight.
+type SideReporter interface {
+	ObserveSides(ctx context.Context) (Share, Sides, error)
+}
+
+// Sides says, per side of a target, why that side can deliver nothing, as
+// one phrase for people ("every primary server is in MAINT, DRAIN or
+// DOWN: p1 MAINT"); "" when the side can deliver.
+type Sides struct {
+	PrimaryOut, SecondaryOut string
+}

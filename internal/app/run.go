@@ -70,7 +70,7 @@ func Reconcile(ctx context.Context, streams IO, opts ReconcileOptions) error {
 		c := codeOf(rep, err, opts.Detailed)
 		code = worst(code, c)
 		j := s.runJSON(fb.Name, rep, err, c)
-		j.Warnings = foreignWeight(ctx, fb)
+		j.Warnings = append(foreignWeight(ctx, fb), sidesOut(rep)...)
 		doc.Failbacks = append(doc.Failbacks, j)
 		if opts.Global.Output != OutputJSON {
 			fmt.Fprintln(streams.Out, s.line(fb.Name, rep, err))
@@ -97,6 +97,23 @@ func Reconcile(ctx context.Context, streams IO, opts ReconcileOptions) error {
 		return silent(code)
 	}
 	return nil
+}
+
+// sidesOut warns of every side of a target that delivers nothing (every
+// server in maintenance, draining or down), from what the run observed.
+func sidesOut(rep *engine.Report) []string {
+	if rep == nil {
+		return nil
+	}
+	var out []string
+	for _, t := range rep.Observed {
+		for _, why := range []string{t.PrimaryOut, t.SecondaryOut} {
+			if why != "" {
+				out = append(out, fmt.Sprintf("target %q: %s: that side delivers nothing, and no traffic is moved towards it", t.Name, why))
+			}
+		}
+	}
+	return out
 }
 
 // foreignWeight asks every target that can tell for members the policy does

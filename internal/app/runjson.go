@@ -29,6 +29,10 @@ type targetJSON struct {
 	Name       string  `json:"name"`
 	Share      percent `json:"share"`
 	Resolution percent `json:"resolution"`
+	// PrimaryOut and SecondaryOut say why a side delivers nothing (every
+	// server in maintenance, draining or down); absent when it delivers.
+	PrimaryOut   string `json:"primary_out,omitempty"`
+	SecondaryOut string `json:"secondary_out,omitempty"`
 }
 
 type checkJSON struct {
@@ -71,7 +75,7 @@ type runJSON struct {
 	// (capacity scaling) deliver one.
 	Notes []string `json:"notes,omitempty"`
 	// Warnings are things a person should know that change nothing, such
-	// as foreign weight on a target.
+	// as foreign weight on a target or a side that delivers nothing.
 	Warnings []string `json:"warnings,omitempty"`
 	Error    string   `json:"error,omitempty"`
 	ExitCode ExitCode `json:"exit_code"`
@@ -114,7 +118,8 @@ func sideOf(s health.SideHealth) *sideJSON {
 func targetsOf(ts []engine.TargetShare) []targetJSON {
 	out := []targetJSON{}
 	for _, t := range ts {
-		out = append(out, targetJSON{Name: t.Name, Share: percent(t.Share), Resolution: percent(t.Resolution)})
+		out = append(out, targetJSON{Name: t.Name, Share: percent(t.Share), Resolution: percent(t.Resolution),
+			PrimaryOut: t.PrimaryOut, SecondaryOut: t.SecondaryOut})
 	}
 	return out
 }

@@ -106,11 +106,14 @@ type Observation struct {
 	Targets []TargetShare
 }
 
-// TargetShare is one target's live share and resolution.
+// TargetShare is one target's live share and resolution, and, for a
+// target that reports it (providers.SideReporter), why a side of it can
+// deliver nothing ("" when it can, or when the target cannot tell).
 type TargetShare struct {
-	Name       string
-	Share      providers.Share
-	Resolution providers.Share
+	Name                     string
+	Share                    providers.Share
+	Resolution               providers.Share
+	PrimaryOut, SecondaryOut string
 }
 
 // Input is everything Decide looks at.
@@ -168,7 +171,11 @@ type Decision struct {
 // fbctl last set) needs a primary healthy on fresh evidence, a move that
 // gives any target less needs a secondary that is not unhealthy, and a raise
 // by the rollout goes at most to the next step of the policy above the
-// target's share. A refused move holds. Only a person's --force bypasses
+// target's share. A move that raises a target whose primary side delivers
+// nothing (every server in maintenance, draining or down), or lowers one
+// whose secondary side delivers nothing, halts (exit 6): it would move no
+// traffic, and at 100 % or 0 % it would leave the side that delivers
+// nothing as the only one with weight. A refused move holds. Only a person's --force bypasses
 // the gate, and it is recorded. Steps are shares, never indexes: the next
 // step is the smallest step of the current policy above the share.
 //

@@ -409,11 +409,19 @@ func (r *run) observe(ctx context.Context) error {
 func observeAll(ctx context.Context, targets []NamedTarget) ([]TargetShare, error) {
 	out := make([]TargetShare, 0, len(targets))
 	for _, t := range targets {
-		s, err := t.Target.Observe(ctx)
+		var s providers.Share
+		var sides providers.Sides
+		var err error
+		if sr, ok := t.Target.(providers.SideReporter); ok {
+			s, sides, err = sr.ObserveSides(ctx)
+		} else {
+			s, err = t.Target.Observe(ctx)
+		}
 		if err != nil {
 			return out, fmt.Errorf("target %q: %w", t.Name, err)
 		}
-		out = append(out, TargetShare{Name: t.Name, Share: s, Resolution: t.Target.Resolution()})
+		out = append(out, TargetShare{Name: t.Name, Share: s, Resolution: t.Target.Resolution(),
+			PrimaryOut: sides.PrimaryOut, SecondaryOut: sides.SecondaryOut})
 	}
 	return out, nil
 }

@@ -37,6 +37,9 @@ func gate(in Input, d Decision) Decision {
 // the next-step rule (a person asked for that share).
 func allowed(in Input, s providers.Share, manual bool) (bool, Outcome, string) {
 	raise, lower, skip := moves(in, s)
+	if why := stranded(in, s); why != "" {
+		return false, OutcomeHalted, why
+	}
 	switch {
 	case raise && in.Primary.State != health.Healthy:
 		outcome := OutcomeOK
@@ -83,4 +86,21 @@ func atShare(doc *state.Document, t TargetShare) providers.Share {
 		return doc.Share
 	}
 	return t.Share
+}
+
+// stranded says why moving every target to s would move a target towards a
+// side that delivers nothing ("" when it would not): such a move shifts no
+// traffic, and at 100 % or 0 % it leaves that side the only one with
+// weight, which fails every request.
+func stranded(in Input, s providers.Share) string {
+	for _, t := range in.Observed.Targets {
+		at := atShare(in.State, t)
+		switch {
+		case s > at && t.PrimaryOut != "":
+			return fmt.Sprintf("not raising target %q to %s: %s; not moving traffic onto a side that delivers nothing", t.Name, s, t.PrimaryOut)
+		case s < at && t.SecondaryOut != "":
+			return fmt.Sprintf("not lowering target %q to %s: %s; not moving traffic onto a side that delivers nothing", t.Name, s, t.SecondaryOut)
+		}
+	}
+	return ""
 }

@@ -35,8 +35,9 @@ import (
 // state was written (three step lists, every on_unhealthy, on_drift and
 // approval mode), a target added to or removed from the policy, a stored
 // step index that disagrees with the share, an approval for the next step
-// or none, a cooldown running or over, and the clock just after the last
-// change or long after it. A second pass draws every dimension at random,
+// or none, a cooldown running or over, the clock just after the last
+// change or long after it, and a side of a target that delivers nothing
+// (every server in maintenance: target a's primary, b's secondary, both). A second pass draws every dimension at random,
 // also from a fixed seed, with one case in twenty given a recorded share
 // outside 0-100 % (a hostile state file).
 
@@ -66,6 +67,7 @@ type modelCase struct {
 	approved    bool
 	cooldown    bool
 	longAfter   bool
+	out         int // 0-2 every side delivers; 3 a's primary delivers nothing; 4 b's secondary; 5 both
 }
 
 var modelCommands = func() []Request {
@@ -233,6 +235,12 @@ func (c modelCase) build() Input {
 		{Name: "a", Share: obs(c.obsA, c.share), Resolution: 1},
 		{Name: "b", Share: obs(c.obsB, recB), Resolution: 40},
 	}
+	if c.out == 3 || c.out == 5 {
+		targets[0].PrimaryOut = "every primary server is in MAINT, DRAIN or DOWN"
+	}
+	if c.out == 4 || c.out == 5 {
+		targets[1].SecondaryOut = "every secondary server is in MAINT, DRAIN or DOWN"
+	}
 	return Input{Rollout: r, State: doc, Observed: Observation{Targets: targets},
 		Primary: modelSides[clock][c.primary], Secondary: modelSides[clock][c.secondary],
 		Now: now, Request: c.req}
@@ -263,6 +271,14 @@ func checkInvariants(in Input, d Decision) string {
 			}
 			if d.To < cur && in.Secondary.State == health.Unhealthy && !d.Forced {
 				return fmt.Sprintf("lowers %s %s -> %s onto an unhealthy secondary", t.Name, cur, d.To)
+			}
+			// A side that delivers nothing gets no traffic moved towards
+			// it, so it is never left the only side with weight.
+			if d.To > cur && t.PrimaryOut != "" && !d.Forced {
+				return fmt.Sprintf("raises %s %s -> %s towards a side that delivers nothing (primary)", t.Name, cur, d.To)
+			}
+			if d.To < cur && t.SecondaryOut != "" && !d.Forced {
+				return fmt.Sprintf("lowers %s %s -> %s towards a side that delivers nothing (secondary)", t.Name, cur, d.To)
 			}
 			if d.To > cur && !manualTo {
 				next := providers.Share(-1)
@@ -320,9 +336,9 @@ func checkInvariants(in Input, d Decision) string {
 
 func (c modelCase) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s to=%s force=%v phase=%s share=%s obs=%d/%d primary=%d secondary=%d intent=%d steps=%d on_unhealthy=%s on_drift=%s approval=%s targets=%d garbage=%v approved=%v cooldown=%v later=%v",
+	fmt.Fprintf(&b, "%s to=%s force=%v phase=%s share=%s obs=%d/%d primary=%d secondary=%d intent=%d steps=%d on_unhealthy=%s on_drift=%s approval=%s targets=%d garbage=%v approved=%v cooldown=%v later=%v out=%d",
 		c.req.Command, c.req.To, c.req.Force, c.phase, c.share, c.obsA, c.obsB, c.primary, c.secondary, c.intent,
-		c.steps, c.onUnhealthy, c.onDrift, c.approval, c.targetsDiff, c.stepGarbage, c.approved, c.cooldown, c.longAfter)
+		c.steps, c.onUnhealthy, c.onDrift, c.approval, c.targetsDiff, c.stepGarbage, c.approved, c.cooldown, c.longAfter, c.out)
 	return b.String()
 }
 
@@ -337,6 +353,7 @@ func drawRest(c *modelCase, rng *rand.Rand) {
 	c.approved = rng.IntN(2) == 0
 	c.cooldown = rng.IntN(2) == 0
 	c.longAfter = rng.IntN(2) == 0
+	c.out = rng.IntN(6)
 }
 
 // drawCase draws every dimension of a case from rng.
@@ -453,9 +470,12 @@ func TestModelCheckerHasTeeth(t *testing.T) {
 			classes["lower onto an unhealthy secondary"]++
 		case strings.Contains(v, "past the next step"):
 			classes["skip a step"]++
+		case strings.Contains(v, "towards a side that delivers nothing"):
+			classes["move towards a side that delivers nothing"]++
 		}
 	}
-	for _, want := range []string{"raise without a healthy primary", "lower onto an unhealthy secondary", "skip a step"} {
+	for _, want := range []string{"raise without a healthy primary", "lower onto an unhealthy secondary", "skip a step",
+		"move towards a side that delivers nothing"} {
 		if classes[want] == 0 {
 			t.Errorf("without the gate, no case shows %q: the domain or the checker misses it", want)
 		}

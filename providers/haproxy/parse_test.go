@@ -107,6 +107,7 @@ func TestParseEmptyReply(t *testing.T) {
 
 func FuzzParseServersState(f *testing.F) {
 	f.Add(stateReply)
+	f.Add(outReply)
 	f.Add("Can't find backend.\n\n")
 	f.Add("1\n# be_name srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight\napp p1 1.2.3.4 2 0 3 1\n")
 	f.Add("1\n# be_name be_name srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight\n")

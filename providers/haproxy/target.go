@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -24,11 +25,17 @@ import (
 // it is reported even when the weights are not a state fbctl writes (a
 // primary server weighted differently from another, a weight above
 // max_weight): those are what HAProxy does, not a guess, and refusing to read
-// them would leave a person nothing to act on. Weights of 0 on every named
-// server is an error, because HAProxy would then answer 503. The
-// operational state of a server (down, in maintenance) does not enter the
-// share: health is the checks' business, and HAProxy hands a down server's
-// traffic to the others on its own.
+// them would leave a person nothing to act on.
+//
+// Only servers that take new traffic count: a server in maintenance (MAINT,
+// set by hand, by the configuration, inherited from a tracked server or by
+// DNS resolution), draining (DRAIN) or down (its health check failed, or
+// stopping) delivers nothing whatever its weight, so its weight counts as
+// 0. A server with no health check is up for HAProxy. The share is thus
+// the real split, and ObserveSides says which side, if any, has no server
+// left that delivers: the engine then never moves traffic towards it. No
+// weight on any delivering server is an error, because HAProxy would then
+// answer 503.
 //
 // # Writing the share
 //
@@ -37,8 +44,11 @@ import (
 // P*a / (P*a + S*b) (P and S the server counts) is as close to the wanted
 // share as integers allow; among equally close pairs it takes the one
 // nearest to a = max_weight*share, b = max_weight*(1-share), which is what
-// a person reading the weights expects. If the live weights already deliver
-// that share, Apply writes nothing.
+// a person reading the weights expects. P and S count the servers that
+// deliver (every server of a side when none of it does), so the share
+// Apply returns, read back, is the one asked for; a server in maintenance
+// gets its side's weight too, and takes its part when it comes back. If the
+// live weights already deliver that share, Apply writes nothing.
 //
 // The weights are written one `set server B/S weight N` at a time, in this
 // order: secondary servers whose weight rises, primary servers whose weight
@@ -73,7 +83,10 @@ type Target struct {
 	secrets []string
 }
 
-var _ providers.Target = (*Target)(nil)
+var (
+	_ providers.Target       = (*Target)(nil)
+	_ providers.SideReporter = (*Target)(nil)
+)
 
 var backendLocks sync.Map // network+address+backend -> chan struct{}
 
@@ -148,12 +161,41 @@ func (t *Target) Resolution() providers.Share { return t.res }
 
 // Observe implements providers.Target.
 func (t *Target) Observe(ctx context.Context) (providers.Share, error) {
+	s, _, err := t.ObserveSides(ctx)
+	return s, err
+}
+
+// ObserveSides implements providers.SideReporter.
+func (t *Target) ObserveSides(ctx context.Context) (providers.Share, providers.Sides, error) {
 	w, err := t.read(ctx)
 	if err != nil {
-		return 0, t.hide(err)
+		return 0, providers.Sides{}, t.hide(err)
 	}
 	s, err := t.share(w)
-	return s, t.hide(err)
+	if err != nil {
+		return 0, providers.Sides{}, t.hide(err)
+	}
+	sides := providers.Sides{
+		PrimaryOut:   outWhy("primary", t.primary, w.primaryOut),
+		SecondaryOut: outWhy("secondary", t.secondary, w.secondaryOut),
+	}
+	if len(t.secrets) > 0 {
+		sides.PrimaryOut = hideSecrets(errors.New(sides.PrimaryOut), t.secrets).Error()
+		sides.SecondaryOut = hideSecrets(errors.New(sides.SecondaryOut), t.secrets).Error()
+	}
+	return s, sides, nil
+}
+
+// outWhy says why a side delivers nothing, "" when one of its servers does.
+func outWhy(side string, servers, out []string) string {
+	var parts []string
+	for i, s := range servers {
+		if out[i] == "" {
+			return ""
+		}
+		parts = append(parts, strconv.Quote(s)+" "+out[i])
+	}
+	return fmt.Sprintf("every %s server is in MAINT, DRAIN or DOWN (%s)", side, strings.Join(parts, ", "))
 }
 
 // Apply implements providers.Target.
@@ -175,9 +217,17 @@ func (t *Target) Apply(ctx context.Context, want providers.Share) (providers.Sha
 	if err != nil {
 		return 0, t.hide(err)
 	}
-	a, b := providers.SplitWeights(want, len(t.primary), len(t.secondary), t.maxWeight)
-	next := weights{primary: repeat(a, len(t.primary)), secondary: repeat(b, len(t.secondary))}
-	if s, err := t.share(cur); err != nil || s != shareOf(next) {
+	p, q := cur.serving()
+	if p == 0 {
+		p = len(t.primary)
+	}
+	if q == 0 {
+		q = len(t.secondary)
+	}
+	a, b := providers.SplitWeights(want, p, q, t.maxWeight)
+	next := weights{primary: repeat(a, len(t.primary)), secondary: repeat(b, len(t.secondary)),
+		primaryOut: cur.primaryOut, secondaryOut: cur.secondaryOut}
+	if s, err := t.share(cur); err != nil || s != shareOf(next.delivering()) {
 		changes := planChanges(t.primary, t.secondary, cur, next)
 		for i, c := range changes {
 			if err := t.client.SetWeight(ctx, t.backend, c.server, c.to); err != nil {
@@ -193,9 +243,42 @@ func (t *Target) Apply(ctx context.Context, want providers.Share) (providers.Sha
 	return s, t.hide(err)
 }
 
-// weights holds the current weight of each named server, in declared order.
+// weights holds the current weight of each named server, in declared order,
+// and why each delivers nothing ("MAINT", "DRAIN", "DOWN"; "" when it
+// takes traffic). Nil out slices mean every server takes traffic.
 type weights struct {
-	primary, secondary []int
+	primary, secondary       []int
+	primaryOut, secondaryOut []string
+}
+
+// delivering is w with the weight of every server that delivers nothing
+// set to 0: the weights HAProxy really balances by.
+func (w weights) delivering() weights {
+	zero := func(ws []int, out []string) []int {
+		r := make([]int, len(ws))
+		for i, x := range ws {
+			if i >= len(out) || out[i] == "" {
+				r[i] = x
+			}
+		}
+		return r
+	}
+	return weights{primary: zero(w.primary, w.primaryOut), secondary: zero(w.secondary, w.secondaryOut),
+		primaryOut: w.primaryOut, secondaryOut: w.secondaryOut}
+}
+
+// serving counts the servers of each side that take traffic.
+func (w weights) serving() (primary, secondary int) {
+	count := func(n int, out []string) int {
+		c := 0
+		for i := 0; i < n; i++ {
+			if i >= len(out) || out[i] == "" {
+				c++
+			}
+		}
+		return c
+	}
+	return count(len(w.primary), w.primaryOut), count(len(w.secondary), w.secondaryOut)
 }
 
 func (w weights) sums() (primary, total int) {
@@ -217,12 +300,69 @@ func shareOf(w weights) providers.Share {
 	return providers.RoundShare(int64(p), int64(total))
 }
 
+// share is the share w delivers: servers that deliver nothing do not count.
 func (t *Target) share(w weights) (providers.Share, error) {
 	if _, total := w.sums(); total == 0 {
 		return 0, fmt.Errorf("haproxy runtime API at %s: backend %s has no weight: its primary (%s) and secondary (%s) servers all have weight 0, so HAProxy would answer 503",
 			t.client.name, t.quote(t.backend), strings.Join(t.primary, ", "), strings.Join(t.secondary, ", "))
 	}
-	return shareOf(w), nil
+	d := w.delivering()
+	if _, total := d.sums(); total == 0 {
+		var parts []string
+		for _, side := range []struct {
+			names []string
+			ws    []int
+			out   []string
+		}{{t.primary, w.primary, w.primaryOut}, {t.secondary, w.secondary, w.secondaryOut}} {
+			for i, s := range side.names {
+				why := "weight 0"
+				if side.out[i] != "" {
+					why = side.out[i]
+				}
+				parts = append(parts, t.quote(s)+" "+why)
+			}
+		}
+		return 0, fmt.Errorf("haproxy runtime API at %s: backend %s delivers nothing: no server with weight takes traffic (%s), so HAProxy would answer 503",
+			t.client.name, t.quote(t.backend), strings.Join(parts, ", "))
+	}
+	return shareOf(d), nil
+}
+
+// Bits of srv_admin_state (HAProxy's SRV_ADMF_*): maintenance forced by
+// hand, inherited from a tracked server, from the configuration
+// ("disabled") or from DNS resolution; draining by hand or inherited.
+const (
+	adminForcedMaint   = 0x01
+	adminInheritMaint  = 0x02
+	adminConfigMaint   = 0x04
+	adminForcedDrain   = 0x08
+	adminInheritDrain  = 0x10
+	adminResolverMaint = 0x20
+
+	adminMaint = adminForcedMaint | adminInheritMaint | adminConfigMaint | adminResolverMaint
+	adminDrain = adminForcedDrain | adminInheritDrain
+)
+
+// Values of srv_op_state (SRV_ST_*) that take traffic: starting (slow
+// start) and running. Stopped (0) and stopping (3, a soft stop such as
+// disable-on-404) take none.
+const (
+	opStarting = 1
+	opRunning  = 2
+)
+
+// outOf says why a server delivers nothing: "MAINT", "DRAIN" or "DOWN"
+// (stopped or stopping); "" when it takes new traffic.
+func outOf(s ServerState) string {
+	switch {
+	case s.AdminState&adminMaint != 0:
+		return "MAINT"
+	case s.AdminState&adminDrain != 0:
+		return "DRAIN"
+	case s.OpState != opRunning && s.OpState != opStarting:
+		return "DOWN"
+	}
+	return ""
 }
 
 // read returns the live weights of the named servers.
@@ -231,30 +371,30 @@ func (t *Target) read(ctx context.Context) (weights, error) {
 	if err != nil {
 		return weights{}, err
 	}
-	live := make(map[string]int, len(states))
+	live := make(map[string]ServerState, len(states))
 	var names []string
 	for _, s := range states {
 		if s.Backend != t.backend {
 			continue
 		}
-		live[s.Name] = s.Weight
+		live[s.Name] = s
 		names = append(names, s.Name)
 	}
 	var w weights
 	var missing []string
-	pick := func(servers []string) []int {
-		out := make([]int, len(servers))
+	pick := func(servers []string) ([]int, []string) {
+		ws, out := make([]int, len(servers)), make([]string, len(servers))
 		for i, s := range servers {
 			x, ok := live[s]
 			if !ok {
 				missing = append(missing, t.quote(s))
 			}
-			out[i] = x
+			ws[i], out[i] = x.Weight, outOf(x)
 		}
-		return out
+		return ws, out
 	}
-	w.primary = pick(t.primary)
-	w.secondary = pick(t.secondary)
+	w.primary, w.primaryOut = pick(t.primary)
+	w.secondary, w.secondaryOut = pick(t.secondary)
 	if len(missing) > 0 {
 		sort.Strings(names)
 		if len(names) > 20 {
