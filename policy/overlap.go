@@ -70,7 +70,13 @@ func (l *Loader) overlaps(fbs []*Failback) hcl.Diagnostics {
 	}
 	var diags hcl.Diagnostics
 	for _, p := range pairs {
-		what := strings.ReplaceAll(p.second.obj.What, providers.Redacted, Redacted)
+		what := p.second.obj.What
+		if a, b := p.first.obj.What, p.second.obj.What; a != b && (strings.Contains(a, providers.Redacted) || strings.Contains(b, providers.Redacted)) {
+			// Each may show what the other hides (a member named by a
+			// sensitive variable in one target and plainly in the other).
+			what = "one object, whose name holds a sensitive value and is not shown"
+		}
+		what = strings.ReplaceAll(what, providers.Redacted, Redacted)
 		if p.more > 0 {
 			what += fmt.Sprintf(" (and %d more in common)", p.more)
 		}
