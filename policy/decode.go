@@ -496,6 +496,11 @@ func (d *fbDecoder) decodeTarget(b *hcl.Block) (*Target, hcl.Diagnostics) {
 	if !dd.HasErrors() {
 		diags = append(diags, sidesProblems(cfg, content)...)
 	}
+	t.attrRanges = make(map[string]hcl.Range, len(content.Attributes))
+	for n, a := range content.Attributes {
+		t.attrRanges[n] = a.Expr.Range()
+	}
+	t.decoded = !diags.HasErrors()
 	return t, diags
 }
 

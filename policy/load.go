@@ -254,6 +254,7 @@ func (l *Loader) load(srcs []Source) (*Policy, hcl.Diagnostics) {
 			p.Failbacks = append(p.Failbacks, fb)
 		}
 	}
+	diags = append(diags, l.overlaps(p.Failbacks)...)
 	if len(top.failbacks) == 0 && !diags.HasErrors() {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagWarning,

@@ -828,3 +828,48 @@ func TestEnvFunction(t *testing.T) {
 		}
 	})
 }
+
+// TestOverlapKnownOnlyAtRun: an overlap hidden behind a Terraform output is
+// not an error at validate time, where the output is unknown, and is one
+// when the run loads the policy with the outputs.
+func TestOverlapKnownOnlyAtRun(t *testing.T) {
+	src := []byte(`
+failback "a" {
+  primary   = "dc1"
+  secondary = "dc2"
+  check "tcp" "up" {
+    address = "10.0.0.1:443"
+  }
+  target "haproxy_backend" "lb" {
+    runtime_api = tf.sock
+    backend     = "web"
+    primary     = ["p"]
+    secondary   = ["s"]
+  }
+}
+failback "b" {
+  primary   = "dc1"
+  secondary = "dc2"
+  check "tcp" "up" {
+    address = "10.0.0.1:443"
+  }
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["p"]
+    secondary   = ["s2"]
+  }
+}
+`)
+	_, diags := newLoader(policy.Options{Mode: policy.ModeValidate}).LoadSources(policy.Source{Filename: "p.hcl", Bytes: src})
+	if diags.HasErrors() {
+		t.Fatalf("validate without outputs:\n%s", describeDiags(diags))
+	}
+	outputs, d := policy.ParseTFOutputs("outputs.json", []byte(`{"sock": {"sensitive": false, "type": "string", "value": "/run/haproxy/admin.sock"}}`))
+	if d.HasErrors() {
+		t.Fatal(d)
+	}
+	_, diags = newLoader(policy.Options{Mode: policy.ModeRun, TFOutputs: outputs}).LoadSources(policy.Source{Filename: "p.hcl", Bytes: src})
+	wantDetail(t, diags, "Targets steer the same object",
+		`target "haproxy_backend" "lb" of failback "a" (p.hcl:11) and target "haproxy_backend" "lb" of failback "b" (p.hcl:24) both steer HAProxy server web/p at /run/haproxy/admin.sock. Their writes would undo each other's on every run, so that neither share holds; steer each object from one target only.`)
+}

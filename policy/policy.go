@@ -116,6 +116,13 @@ type Target struct {
 	Provider  *Provider
 	Config    cty.Value
 	DeclRange hcl.Range
+
+	// attrRanges are the expression ranges of the attributes set in the
+	// block, for diagnostics about the whole policy (overlaps).
+	attrRanges map[string]hcl.Range
+	// decoded is set when the block decoded without errors: only such
+	// targets are compared for overlaps.
+	decoded bool
 }
 
 // Rollout paces a failback.

@@ -428,3 +428,42 @@ func TestMalformedVarOptionNotShown(t *testing.T) {
 	wantDetail(t, diags, "Invalid --var option",
 		`The --var option takes NAME=VALUE; the value given as --var number 4 has no "=" (it is not shown, in case it is a secret).`)
 }
+
+// TestOverlapShowsNoSecret: two targets steering one HAProxy server, named
+// through a short sensitive variable in one and plainly in the other: the
+// overlap is reported, naming neither spelling of the server.
+func TestOverlapShowsNoSecret(t *testing.T) {
+	src := `
+failback "a" {
+  primary   = "dc1"
+  secondary = "dc2"
+  check "tcp" "up" {
+    address = "10.0.0.1:443"
+  }
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = [var.s]
+    secondary   = ["b1"]
+  }
+}
+
+failback "b" {
+  primary   = "dc1"
+  secondary = "dc2"
+  check "tcp" "up" {
+    address = "10.0.0.1:443"
+  }
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["zq"]
+    secondary   = ["b2"]
+  }
+}
+`
+	_, diags := loadSecrets(t, src, "s=zq")
+	wantDetail(t, diags, "Targets steer the same object",
+		`target "haproxy_backend" "lb" of failback "a" (p.hcl:26) and target "haproxy_backend" "lb" of failback "b" (p.hcl:40) both steer one object, whose name holds a sensitive value and is not shown. Their writes would undo each other's on every run, so that neither share holds; steer each object from one target only.`)
+	noneContains(t, diags, "zq")
+}

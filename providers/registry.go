@@ -69,6 +69,15 @@ type Kind struct {
 	// it to warn about rollout steps that would deliver the same share. It
 	// must not panic on any body Validate accepts.
 	Deliverable func(attrs cty.Value, want Share) (Share, bool)
+	// Steers, when set on a target kind, lists the objects a target with
+	// this block writes (see SteeredObject), computed from the block
+	// alone, without I/O. cfg.Attrs and cfg.Provider.Attrs are as Validate
+	// gets them: values may be unknown (a Terraform output not given at
+	// validate time, env()) and are then left out, since they cannot be
+	// compared; values may be marked, and What never shows them. The
+	// policy language refuses two targets that steer the same object. It
+	// must not panic on any body Validate accepts.
+	Steers func(cfg Config) []SteeredObject
 
 	// NewTarget (for targets) or NewCheck (for checks) builds the behaviour.
 	// A kind registered without one validates in policies but cannot run

@@ -42,7 +42,8 @@ func TestMain(m *testing.M) {
 // repository's examples directory.
 //
 // Scripts whose name starts with "engine_" also get a real HAProxy (backend
-// "app", servers "primary" at weight 0 and "secondary" at 256) in front of
+// "app", servers "primary" at weight 0 and "secondary" at 256, and a backend
+// "api" no frontend uses, with the same servers and weights) in front of
 // two real HTTP backends, all stopped when the script ends, described by
 // HAPROXY_SOCK (the runtime API's unix socket), HAPROXY_URL (the frontend),
 // PRIMARY_URL and SECONDARY_URL (the backends; /healthz is their health),
@@ -191,6 +192,9 @@ func setupEngine(env *testscript.Env) error {
 	be := testenv.StartHTTPBackends(t, "primary", "secondary")
 	hap := testenv.StartHAProxy(t, testenv.HAProxyConfig{
 		Servers: []testenv.HAProxyServer{be[0].Server(0), be[1].Server(256)},
+		// A second backend with the same servers and weights, for a second
+		// failback: two failbacks may not steer the same servers.
+		ExtraBackends: []testenv.HAProxyBackend{{Name: "api", Servers: []testenv.HAProxyServer{be[0].Server(0), be[1].Server(256)}}},
 	})
 	env.Setenv("HAPROXY_SOCK", hap.SocketPath)
 	env.Setenv("HAPROXY_URL", hap.FrontendURL)

@@ -27,6 +27,11 @@ func TestEveryDesignedKindIsRegistered(t *testing.T) {
 			if class == providers.ClassTarget && (k.Attribute("primary") == nil || k.Attribute("secondary") == nil) {
 				t.Errorf("target kind %s lacks primary/secondary", k.Name)
 			}
+			// Overlapping targets are refused only for kinds that say what
+			// they steer.
+			if class == providers.ClassTarget && k.Steers == nil {
+				t.Errorf("target kind %s has no Steers", k.Name)
+			}
 			for _, a := range k.Attributes {
 				if a.Doc == "" {
 					t.Errorf("%s.%s has no doc", k.Name, a.Name)

@@ -69,6 +69,7 @@ func Register(r *providers.Registry) {
 		Validate: func(v cty.Value) []providers.Problem {
 			return providers.OneOf(v, "type", "A", "AAAA", "CNAME", "MX", "TXT", "PTR", "SRV", "SPF", "NAPTR", "CAA", "DS", "HTTPS", "SVCB", "TLSA", "SSHFP")
 		},
+		Steers: route53Steers,
 		NewTarget: func(cfg providers.Config) (providers.Target, error) {
 			t, err := NewRoute53Weighted(cfg)
 			if err != nil {
@@ -96,6 +97,7 @@ func Register(r *providers.Registry) {
 			p = append(p, arnProblem(v, "rule_arn", ":listener-rule/")...)
 			return p
 		},
+		Steers: albSteers,
 		NewTarget: func(cfg providers.Config) (providers.Target, error) {
 			t, err := NewALBForward(cfg)
 			if err != nil {

@@ -98,6 +98,7 @@ func Register(r *providers.Registry) {
 			}
 			return p
 		},
+		Steers: urlMapSteers,
 		NewTarget: func(cfg providers.Config) (providers.Target, error) {
 			t, err := NewURLMap(cfg)
 			if err != nil {
@@ -127,6 +128,7 @@ func Register(r *providers.Registry) {
 			a, b := chooseScalers(want, p, s)
 			return scalerShare(p, s, a, b), true
 		},
+		Steers: capacitySteers,
 		NewTarget: func(cfg providers.Config) (providers.Target, error) {
 			t, err := NewBackendCapacity(cfg)
 			if err != nil {

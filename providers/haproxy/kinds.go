@@ -37,6 +37,7 @@ func Register(r *providers.Registry) {
 			}
 			return p
 		},
+		Steers: steers,
 		NewTarget: func(cfg providers.Config) (providers.Target, error) {
 			t, err := NewTarget(cfg)
 			if err != nil {

@@ -48,6 +48,10 @@ type Driver struct {
 	Optional []string
 	// Secrets are the keys whose values are secrets: never in any message.
 	Secrets []string
+	// Where are the keys that say where the zones live (rfc2136: the
+	// server), so that two provider blocks with equal values reach the
+	// same RRsets; none when the driver's API is one place (Cloudflare).
+	Where []string
 	// New builds the driver's client from the config map (every Required
 	// key present), checking every setting. It does no I/O, and its errors
 	// never quote a value.
@@ -61,7 +65,7 @@ type Driver struct {
 // Drivers lists the compiled-in drivers. Adding a driver is one entry here.
 var Drivers = []Driver{
 	{Name: "rfc2136", Required: []string{"server", "key_name", "key"}, Optional: []string{"key_alg"},
-		Secrets: []string{"key"}, New: newRFC2136,
+		Secrets: []string{"key"}, Where: []string{"server"}, New: newRFC2136,
 		Check: func(cfg map[string]string) error { _, err := checkRFC2136(cfg, false); return err }},
 	{Name: "cloudflare", Required: []string{"api_token"}, Optional: []string{"zone_token"},
 		Secrets: []string{"api_token", "zone_token"}, New: newCloudflare},
@@ -117,6 +121,7 @@ func Register(r *providers.Registry) {
 			}
 			return s.deliverable(want), true
 		},
+		Steers: steers,
 		NewTarget: func(cfg providers.Config) (providers.Target, error) {
 			t, err := NewTarget(cfg)
 			if err != nil {
