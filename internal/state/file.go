@@ -90,7 +90,7 @@ type FileOptions struct {
 
 // errNotRegular is wrapped by the errors about a file in the state
 // directory that is not a regular file.
-var errNotRegular = errors.New("not a regular file")
+var errNotRegular = errors.New("fbctl opens only regular files, never links, FIFOs or devices, in its state directory")
 
 func realTicker(d time.Duration) (<-chan time.Time, func()) {
 	t := time.NewTicker(d)

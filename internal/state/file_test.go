@@ -809,6 +809,11 @@ func TestHelperProcess(t *testing.T) {
 		helperSaveLoop(s)
 	case "lock":
 		helperLock(s)
+	case "idle":
+		// A process that stays alive until its stdin closes.
+		fmt.Println("ready")
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper role", role)
 	os.Exit(1)

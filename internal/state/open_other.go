@@ -16,9 +16,9 @@ func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
 	fi, err := os.Lstat(path)
 	switch {
 	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
-		return nil, fmt.Errorf("state: %s is a symbolic link; fbctl follows no links in its state directory (%w)", path, errNotRegular)
+		return nil, fmt.Errorf("state: %s is a symbolic link: %w", path, errNotRegular)
 	case err == nil && !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("state: %s is not a regular file (%w)", path, errNotRegular)
+		return nil, fmt.Errorf("state: %s is not a regular file: %w", path, errNotRegular)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("state: %s: %w", path, err)
 	}

@@ -27,12 +27,12 @@ func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
 	case errors.Is(err, syscall.ENOENT):
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	case errors.Is(err, syscall.ELOOP):
-		return nil, fmt.Errorf("state: %s is a symbolic link; fbctl follows no links in its state directory (%w)", path, errNotRegular)
+		return nil, fmt.Errorf("state: %s is a symbolic link: %w", path, errNotRegular)
 	case errors.Is(err, syscall.ENXIO):
 		// O_WRONLY|O_NONBLOCK of a FIFO without a reader.
-		return nil, fmt.Errorf("state: %s is a FIFO or socket, not a regular file (%w)", path, errNotRegular)
+		return nil, fmt.Errorf("state: %s is a FIFO or socket: %w", path, errNotRegular)
 	case errors.Is(err, syscall.EISDIR):
-		return nil, fmt.Errorf("state: %s is a directory, not a regular file (%w)", path, errNotRegular)
+		return nil, fmt.Errorf("state: %s is a directory: %w", path, errNotRegular)
 	case err != nil:
 		return nil, fmt.Errorf("state: opening %s: %w", path, err)
 	}
@@ -43,7 +43,7 @@ func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
 	}
 	if kind := fileKind(uint32(st.Mode) & syscall.S_IFMT); kind != "" {
 		syscall.Close(fd)
-		return nil, fmt.Errorf("state: %s is a %s, not a regular file (%w)", path, kind, errNotRegular)
+		return nil, fmt.Errorf("state: %s is a %s: %w", path, kind, errNotRegular)
 	}
 	if err := syscall.SetNonblock(fd, false); err != nil {
 		syscall.Close(fd)

@@ -96,7 +96,7 @@ func (c *docChecker) fail(field, format string, args ...any) {
 
 func (c *docChecker) share(field string, s providers.Share) {
 	if s < providers.ShareNone || s > providers.ShareFull {
-		c.fail(field, "share %d is outside 0-10000 (basis points: 0-100 %%)", int(s))
+		c.fail(field, "%d is outside 0-10000 (basis points: 0-100 %%)", int(s))
 	}
 }
 
@@ -108,7 +108,7 @@ func (c *docChecker) count(field string, n int) {
 
 func (c *docChecker) time(field string, t time.Time) {
 	if !t.IsZero() && (t.Before(minTime) || !t.Before(maxTime)) {
-		c.fail(field, "time %s is outside %d-%d", t.UTC().Format(time.RFC3339), minTime.Year(), maxTime.Year()-1)
+		c.fail(field, "%s is outside %d-%d", t.UTC().Format(time.RFC3339), minTime.Year(), maxTime.Year()-1)
 	}
 }
 
