@@ -450,7 +450,12 @@ func TestInterruptedLock(t *testing.T) {
 			if !crashAt(step, func() { s.Lock(ctx, "web", info) }) {
 				t.Fatalf("Lock never reached step %q", step)
 			}
-			_, err := s.Lock(ctx, "web", LockInfo{Owner: "bob", RunID: "run-2", Expires: clock.Now().Add(time.Minute)})
+			l, err := s.Lock(ctx, "web", LockInfo{Owner: "bob", RunID: "run-2", Expires: clock.Now().Add(time.Minute)})
+			if err == nil {
+				// Stops its renewal, which would otherwise write (and
+				// meet afterStep) while a later test simulates a crash.
+				defer l.Unlock()
+			}
 			var locked *LockedError
 			switch {
 			case step == "renamed" && !errors.As(err, &locked):

@@ -195,9 +195,11 @@ func TestLockRecordsHolderIdentity(t *testing.T) {
 		t.Errorf("lock file (-want +got):\n%s", diff)
 	}
 	l.Unlock()
-	if _, err := s.Lock(context.Background(), "web", LockInfo{PID: 1, RunID: "r2", Expires: now.Add(time.Minute)}); err != nil {
+	l, err = s.Lock(context.Background(), "web", LockInfo{PID: 1, RunID: "r2", Expires: now.Add(time.Minute)})
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer l.Unlock()
 	if got, _ := s.readLock("web"); got.BootID != "" || got.StartTime != 0 {
 		t.Errorf("identity recorded for another pid: %+v", got)
 	}
