@@ -27,15 +27,29 @@
 //     guard file is never removed: removing it would let two processes
 //     hold locks on two different inodes of the "same" file.
 //   - Locks: a lock is the NAME.lock file, not the flock, so a run that
-//     crashes keeps its lock until the expiry it wrote; nobody can act on
-//     the failback in the meantime. Creating, taking over and removing the
-//     lock file happens under the guard, so exactly one of any number of
-//     concurrent Lock calls wins.
+//     crashes keeps its lock until it expires or is proven dead; nobody
+//     can act on the failback in the meantime. Creating, renewing, taking
+//     over and removing the lock file happens under the guard, so exactly
+//     one of any number of concurrent Lock calls wins. The holder renews
+//     the lock (Renewed, Expires) at a third of its lease from a goroutine
+//     until Unlock, so a long run never loses it. A lock is stale at its
+//     expiry (LockInfo.Expiry), or at once when its holder is provably
+//     gone: same boot id and PID namespace as the reader, and its pid not
+//     running, a zombie, or a process started at another time.
 //   - History: each event is one write(2) of one line to a file opened
 //     O_APPEND, under the guard, then fsync'd. A crash can at worst leave
 //     an unterminated last line, an event whose Append never returned;
 //     History ignores it and the next Append cuts it off, so it cannot
-//     glue itself to the next event.
+//     glue itself to the next event. Only the beginning of an event of
+//     ours (`{"time":"...`) is taken for that; any other unterminated or
+//     foreign line is an error naming the file and line.
+//   - The directory is input, and may be hostile: every file read, written
+//     or created in it is opened with O_NOFOLLOW|O_NONBLOCK and fstat'd,
+//     and anything but a regular file (a symbolic link, dangling or not, a
+//     FIFO, a device, a directory) is an error naming it; nothing is ever
+//     written through a link or blocks on a FIFO. A document is checked
+//     against its invariants when read (decodeDoc); a bad one is an error
+//     naming the file and the field, and Save refuses to replace it.
 //   - Stray temp files (from a crash) are ignored by every read and removed
 //     by the next write of the same failback, under the guard: every temp
 //     file is created under the guard, so one that exists while we hold the
@@ -68,6 +82,19 @@ type FileOptions struct {
 	// Now is the clock for new documents, lock expiry and event times;
 	// nil means time.Now. Tests inject their own.
 	Now func() time.Time
+	// Ticker starts the ticks of a held lock's renewal, every d, and
+	// returns them and a stop function; nil means a time.Ticker. Tests
+	// inject their own to renew on demand.
+	Ticker func(d time.Duration) (ticks <-chan time.Time, stop func())
+}
+
+// errNotRegular is wrapped by the errors about a file in the state
+// directory that is not a regular file.
+var errNotRegular = errors.New("fbctl opens only regular files, never links, FIFOs or devices, in its state directory")
+
+func realTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
 }
 
 // FileStore is the file backend, the default Store: one directory holding,
@@ -85,8 +112,9 @@ type FileStore struct {
 	swept   sync.Map
 	orphans sync.Map
 
-	dir string
-	now func() time.Time
+	dir    string
+	now    func() time.Time
+	ticker func(time.Duration) (<-chan time.Time, func())
 }
 
 var _ Store = (*FileStore)(nil)
@@ -137,7 +165,11 @@ func OpenFile(dir string, opts FileOptions) (*FileStore, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &FileStore{dir: abs, now: now}, nil
+	ticker := opts.Ticker
+	if ticker == nil {
+		ticker = realTicker
+	}
+	return &FileStore{dir: abs, now: now, ticker: ticker}, nil
 }
 
 // Dir returns the store's directory (absolute).
@@ -171,14 +203,32 @@ func (s *FileStore) Load(ctx context.Context, failback string) (*Document, error
 // readDoc reads and checks NAME.json; (nil, nil) when it does not exist.
 func (s *FileStore) readDoc(failback string) (*Document, error) {
 	path := s.docPath(failback)
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	return decodeDoc(path, failback, data)
+}
+
+// readRegular reads the regular file path (see openRegular); nil, nil when
+// it does not exist.
+func readRegular(path string) ([]byte, error) {
+	f, err := openRegular(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
 		return nil, fmt.Errorf("state: reading %s: %w", path, err)
 	}
-	return decodeDoc(path, failback, data)
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
 }
 
 // decodeDoc checks everything that would make a stored document unsafe to
@@ -213,6 +263,9 @@ func decodeDoc(path, failback string, data []byte) (*Document, error) {
 		// Save never stores a version below 1, and 0 means "never saved"
 		// to the compare-and-swap.
 		return nil, fmt.Errorf("state: %s is corrupt: version %d is not positive", path, doc.Version)
+	}
+	if err := checkDoc(doc); err != nil {
+		return nil, fmt.Errorf("state: %s is invalid: %w; fbctl leaves it as it is: correct or remove it by hand", path, err)
 	}
 	if doc.Evidence == nil {
 		doc.Evidence = map[string]health.Evidence{}
@@ -329,7 +382,7 @@ func (s *FileStore) createTemp(base string) (string, *os.File, error) {
 			return "", nil, fmt.Errorf("state: %w", err)
 		}
 		path := filepath.Join(s.dir, ".tmp-"+hex.EncodeToString(r[:])+"."+base)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -385,10 +438,18 @@ func (s *FileStore) syncDir() error {
 
 // Lock takes the failback's lock for info's holder. info.Expires must be in
 // the future (a lock is meant to be taken over after a crash, so it must
-// expire); a zero info.Acquired is set to now. While another holder's lock
-// has not expired, Lock returns a *LockedError. An expired lock is taken
-// over and a "lock_takeover" event is appended to the history first, so
-// that no takeover goes unrecorded.
+// expire); a zero info.Acquired or info.Renewed is set to now, a zero
+// info.Lease to Expires-Acquired (at most MaxLease). When info.PID is this
+// process, Lock records its boot id, PID namespace and start time, so that
+// a reader can prove it gone after a crash.
+//
+// While another holder's lock is live, Lock returns a *LockedError. A lock
+// past its expiry (LockInfo.Expiry), or whose holder is provably gone, is
+// taken over, and a "lock_takeover" event saying why is appended to the
+// history first, so that no takeover goes unrecorded.
+//
+// The returned lock (a RenewedLock) is renewed at a third of its lease
+// until Unlock.
 func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (Lock, error) {
 	if err := checkName(failback); err != nil {
 		return nil, err
@@ -400,9 +461,28 @@ func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (L
 	if info.Acquired.IsZero() {
 		info.Acquired = now
 	}
+	if info.Renewed.IsZero() {
+		info.Renewed = now
+	}
 	if !info.Expires.After(now) {
 		return nil, fmt.Errorf("state: lock of failback %q would expire at %s, not after now (%s)",
 			failback, info.Expires.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
+	}
+	if info.Lease <= 0 {
+		info.Lease = info.Expires.Sub(info.Acquired)
+		if info.Lease <= 0 {
+			info.Lease = info.Expires.Sub(now)
+		}
+	}
+	if info.Lease > MaxLease {
+		return nil, fmt.Errorf("state: lock of failback %q: a lease of %s is longer than %s; the lock is renewed while the run lasts, so a long lease is never needed",
+			failback, info.Lease, MaxLease)
+	}
+	if info.PID == os.Getpid() && info.BootID == "" && info.PIDNS == "" && info.StartTime == 0 {
+		id := hostIdentity()
+		if start, _, err := procStart(info.PID); err == nil && id.boot != "" && id.pidNS != "" {
+			info.BootID, info.PIDNS, info.StartTime = id.boot, id.pidNS, start
+		}
 	}
 	g, err := s.guard(ctx, failback)
 	if err != nil {
@@ -418,7 +498,8 @@ func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (L
 	if held != nil {
 		// Checked under the guard with the time read before it: waiting
 		// for the guard can only make a lock look younger, never stale.
-		if now.Before(held.Expires) {
+		why := staleReason(*held, now)
+		if why == "" {
 			return nil, &LockedError{Failback: failback, Holder: *held}
 		}
 		ev := Event{
@@ -427,55 +508,175 @@ func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (L
 			Failback: failback,
 			Type:     "lock_takeover",
 			Actor:    info.Owner,
-			Reason: fmt.Sprintf("lock of %s@%s pid %d (run %s) expired at %s",
-				held.Owner, held.Host, held.PID, held.RunID, held.Expires.UTC().Format(time.RFC3339)),
+			Reason: fmt.Sprintf("lock of %s@%s pid %d (run %s) %s",
+				held.Owner, held.Host, held.PID, held.RunID, why),
 		}
 		if err := s.appendLocked(failback, ev); err != nil {
-			return nil, fmt.Errorf("state: recording the takeover of an expired lock: %w", err)
+			return nil, fmt.Errorf("state: recording the takeover of a stale lock: %w", err)
 		}
 	}
-	data, err := json.Marshal(&info)
-	if err != nil {
-		return nil, fmt.Errorf("state: encoding the lock of failback %q: %w", failback, err)
-	}
-	// Atomic too: a reader must never see half a lock file and take it for
-	// a corrupt one.
-	if err := s.writeAtomic(s.lockPath(failback), append(data, '\n')); err != nil {
+	if err := s.writeLock(failback, &info); err != nil {
 		return nil, err
 	}
-	return &fileLock{s: s, failback: failback, runID: info.RunID}, nil
+	l := &fileLock{s: s, failback: failback, runID: info.RunID, lease: info.Lease,
+		stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
+	ticks, stop := s.ticker(max(info.Lease/3, time.Millisecond))
+	go l.renew(ticks, stop)
+	return l, nil
+}
+
+// staleReason says why the lock held is stale at now ("" while live): its
+// expiry passed, or its holder is provably gone.
+func staleReason(held LockInfo, now time.Time) string {
+	if exp := held.Expiry(); !now.Before(exp) {
+		return "expired at " + exp.UTC().Format(time.RFC3339)
+	}
+	return holderGone(held)
+}
+
+// holderGone says why the holder of a lock is provably gone, or "" when it
+// may be alive. Only a holder in this boot and PID namespace can be judged
+// (a container sharing the host name is not this host): it is gone when
+// its pid is not running, is a zombie, or runs a process started at
+// another time than the holder (a reused pid).
+func holderGone(held LockInfo) string {
+	if held.BootID == "" || held.PIDNS == "" || held.StartTime == 0 || held.PID <= 0 {
+		return ""
+	}
+	id := hostIdentity()
+	if held.BootID != id.boot || held.PIDNS != id.pidNS {
+		return ""
+	}
+	start, zombie, err := procStart(held.PID)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("is stale: pid %d is not running on this host (boot %s)", held.PID, held.BootID)
+	case err != nil:
+		return "" // cannot tell: wait for the expiry
+	case start != held.StartTime:
+		return fmt.Sprintf("is stale: pid %d is another process now (started at tick %d, the holder at tick %d)", held.PID, start, held.StartTime)
+	case zombie:
+		return fmt.Sprintf("is stale: pid %d has exited", held.PID)
+	}
+	return ""
+}
+
+// writeLock replaces NAME.lock with info; the caller holds the guard.
+func (s *FileStore) writeLock(failback string, info *LockInfo) error {
+	data, err := json.Marshal(info)
+	if err != nil {
+		return fmt.Errorf("state: encoding the lock of failback %q: %w", failback, err)
+	}
+	// Atomic too: a reader must never see half a lock file and take it for
+	// a corrupt one. The rename replaces a link or FIFO of that name
+	// without following it, but readLock has refused those already.
+	return s.writeAtomic(s.lockPath(failback), append(data, '\n'))
 }
 
 // readLock reads NAME.lock; (nil, nil) when there is none. A lock file that
-// does not decode is an error: taking it over would ignore a holder that
-// may well be alive.
+// does not decode, or lacks what every lock has, is an error: taking it
+// over would ignore a holder that may well be alive.
 func (s *FileStore) readLock(failback string) (*LockInfo, error) {
 	path := s.lockPath(failback)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("state: reading %s: %w", path, err)
+	data, err := readRegular(path)
+	if err != nil || data == nil {
+		return nil, err
 	}
 	var info LockInfo
 	if err := json.Unmarshal(data, &info); err != nil {
 		return nil, fmt.Errorf("state: lock file %s is corrupt (%v); remove it only if no fbctl run holds the lock", path, err)
 	}
+	bad := ""
+	switch {
+	case info.RunID == "":
+		bad = "field run_id: empty"
+	case info.Acquired.IsZero():
+		bad = "field acquired: missing"
+	case info.Expires.IsZero():
+		bad = "field expires: missing"
+	case info.Lease < 0:
+		bad = "field lease: negative"
+	}
+	if bad != "" {
+		return nil, fmt.Errorf("state: lock file %s is invalid (%s); remove it only if no fbctl run holds the lock", path, bad)
+	}
 	return &info, nil
 }
 
-// fileLock is a lock held through a FileStore.
+// fileLock is a lock held through a FileStore, renewed by its goroutine
+// (renew) until Unlock.
 type fileLock struct {
 	s        *FileStore
 	failback string
 	runID    string
+	lease    time.Duration
+
+	stopOnce sync.Once
+	stop     chan struct{} // closed by Unlock
+	done     chan struct{} // closed when renew returns
+	lost     chan struct{} // closed when a renewal finds the lock taken over
+	lostOnce sync.Once
 }
 
-// Unlock removes the lock file if it still names this holder's run. When
-// the lock expired and another run took it over, the file is the new
-// holder's and is left alone. Unlock is idempotent.
+var _ RenewedLock = (*fileLock)(nil)
+
+// Lost is closed when a renewal finds that another run took the lock over.
+func (l *fileLock) Lost() <-chan struct{} { return l.lost }
+
+func (l *fileLock) markLost() { l.lostOnce.Do(func() { close(l.lost) }) }
+
+// renew renews the lock on each tick until Unlock or until it is lost. A
+// failed renewal is retried at the next tick: two more come before the
+// lease runs out.
+func (l *fileLock) renew(ticks <-chan time.Time, stop func()) {
+	defer close(l.done)
+	defer stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-ticks:
+		}
+		if kept, _ := l.renewOnce(); !kept {
+			l.markLost()
+			return
+		}
+	}
+}
+
+// renewOnce moves the lock's renewal to now, if this run still holds it.
+// kept is false only when the lock is provably someone else's (or gone).
+func (l *fileLock) renewOnce() (kept bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), l.lease/3)
+	defer cancel()
+	g, err := l.s.guard(ctx, l.failback)
+	if err != nil {
+		return true, err
+	}
+	defer g.unlock()
+	held, err := l.s.readLock(l.failback)
+	if err != nil {
+		return true, err
+	}
+	if held == nil || held.RunID != l.runID {
+		return false, nil
+	}
+	now := l.s.now()
+	held.Renewed = now
+	if held.Lease <= 0 {
+		held.Lease = l.lease
+	}
+	held.Expires = now.Add(held.Lease)
+	return true, l.s.writeLock(l.failback, held)
+}
+
+// Unlock stops the renewal and removes the lock file if it still names
+// this holder's run. When another run took the lock over, the file is the
+// new holder's and is left alone, and Unlock returns an error matching
+// ErrLockLost. Unlock is idempotent.
 func (l *fileLock) Unlock() error {
+	l.stopOnce.Do(func() { close(l.stop) })
+	<-l.done
 	g, err := l.s.guard(context.Background(), l.failback)
 	if err != nil {
 		return err
@@ -485,8 +686,11 @@ func (l *fileLock) Unlock() error {
 	if err != nil {
 		return err
 	}
-	if held == nil || held.RunID != l.runID {
+	if held == nil {
 		return nil
+	}
+	if held.RunID != l.runID {
+		return fmt.Errorf("state: %s: %w: run %s holds it now", l.s.lockPath(l.failback), ErrLockLost, held.RunID)
 	}
 	path := l.s.lockPath(l.failback)
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -527,12 +731,14 @@ func (s *FileStore) appendLocked(failback string, ev Event) error {
 	}
 	line = append(line, '\n')
 	path := s.historyPath(failback)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// Read and write: the torn-tail repair reads the tail (pread ignores
+	// O_APPEND's offset).
+	f, err := openRegular(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("state: opening %s: %w", path, err)
+		return err
 	}
 	defer f.Close()
-	if err := cutTornTail(f); err != nil {
+	if err := cutTornTail(f, failback); err != nil {
 		return fmt.Errorf("state: %s: %w", path, err)
 	}
 	// One write: with O_APPEND the line lands whole at the end.
@@ -549,12 +755,43 @@ func (s *FileStore) appendLocked(failback string, ev Event) error {
 	return s.syncDir()
 }
 
+// eventPrefix is how every line Append writes begins: Event's first field
+// is its time, and Append always sets it.
+const eventPrefix = `{"time":"`
+
+// tornEvent reports whether an unterminated last line is the beginning of
+// one of our events, cut short by a crash in the middle of its write.
+func tornEvent(line []byte) bool {
+	return bytes.HasPrefix(line, []byte(eventPrefix)) || bytes.HasPrefix([]byte(eventPrefix), line)
+}
+
+// decodeEvent decodes one history line of failback: a line that is valid
+// JSON but not an event of this failback (no time, no type, another
+// failback) is foreign. Unknown fields are allowed: a later fbctl may add
+// some.
+func decodeEvent(line []byte, failback string) (Event, error) {
+	var ev Event
+	if err := json.Unmarshal(line, &ev); err != nil {
+		return ev, err
+	}
+	switch {
+	case ev.Time.IsZero():
+		return ev, errors.New("not an fbctl event: no time")
+	case ev.Type == "":
+		return ev, errors.New("not an fbctl event: no type")
+	case ev.Failback != failback:
+		return ev, fmt.Errorf("not an event of failback %q (failback %q)", failback, ev.Failback)
+	}
+	return ev, nil
+}
+
 // cutTornTail truncates an unterminated last line, the remains of an Append
 // that crashed mid-write and so never returned, that History already
 // ignores. Left in place, it would merge with the next line into one
 // corrupt line. A complete event missing only its newline (a file edited
-// by hand), which History does return, is terminated instead of cut.
-func cutTornTail(f *os.File) error {
+// by hand), which History does return, is terminated instead of cut; any
+// other unterminated line is not ours to cut, and is an error.
+func cutTornTail(f *os.File, failback string) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err
@@ -563,15 +800,8 @@ func cutTornTail(f *os.File) error {
 	if size == 0 {
 		return nil
 	}
-	// O_APPEND files are opened write-only; read the tail through a
-	// second descriptor.
-	r, err := os.Open(f.Name())
-	if err != nil {
-		return err
-	}
-	defer r.Close()
 	var last [1]byte
-	if _, err := r.ReadAt(last[:], size-1); err != nil {
+	if _, err := f.ReadAt(last[:], size-1); err != nil {
 		return err
 	}
 	if last[0] == '\n' {
@@ -583,7 +813,7 @@ func cutTornTail(f *os.File) error {
 	for end := size; end > 0; {
 		n := min(int64(len(buf)), end)
 		chunk := buf[:n]
-		if _, err := r.ReadAt(chunk, end-n); err != nil && !errors.Is(err, io.EOF) {
+		if _, err := f.ReadAt(chunk, end-n); err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
 		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
@@ -593,21 +823,24 @@ func cutTornTail(f *os.File) error {
 		end -= n
 	}
 	tail := make([]byte, size-start)
-	if _, err := r.ReadAt(tail, start); err != nil && !errors.Is(err, io.EOF) {
+	if _, err := f.ReadAt(tail, start); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	var ev Event
-	if json.Unmarshal(tail, &ev) == nil {
+	if _, err := decodeEvent(tail, failback); err == nil {
 		_, err := f.Write([]byte{'\n'})
 		return err
+	}
+	if !tornEvent(tail) {
+		return fmt.Errorf("the unterminated last line (at byte %d) is not the beginning of an fbctl event; fbctl cuts only its own torn events", start)
 	}
 	return f.Truncate(start)
 }
 
 // History returns the failback's events in the order they were appended;
-// none when it has no history. A line that does not decode is an error
-// naming the file and the line number, except an unterminated last line:
-// that is a crashed Append, an event never recorded.
+// none when it has no history. A line that is not an event of this
+// failback is an error naming the file and the line number, except an
+// unterminated last line that begins like one of our events: that is a
+// crashed Append, an event never recorded.
 func (s *FileStore) History(ctx context.Context, failback string) ([]Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -616,12 +849,9 @@ func (s *FileStore) History(ctx context.Context, failback string) ([]Event, erro
 		return nil, err
 	}
 	path := s.historyPath(failback)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return []Event{}, nil
-	}
+	data, err := readRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("state: reading %s: %w", path, err)
+		return nil, err
 	}
 	events := []Event{}
 	for n := 1; len(data) > 0; n++ {
@@ -630,12 +860,12 @@ func (s *FileStore) History(ctx context.Context, failback string) ([]Event, erro
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		var ev Event
-		if err := json.Unmarshal(line, &ev); err != nil {
-			if !terminated {
+		ev, err := decodeEvent(line, failback)
+		if err != nil {
+			if !terminated && tornEvent(line) {
 				break
 			}
-			return nil, fmt.Errorf("state: %s:%d: corrupt history line: %w", path, n, err)
+			return nil, fmt.Errorf("state: %s:%d: corrupt or foreign history line: %w", path, n, err)
 		}
 		events = append(events, ev)
 	}
@@ -654,9 +884,9 @@ func (s *FileStore) guard(ctx context.Context, failback string) (*guardLock, err
 		return nil, err
 	}
 	path := s.guardPath(failback)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openRegular(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("state: opening %s: %w", path, err)
+		return nil, err
 	}
 	if err := flockExclusive(ctx, f); err != nil {
 		f.Close()

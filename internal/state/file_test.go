@@ -450,7 +450,12 @@ func TestInterruptedLock(t *testing.T) {
 			if !crashAt(step, func() { s.Lock(ctx, "web", info) }) {
 				t.Fatalf("Lock never reached step %q", step)
 			}
-			_, err := s.Lock(ctx, "web", LockInfo{Owner: "bob", RunID: "run-2", Expires: clock.Now().Add(time.Minute)})
+			l, err := s.Lock(ctx, "web", LockInfo{Owner: "bob", RunID: "run-2", Expires: clock.Now().Add(time.Minute)})
+			if err == nil {
+				// Stops its renewal, which would otherwise write (and
+				// meet afterStep) while a later test simulates a crash.
+				defer l.Unlock()
+			}
 			var locked *LockedError
 			switch {
 			case step == "renamed" && !errors.As(err, &locked):
@@ -593,9 +598,10 @@ func TestLockTakeoverAndExpiry(t *testing.T) {
 		t.Errorf("history after the takeover (-want +got):\n%s", diff)
 	}
 
-	// The first holder, back from the dead, must not release bob's lock.
-	if err := l1.Unlock(); err != nil {
-		t.Fatal(err)
+	// The first holder, back from the dead, must not release bob's lock,
+	// and learns that it lost it.
+	if err := l1.Unlock(); !errors.Is(err, ErrLockLost) {
+		t.Fatalf("Unlock of a lock taken over = %v, want ErrLockLost", err)
 	}
 	_, err = s.Lock(ctx, "web", LockInfo{Owner: "carol", RunID: "run-3", Expires: second.Expires})
 	var locked *LockedError
@@ -808,6 +814,11 @@ func TestHelperProcess(t *testing.T) {
 		helperSaveLoop(s)
 	case "lock":
 		helperLock(s)
+	case "idle":
+		// A process that stays alive until its stdin closes.
+		fmt.Println("ready")
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper role", role)
 	os.Exit(1)
@@ -852,30 +863,35 @@ func helperSaveLoop(s *FileStore) {
 }
 
 // helperLock says "ready", waits for the start barrier (EOF on fd 3), then
-// calls Lock once: exit 0 when it got the lock, 4 (fbctl's "locked" code)
-// on a LockedError, 1 on anything else. It never unlocks: the lock
-// outlives the process, as a crashed run's would.
+// calls Lock once, says "done", and waits for the end barrier (EOF on
+// stdin), so that no holder is gone (and its lock stale at once) while the
+// others try: then it exits 0 when it got the lock, 4 (fbctl's "locked"
+// code) on a LockedError, 1 on anything else. It never unlocks.
 func helperLock(s *FileStore) {
 	fmt.Println("ready")
 	if _, err := io.Copy(io.Discard, os.NewFile(3, "barrier")); err != nil {
 		fmt.Fprintln(os.Stderr, "barrier:", err)
 		os.Exit(1)
 	}
+
 	run := os.Getenv("FBCTL_STATE_TEST_RUN")
 	now := time.Now()
 	_, err := s.Lock(context.Background(), "web", LockInfo{
 		Owner: "test", Host: "localhost", PID: os.Getpid(), RunID: run, Acquired: now, Expires: now.Add(time.Hour),
 	})
+	code := 0
 	var locked *LockedError
 	switch {
 	case err == nil:
-		os.Exit(0)
 	case errors.As(err, &locked):
-		os.Exit(4)
+		code = 4
 	default:
 		fmt.Fprintln(os.Stderr, "Lock:", err)
-		os.Exit(1)
+		code = 1
 	}
+	fmt.Println("done")
+	io.Copy(io.Discard, os.Stdin)
+	os.Exit(code)
 }
 
 // SIGKILL a process that saves in a loop, at random moments, again and
@@ -970,6 +986,8 @@ func TestLockExclusiveAcrossProcesses(t *testing.T) {
 	}
 	defer barrierW.Close()
 	cmds := make([]*exec.Cmd, n)
+	outs := make([]*bufio.Reader, n)
+	ins := make([]io.WriteCloser, n)
 	for i := range cmds {
 		cmd := helper(t, "lock", dir, "FBCTL_STATE_TEST_RUN=run-"+strconv.Itoa(i))
 		cmd.ExtraFiles = []*os.File{barrierR}
@@ -977,17 +995,30 @@ func TestLockExclusiveAcrossProcesses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		cmds[i] = cmd
+		cmds[i], outs[i], ins[i] = cmd, bufio.NewReader(out), in
 		// Wait until it is up and about to block on the barrier.
-		if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+		if line, err := outs[i].ReadString('\n'); err != nil || line != "ready\n" {
 			t.Fatalf("helper %d said %q, %v", i, line, err)
 		}
 	}
 	barrierR.Close()
 	barrierW.Close() // all of them go
+	// All of them tried while all were alive; then they may exit.
+	for i := range cmds {
+		if line, err := outs[i].ReadString('\n'); err != nil || line != "done\n" {
+			t.Fatalf("helper %d said %q, %v", i, line, err)
+		}
+	}
+	for _, in := range ins {
+		in.Close()
+	}
 
 	winners := []int{}
 	for i, cmd := range cmds {

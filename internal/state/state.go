@@ -13,8 +13,13 @@
 //     matching ErrConflict and stores nothing. A save interrupted at any
 //     point leaves either the old or the new document, never a mix.
 //   - Lock grants one holder per failback. While a live lock is held, Lock
-//     returns a *LockedError naming the holder. A lock past its expiry is
-//     taken over, and the takeover is recorded in the history.
+//     returns a *LockedError naming the holder. A lock past its expiry
+//     (LockInfo.Expiry), or whose holder is provably gone, is taken over,
+//     and the takeover is recorded in the history. A held lock is renewed
+//     at a third of its lease until Unlock.
+//   - Everything read from the store is input: a document that breaks its
+//     invariants, a lock or history that fbctl did not write, is an error
+//     naming the file and the field, and is never rewritten.
 //   - Append adds one event to the failback's history; History returns the
 //     events in the order they were appended.
 //   - Everything is safe for concurrent use by goroutines and processes.
@@ -163,6 +168,16 @@ type Event struct {
 }
 
 // LockInfo describes a lock holder.
+//
+// A lock is a lease: it lasts Lease from its last renewal, and its holder
+// renews it at a third of that while it runs. Its expiry is the earlier of
+// Expires and Renewed+Lease, so a lock file that claims a far expiry
+// (the year 9999) without being renewed still runs out. BootID, PIDNS and
+// StartTime identify the holder's process on its machine: a reader in the
+// same boot and PID namespace can prove the holder gone (its pid not
+// running, or running a process started later) and take the lock over at
+// once. Locks written before these fields existed lack them and only
+// expire.
 type LockInfo struct {
 	Owner    string    `json:"owner"` // user name
 	Host     string    `json:"host"`
@@ -170,13 +185,65 @@ type LockInfo struct {
 	RunID    string    `json:"run_id"`
 	Acquired time.Time `json:"acquired"`
 	Expires  time.Time `json:"expires"`
+	// Lease is how long the lock lasts after each renewal (JSON:
+	// nanoseconds); zero in a Lock call means Expires-Acquired.
+	Lease time.Duration `json:"lease,omitempty"`
+	// Renewed is the last renewal; zero in a Lock call means now.
+	Renewed time.Time `json:"renewed"`
+	// BootID is the holder's /proc/sys/kernel/random/boot_id, PIDNS its
+	// PID namespace (the link /proc/self/ns/pid), StartTime its process's
+	// start time (field 22 of /proc/PID/stat, clock ticks since boot).
+	// Lock fills them when PID is the calling process and they are empty.
+	BootID    string `json:"boot_id,omitempty"`
+	PIDNS     string `json:"pid_ns,omitempty"`
+	StartTime uint64 `json:"start_time,omitempty"`
+}
+
+// MaxLease is the longest lease a lock may have. A lock file is read as
+// expiring at most MaxLease after its last renewal (or acquisition), so no
+// lock file, however it was written, can hold a failback for longer.
+const MaxLease = 24 * time.Hour
+
+// Expiry is when the lock runs out unless renewed: the earliest of Expires,
+// Renewed (or Acquired) + Lease, and Renewed (or Acquired) + MaxLease.
+func (i LockInfo) Expiry() time.Time {
+	exp := i.Expires
+	base := i.Renewed
+	if base.IsZero() {
+		base = i.Acquired
+	}
+	if base.IsZero() {
+		return exp
+	}
+	if i.Lease > 0 {
+		if t := base.Add(i.Lease); t.Before(exp) {
+			exp = t
+		}
+	}
+	if t := base.Add(MaxLease); t.Before(exp) {
+		exp = t
+	}
+	return exp
 }
 
 // Lock is a held lock.
 type Lock interface {
-	// Unlock releases the lock if this holder still holds it.
+	// Unlock releases the lock if this holder still holds it. It returns
+	// an error matching ErrLockLost when another run took the lock over.
 	Unlock() error
 }
+
+// RenewedLock is a Lock that is renewed in the background while held (the
+// file store's locks are). Lost is closed when a renewal finds the lock
+// taken over: the holder must then stop before touching anything.
+type RenewedLock interface {
+	Lock
+	Lost() <-chan struct{}
+}
+
+// ErrLockLost is matched (errors.Is) by the Unlock of a lock another run
+// took over.
+var ErrLockLost = errors.New("lock was taken over by another run")
 
 // ErrConflict is matched (errors.Is) by a Save that lost a race.
 var ErrConflict = errors.New("state changed since it was read")
@@ -190,7 +257,7 @@ type LockedError struct {
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("failback %q is locked by %s@%s (pid %d, run %s) since %s, until %s",
 		e.Failback, e.Holder.Owner, e.Holder.Host, e.Holder.PID, e.Holder.RunID,
-		e.Holder.Acquired.UTC().Format(time.RFC3339), e.Holder.Expires.UTC().Format(time.RFC3339))
+		e.Holder.Acquired.UTC().Format(time.RFC3339), e.Holder.Expiry().UTC().Format(time.RFC3339))
 }
 
 // Store keeps documents, histories and locks. See the package doc for the
