@@ -8,6 +8,7 @@ import (
 
 	"github.com/fbctl/fbctl/internal/app"
 	"github.com/fbctl/fbctl/internal/engine"
+	"github.com/fbctl/fbctl/internal/state"
 )
 
 func newPlanCmd(g *app.Global, streams app.IO) *cobra.Command {
@@ -103,8 +104,8 @@ func lockFlag(cmd *cobra.Command, g *app.Global, defaultWait time.Duration) {
 			fmt.Fprintf(c.ErrOrStderr(), "Warning: --lock-timeout is deprecated and will be removed: it sets the lock's lease (--lock-lease %s); --lock-wait sets how long to wait for a lock.\n", old)
 			lease = old
 		}
-		if lease <= 0 {
-			return app.Invalid("invalid --lock-lease %s: give a positive duration such as 15m", lease)
+		if lease <= 0 || lease > state.MaxLease {
+			return app.Invalid("invalid --lock-lease %s: give a positive duration up to %s, such as 15m", lease, state.MaxLease)
 		}
 		if wait < 0 {
 			return app.Invalid("invalid --lock-wait %s: give 0 or a positive duration such as 30s", wait)

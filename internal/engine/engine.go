@@ -787,19 +787,24 @@ func (r *run) commit(d Decision) {
 }
 
 // save stores the document and the run's events.
+//
+// A history that cannot be written (a hostile file in its place, a full
+// disk) is an error of the run (exit 1): the state is saved, but what
+// happened must not go unrecorded in silence.
 func (r *run) save(ctx context.Context) error {
 	if err := r.e.o.Store.Save(ctx, r.doc); err != nil {
 		return fmt.Errorf("saving state: %w", err)
 	}
-	r.flushEvents(ctx)
-	return nil
+	return r.flushEvents(ctx)
 }
 
-func (r *run) flushEvents(ctx context.Context) {
+func (r *run) flushEvents(ctx context.Context) error {
+	var errs []error
 	for _, ev := range r.events {
 		if err := r.e.o.Store.Append(ctx, r.fb.Name, ev); err != nil {
-			r.e.o.Logger.Warn("appending history failed", "failback", r.fb.Name, "err", err)
+			errs = append(errs, fmt.Errorf("the state is saved, but recording the %s event in the history failed: %w", ev.Type, err))
 		}
 	}
 	r.events = nil
+	return errors.Join(errs...)
 }
