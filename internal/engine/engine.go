@@ -379,6 +379,21 @@ func (e *Engine) lock(ctx context.Context, name string, info state.LockInfo) (st
 	}
 }
 
+// lockLost says whether the run's lock was taken over from under it, for
+// stores whose locks report it (state.RenewedLock).
+func (r *run) lockLost() bool {
+	rl, ok := r.lock.(state.RenewedLock)
+	if !ok {
+		return false
+	}
+	select {
+	case <-rl.Lost():
+		return true
+	default:
+		return false
+	}
+}
+
 func (r *run) end() {
 	if r.lock != nil {
 		if err := r.lock.Unlock(); err != nil {
@@ -550,6 +565,12 @@ func (r *run) write(ctx context.Context, stage bool) {
 			// Interrupted (a signal): write no further target; what was
 			// written is put back.
 			r.failed = fmt.Errorf("interrupted before writing target %q: %w", t.Name, err)
+			return
+		}
+		if r.lockLost() {
+			// Another run took the lock over (its lease renewal failed):
+			// that run owns the failback now.
+			r.failed = fmt.Errorf("the lock was taken over by another run before writing target %q: %w", t.Name, state.ErrLockLost)
 			return
 		}
 		if r.e.o.BeforeApply != nil {

@@ -398,3 +398,48 @@ func TestLockWait(t *testing.T) {
 		t.Fatalf("waiting for the holder: %v after %d sleeps", err, sleeps)
 	}
 }
+
+// lostLockStore hands out locks that report being taken over once armed.
+type lostLockStore struct {
+	*state.FileStore
+	lost chan struct{}
+}
+
+type lostLock struct {
+	state.Lock
+	lost chan struct{}
+}
+
+func (l lostLock) Lost() <-chan struct{} { return l.lost }
+
+func (s *lostLockStore) Lock(ctx context.Context, fb string, info state.LockInfo) (state.Lock, error) {
+	l, err := s.FileStore.Lock(ctx, fb, info)
+	if err != nil {
+		return nil, err
+	}
+	return lostLock{Lock: l, lost: s.lost}, nil
+}
+
+// TestLostLockWritesNothingMore: a run whose lock was taken over (its
+// renewal found another run's id) writes no further target and puts back
+// what it wrote.
+func TestLostLockWritesNothingMore(t *testing.T) {
+	r := newRig(t, func(ro *Rollout) { ro.PrimaryHealthyFor = time.Minute })
+	st := &lostLockStore{FileStore: r.store, lost: make(chan struct{})}
+	r.eng.o.Store = st
+	// Taken over while a is being written: b is never written, a is put
+	// back.
+	r.eng.o.BeforeApply = func(_ context.Context, name string) {
+		if name == "a" {
+			close(st.lost)
+		}
+	}
+	var err error
+	for i := 0; i < 10 && err == nil; i++ {
+		_, err = r.eng.Reconcile(context.Background(), r.fb, false)
+		r.clk.Advance(time.Minute)
+	}
+	if !errors.Is(err, state.ErrLockLost) || r.a.get() != 0 || r.b.get() != 0 {
+		t.Fatalf("err %v; a %s b %s", err, r.a.get(), r.b.get())
+	}
+}
