@@ -112,9 +112,12 @@ type Approximate interface {
 
 // SideReporter is implemented by targets that can see whether each side's
 // members can take traffic at all: an HAProxy server in maintenance,
-// draining or down delivers nothing whatever its weight. ObserveSides is
-// Observe (the same share, from the same reading, at no extra call) and,
-// per side, why that side delivers nothing ("" when it can deliver). The
+// draining or down delivers nothing whatever its weight; an ALB target
+// group without a healthy target or a Compute backend service without a
+// HEALTHY backend likewise. ObserveSides is Observe (the same share; for
+// HAProxy from the same reading at no extra call, for the cloud kinds plus
+// their health API, read once per run) and, per side, why that side
+// delivers nothing ("" when it can deliver). The
 // engine never moves a target towards a side that delivers nothing, so
 // such a side is never left as the only one with weight.
 type SideReporter interface {

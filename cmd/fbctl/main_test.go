@@ -18,6 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/fbctl/fbctl/internal/sim/awsworld"
+	elbv2sim "github.com/fbctl/fbctl/internal/sim/elbv2"
 	route53sim "github.com/fbctl/fbctl/internal/sim/route53"
 	"github.com/fbctl/fbctl/internal/testenv"
 )
@@ -108,6 +109,7 @@ func TestScripts(t *testing.T) {
 			"setweight":  cmdSetWeight,
 			"awsweights": cmdAWSWeights,
 			"awsforeign": cmdAWSForeign,
+			"awstargets": cmdAWSTargets,
 			"dnsanswer":  cmdDNSAnswer,
 			"gcpweights": cmdGCPWeights,
 		},
@@ -366,6 +368,28 @@ func cmdAWSWeights(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("awsweights: only aws_* scripts have the AWS emulators")
 	}
 	fmt.Fprintln(ts.Stdout(), w.Weights())
+}
+
+// cmdAWSTargets sets the targets of the primary or secondary target group
+// and their health: awstargets primary|secondary STATE... (healthy,
+// unhealthy, draining, initial, unused; no state: no target at all).
+func cmdAWSTargets(ts *testscript.TestScript, neg bool, args []string) {
+	w, _ := ts.Value(awsKey{}).(*awsworld.World)
+	if w == nil {
+		ts.Fatalf("awstargets: only aws_* scripts have the AWS emulators")
+	}
+	if len(args) < 1 || args[0] != "primary" && args[0] != "secondary" {
+		ts.Fatalf("usage: awstargets primary|secondary STATE...")
+	}
+	tg := w.PrimaryTG
+	if args[0] == "secondary" {
+		tg = w.SecondaryTG
+	}
+	var targets []elbv2sim.TargetHealth
+	for i, st := range args[1:] {
+		targets = append(targets, elbv2sim.TargetHealth{Id: fmt.Sprintf("i-%s%d", args[0], i+1), Port: 443, State: st})
+	}
+	w.ELBv2.SetTargetHealth(tg, targets)
 }
 
 // cmdAWSForeign adds a weighted set the policy does not name ("legacy",

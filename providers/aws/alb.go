@@ -54,6 +54,22 @@ import (
 // forgets the read in the run cache and reads the actions again: the
 // share it returns is read back.
 //
+// # Which side delivers nothing
+//
+// ObserveSides is Observe plus, per side, whether any of its target
+// groups can take traffic: it asks DescribeTargetHealth once per run per
+// named target group (the run cache) and reports a side as delivering
+// nothing when none of its groups has a target in state "healthy"
+// (initial, draining, unhealthy, unhealthy.draining, unavailable and
+// unused all count as not serving; an empty group serves nothing). A
+// target "unavailable" because the group's health checks are disabled
+// (reason Target.HealthCheckDisabled, as for a Lambda group) counts as
+// serving. The share stays the weights: when every target of a group is
+// unhealthy the ALB fails open and still sends that group its weighted
+// part, which then fails, so the weights are what the listener does and
+// the side is reported out. A failed DescribeTargetHealth is an error of
+// ObserveSides, so a run stops before any write.
+//
 // Apply calls of one process on the same listener or rule are serialized;
 // every method is safe for concurrent use. ALB changes take effect
 // without propagation delay, so ALBForward is not a providers.Waiter.
@@ -68,7 +84,10 @@ type ALBForward struct {
 	red       *providers.Redactor
 }
 
-var _ providers.Target = (*ALBForward)(nil)
+var (
+	_ providers.Target       = (*ALBForward)(nil)
+	_ providers.SideReporter = (*ALBForward)(nil)
+)
 
 // maxForwardGroups bounds the groups a side may name (ELBv2 allows 5
 // target groups in one forward action).
@@ -127,6 +146,79 @@ func (t *ALBForward) Observe(ctx context.Context) (providers.Share, error) {
 		return 0, err
 	}
 	return t.share(f)
+}
+
+// ObserveSides implements providers.SideReporter.
+func (t *ALBForward) ObserveSides(ctx context.Context) (providers.Share, providers.Sides, error) {
+	s, err := t.Observe(ctx)
+	if err != nil {
+		return 0, providers.Sides{}, err
+	}
+	var sides providers.Sides
+	for _, side := range []struct {
+		name   string
+		groups []string
+		out    *string
+	}{{"primary", t.primary, &sides.PrimaryOut}, {"secondary", t.secondary, &sides.SecondaryOut}} {
+		var parts []string
+		for _, g := range side.groups {
+			ds, err := t.acct.cachedTargetHealth(ctx, g)
+			if err != nil {
+				return 0, providers.Sides{}, t.errorf("target group %s: %w", g, err)
+			}
+			healthy, detail := albServing(ds)
+			if healthy {
+				parts = nil
+				break
+			}
+			parts = append(parts, fmt.Sprintf("target group %s: %s", g, detail))
+		}
+		if len(parts) > 0 {
+			what := "no " + side.name + " target group has a healthy target"
+			if len(side.groups) == 1 {
+				what = "the " + side.name + " target group has no healthy target"
+			}
+			*side.out = t.red.Redact(what + " (" + strings.Join(parts, "; ") + ")")
+		}
+	}
+	return s, sides, nil
+}
+
+// albServing says whether a target group has a target that takes traffic
+// and, when it has none, describes its targets ("no targets registered",
+// "2 targets: 1 unhealthy (Target.Timeout), 1 draining").
+func albServing(ds []elbtypes.TargetHealthDescription) (bool, string) {
+	if len(ds) == 0 {
+		return false, "no targets registered"
+	}
+	states := map[string]int{}
+	for _, d := range ds {
+		state, reason := "unknown", ""
+		if d.TargetHealth != nil {
+			state, reason = string(d.TargetHealth.State), string(d.TargetHealth.Reason)
+		}
+		switch {
+		case state == string(elbtypes.TargetHealthStateEnumHealthy):
+			return true, ""
+		case state == string(elbtypes.TargetHealthStateEnumUnavailable) && reason == string(elbtypes.TargetHealthReasonEnumHealthCheckDisabled):
+			// No health checks: ELBv2 routes to every registered target.
+			return true, ""
+		}
+		if reason != "" {
+			state += " (" + reason + ")"
+		}
+		states[state]++
+	}
+	var parts []string
+	for k, n := range states {
+		parts = append(parts, fmt.Sprintf("%d %s", n, k))
+	}
+	sort.Strings(parts)
+	noun := "targets"
+	if len(ds) == 1 {
+		noun = "target"
+	}
+	return false, fmt.Sprintf("%d %s, none healthy: %s", len(ds), noun, strings.Join(parts, ", "))
 }
 
 // Foreign lists the target groups of the steered forward action that the

@@ -150,15 +150,42 @@ func (c *ALBTargetHealth) Probe(ctx context.Context) (res providers.Result) {
 	defer providers.FinishProbe(c.red, start, &res)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	client, err := c.acct.elbv2(ctx)
+	ds, err := c.acct.targetHealth(ctx, c.arn)
 	if err != nil {
-		return providers.Result{Detail: err.Error()}
+		var ce *clientError
+		if errors.As(err, &ce) {
+			return providers.Result{Detail: ce.Err.Error()}
+		}
+		return providers.Result{Detail: probeFailure(ctx, c.timeout, "target group "+c.arn, err)}
 	}
-	out, err := client.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(c.arn)})
+	return albVerdict(ds, c.minHealthy, c.minPercent, c.hasPercent)
+}
+
+// clientError is a failure to build the ELBv2 client (no call was made).
+type clientError struct{ Err error }
+
+func (e *clientError) Error() string { return e.Err.Error() }
+func (e *clientError) Unwrap() error { return e.Err }
+
+// targetHealth calls DescribeTargetHealth for every target of a target
+// group. A failed call is a callError ("DescribeTargetHealth: ...").
+func (a *account) targetHealth(ctx context.Context, arn string) ([]elbtypes.TargetHealthDescription, error) {
+	client, err := a.elbv2(ctx)
 	if err != nil {
-		return providers.Result{Detail: probeFailure(ctx, c.timeout, "target group "+c.arn, callError("DescribeTargetHealth", err))}
+		return nil, &clientError{err}
 	}
-	return albVerdict(out.TargetHealthDescriptions, c.minHealthy, c.minPercent, c.hasPercent)
+	out, err := client.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
+	if err != nil {
+		return nil, callError("DescribeTargetHealth", err)
+	}
+	return out.TargetHealthDescriptions, nil
+}
+
+// cachedTargetHealth is targetHealth read once per run (the run cache).
+func (a *account) cachedTargetHealth(ctx context.Context, arn string) ([]elbtypes.TargetHealthDescription, error) {
+	return providers.Cached(ctx, "aws/elbv2/health\x00"+a.endpointKey()+"\x00"+arn, func(ctx context.Context) ([]elbtypes.TargetHealthDescription, error) {
+		return a.targetHealth(ctx, arn)
+	})
 }
 
 // albVerdict counts healthy targets against the minimums.

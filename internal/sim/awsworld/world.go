@@ -1,7 +1,7 @@
 // Package awsworld serves fbctl's Route 53 and ELBv2 emulators on one
 // loopback port, seeded with the AWS side of a failback as it stands after
 // a failover: a weighted record group and an ALB listener with all traffic
-// on the secondary. `fbctl demo` runs on it, and so do the CLI tests.
+// on the secondary, each target group with one healthy target. `fbctl demo` runs on it, and so do the CLI tests.
 //
 // One port serves both APIs, as LocalStack does: Route 53's REST paths
 // (/2013-04-01/...) go to the Route 53 emulator, everything else to ELBv2.
@@ -92,6 +92,10 @@ func (w *World) seed() error {
 	lb := w.ELBv2.AddLoadBalancer("checkout")
 	w.PrimaryTG = w.ELBv2.AddTargetGroup("checkout-aws")
 	w.SecondaryTG = w.ELBv2.AddTargetGroup("checkout-gcp")
+	// One healthy target in each group: a group without a healthy target
+	// delivers nothing, and fbctl does not move traffic onto it.
+	w.ELBv2.SetTargetHealth(w.PrimaryTG, []elbv2sim.TargetHealth{{Id: "i-0aws000000000001", Port: 443, State: elbv2sim.StateHealthy}})
+	w.ELBv2.SetTargetHealth(w.SecondaryTG, []elbv2sim.TargetHealth{{Id: "10.20.0.11", Port: 443, State: elbv2sim.StateHealthy}})
 	w.ListenerARN = w.ELBv2.AddListener(lb, 443, []elbv2sim.Action{{
 		Type: "forward",
 		ForwardConfig: &elbv2sim.ForwardActionConfig{TargetGroups: []elbv2sim.TargetGroupTuple{
