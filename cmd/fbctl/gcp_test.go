@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"cloud.google.com/go/compute/apiv1/computepb"
 	"github.com/rogpeppe/go-internal/testscript"
+	"google.golang.org/protobuf/proto"
 
 	gcpsim "github.com/fbctl/fbctl/internal/sim/gcp"
 	"github.com/fbctl/fbctl/internal/testenv"
@@ -57,6 +59,29 @@ func setupGCP(env *testscript.Env) error {
 	env.Values[gcpKey{}] = &gcpEnv{srv: srv, demo: demo}
 	env.Values[engineKey{}] = &engineEnv{t: t, backend: map[string]*testenv.HTTPBackend{"primary": be[0], "secondary": be[1]}}
 	return nil
+}
+
+// cmdGCPHealth sets what getHealth reports for every backend group of a
+// global backend service: gcphealth SERVICE STATE... (HEALTHY, UNHEALTHY,
+// DRAINING, TIMEOUT; one instance per state).
+func cmdGCPHealth(ts *testscript.TestScript, neg bool, args []string) {
+	g, _ := ts.Value(gcpKey{}).(*gcpEnv)
+	if g == nil {
+		ts.Fatalf("gcphealth: only gcp_* scripts have the GCP emulator")
+	}
+	if len(args) < 1 {
+		ts.Fatalf("usage: gcphealth SERVICE STATE...")
+	}
+	bs, err := g.srv.BackendService("", args[0])
+	ts.Check(err)
+	var status []*computepb.HealthStatus
+	for i, st := range args[1:] {
+		status = append(status, &computepb.HealthStatus{IpAddress: proto.String(fmt.Sprintf("10.9.0.%d", i+1)),
+			Port: proto.Int32(443), HealthState: proto.String(st)})
+	}
+	for _, be := range bs.GetBackends() {
+		ts.Check(g.srv.SetGroupHealth("", args[0], be.GetGroup(), status))
+	}
 }
 
 // cmdGCPWeights prints what the emulator holds:

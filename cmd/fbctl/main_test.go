@@ -112,6 +112,7 @@ func TestScripts(t *testing.T) {
 			"awstargets": cmdAWSTargets,
 			"dnsanswer":  cmdDNSAnswer,
 			"gcpweights": cmdGCPWeights,
+			"gcphealth":  cmdGCPHealth,
 		},
 	})
 }
