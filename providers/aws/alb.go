@@ -154,32 +154,24 @@ func (t *ALBForward) ObserveSides(ctx context.Context) (providers.Share, provide
 	if err != nil {
 		return 0, providers.Sides{}, err
 	}
-	var sides providers.Sides
-	for _, side := range []struct {
-		name   string
-		groups []string
-		out    *string
-	}{{"primary", t.primary, &sides.PrimaryOut}, {"secondary", t.secondary, &sides.SecondaryOut}} {
-		var parts []string
-		for _, g := range side.groups {
-			ds, err := t.acct.cachedTargetHealth(ctx, g)
-			if err != nil {
-				return 0, providers.Sides{}, t.errorf("target group %s: %w", g, err)
-			}
-			healthy, detail := albServing(ds)
-			if healthy {
-				parts = nil
-				break
-			}
-			parts = append(parts, fmt.Sprintf("target group %s: %s", g, detail))
+	sides, err := providers.SidesOf(t.primary, t.secondary, func(g string) (string, error) {
+		ds, err := t.acct.cachedTargetHealth(ctx, g)
+		if err != nil {
+			return "", t.errorf("target group %s: %w", g, err)
 		}
-		if len(parts) > 0 {
-			what := "no " + side.name + " target group has a healthy target"
-			if len(side.groups) == 1 {
-				what = "the " + side.name + " target group has no healthy target"
-			}
-			*side.out = t.red.Redact(what + " (" + strings.Join(parts, "; ") + ")")
+		if healthy, detail := albServing(ds); !healthy {
+			return fmt.Sprintf("target group %s: %s", g, detail), nil
 		}
+		return "", nil
+	}, func(side string, members int, reasons string) string {
+		what := "no " + side + " target group has a healthy target"
+		if members == 1 {
+			what = "the " + side + " target group has no healthy target"
+		}
+		return t.red.Redact(what + " (" + reasons + ")")
+	})
+	if err != nil {
+		return 0, providers.Sides{}, err
 	}
 	return s, sides, nil
 }

@@ -96,31 +96,21 @@ func (t *URLMap) ObserveSides(ctx context.Context) (providers.Share, providers.S
 	if err != nil {
 		return 0, providers.Sides{}, err
 	}
-	var sides providers.Sides
-	for _, side := range []struct {
-		name string
-		refs []serviceRef
-		out  *string
-	}{{"primary", t.primary, &sides.PrimaryOut}, {"secondary", t.secondary, &sides.SecondaryOut}} {
-		var parts []string
-		for _, r := range side.refs {
-			bs, err := backendServiceResource(t.acct, r.region, r.name, options{}).cachedRead(ctx)
-			if err != nil {
-				return 0, providers.Sides{}, t.wrap(err)
-			}
-			why, err := t.acct.serviceOut(ctx, bs, r.region, r.name)
-			if err != nil {
-				return 0, providers.Sides{}, t.wrap(err)
-			}
-			if why == "" {
-				parts = nil
-				break
-			}
-			parts = append(parts, "backend service "+r.name+": "+why)
+	sides, err := providers.SidesOf(t.primary, t.secondary, func(r serviceRef) (string, error) {
+		bs, err := backendServiceResource(t.acct, r.region, r.name, options{}).cachedRead(ctx)
+		if err != nil {
+			return "", t.wrap(err)
 		}
-		if len(parts) > 0 {
-			*side.out = t.red.Redact(fmt.Sprintf("no %s backend service can take traffic (%s)", side.name, strings.Join(parts, "; ")))
+		why, err := t.acct.serviceOut(ctx, bs, r.region, r.name)
+		if err != nil || why == "" {
+			return "", t.wrap(err)
 		}
+		return "backend service " + r.name + ": " + why, nil
+	}, func(side string, _ int, reasons string) string {
+		return t.red.Redact(fmt.Sprintf("no %s backend service can take traffic (%s)", side, reasons))
+	})
+	if err != nil {
+		return 0, providers.Sides{}, err
 	}
 	return s, sides, nil
 }
@@ -140,27 +130,14 @@ func (t *BackendCapacity) ObserveSides(ctx context.Context) (providers.Share, pr
 	if err != nil {
 		return 0, providers.Sides{}, err
 	}
-	var sides providers.Sides
-	for _, side := range []struct {
-		name string
-		idx  []int
-		out  *string
-	}{{"primary", bk.primary, &sides.PrimaryOut}, {"secondary", bk.secondary, &sides.SecondaryOut}} {
-		var parts []string
-		for _, i := range side.idx {
-			why, err := t.acct.groupOut(ctx, t.res.region, t.res.name, bk.list[i].GetGroup())
-			if err != nil {
-				return 0, providers.Sides{}, t.wrap(err)
-			}
-			if why == "" {
-				parts = nil
-				break
-			}
-			parts = append(parts, why)
-		}
-		if len(parts) > 0 {
-			*side.out = t.red.Redact(fmt.Sprintf("no %s group of %s has a HEALTHY instance or endpoint (%s)", side.name, t.where(), strings.Join(parts, "; ")))
-		}
+	sides, err := providers.SidesOf(bk.primary, bk.secondary, func(i int) (string, error) {
+		why, err := t.acct.groupOut(ctx, t.res.region, t.res.name, bk.list[i].GetGroup())
+		return why, t.wrap(err)
+	}, func(side string, _ int, reasons string) string {
+		return t.red.Redact(fmt.Sprintf("no %s group of %s has a HEALTHY instance or endpoint (%s)", side, t.where(), reasons))
+	})
+	if err != nil {
+		return 0, providers.Sides{}, err
 	}
 	return s, sides, nil
 }
