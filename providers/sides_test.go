@@ -15,7 +15,9 @@ func TestSidesOf(t *testing.T) {
 		}
 		return m + " is out", nil
 	}
-	describe := func(side string, n int, reasons string) string { return side + "/" + string(rune('0'+n)) + ": " + reasons }
+	describe := func(side string, n int, reasons string) string {
+		return side + "/" + string(rune('0'+n)) + ": " + reasons
+	}
 	got, err := SidesOf([]string{"a", "b"}, []string{"c", "ok"}, out, describe)
 	if err != nil || got.PrimaryOut != "primary/2: a is out; b is out" || got.SecondaryOut != "" {
 		t.Fatalf("%+v %v", got, err)
