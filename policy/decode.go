@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,9 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 		if a.Sensitive {
 			v = v.Mark(Sensitive)
 			l.secrets.add(v)
+			if ok {
+				l.mask(attr.Expr)
+			}
 		}
 		vals[a.Name] = v
 	}
@@ -93,11 +97,12 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 				d.Subject = rangePtr(attr.Expr.Range())
 			}
 			if v, ok := vals[p.Attr]; ok && IsSensitive(v) {
-				d.Detail = sensitiveProblemDetail(attrs, p)
+				d.Detail = sensitiveProblemDetail(attrs, p, v)
 				if d.Detail == p.Detail {
 					d.Detail = l.secrets.redact(p.Detail)
 				}
 			}
+			d.Summary, d.Detail = hideLong(d.Summary, obj), hideLong(d.Detail, obj)
 			diags = append(diags, d)
 		}
 	}
@@ -111,13 +116,53 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 // secrets). Any other validator may quote the value it rejects (`got "x"`),
 // and a secret shorter than minSecretLen would escape redaction: its Detail
 // is replaced by one that shows nothing of the value.
-func sensitiveProblemDetail(attrs []providers.Attribute, p providers.Problem) string {
+func sensitiveProblemDetail(attrs []providers.Attribute, p providers.Problem, v cty.Value) string {
 	for _, a := range attrs {
 		if a.Name == p.Attr && a.Sensitive {
 			return p.Detail
 		}
 	}
+	if o := originOf(v); o != "" {
+		return fmt.Sprintf("%s: the value is not valid (it is %s, so it is not shown).", p.Attr, o)
+	}
 	return fmt.Sprintf("%s: the value is not valid (it is sensitive, so it is not shown).", p.Attr)
+}
+
+// hideLong replaces, in a kind's message, every string of the block's
+// attributes longer than maxShown by its length: a kind's validator may
+// quote the value it rejects, and a value from a Terraform output or a
+// variable can be a whole document. Sensitive values are not searched
+// here; they never reach such a message unredacted.
+func hideLong(msg string, obj cty.Value) string {
+	if len(msg) <= maxShown {
+		return msg
+	}
+	var long []string
+	var walk func(v cty.Value)
+	walk = func(v cty.Value) {
+		if v.IsMarked() || !v.IsKnown() || v.IsNull() {
+			return
+		}
+		switch {
+		case v.Type() == cty.String:
+			if len(v.AsString()) > maxShown {
+				long = append(long, v.AsString())
+			}
+		case v.CanIterateElements():
+			for it := v.ElementIterator(); it.Next(); {
+				_, e := it.Element()
+				walk(e)
+			}
+		}
+	}
+	walk(obj)
+	sort.Slice(long, func(i, j int) bool { return len(long[i]) > len(long[j]) })
+	for _, str := range long {
+		shown := fmt.Sprintf("(a string of %d bytes, not shown)", len(str))
+		msg = strings.ReplaceAll(msg, quoteGo(str), shown)
+		msg = strings.ReplaceAll(msg, str, shown)
+	}
+	return msg
 }
 
 func (l *Loader) decodeProviders(blocks []*hcl.Block) hcl.Diagnostics {
@@ -365,7 +410,7 @@ func (l *Loader) sideName(attr *hcl.Attribute) (string, hcl.Diagnostics) {
 		return "", diags
 	}
 	if IsSensitive(v) {
-		return "", append(diags, attrError(attr, "Sensitive side name", attr.Name+" is shown in every plan and log line, so it cannot be sensitive."))
+		return "", append(diags, attrError(attr, "Sensitive side name", fmt.Sprintf("%s is shown in every plan and log line, so it cannot be %s: fbctl never prints a sensitive value or one read by file() or env(). Write the name in the policy or pass it as a variable.", attr.Name, sensitiveWhat(v))))
 	}
 	if v.IsNull() || strings.TrimSpace(v.AsString()) == "" {
 		return "", append(diags, attrError(attr, "Invalid "+attr.Name, attr.Name+" must name the side, e.g. \"aws-use1\"."))
@@ -545,8 +590,9 @@ func sidesProblems(cfg cty.Value, content *hcl.BodyContent) hcl.Diagnostics {
 				members[m] = prev
 			}
 			prev.sensitive = prev.sensitive || IsSensitive(e)
-			shown := quoteGo(m)
-			if prev.sensitive {
+			shown := describe(e)
+			if prev.sensitive && !IsSensitive(e) {
+				// The same member, sensitive where it was listed first.
 				shown = Redacted
 			}
 			if seen[m] {

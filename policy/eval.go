@@ -213,14 +213,23 @@ func hideSensitiveArguments(diags hcl.Diagnostics) {
 			}
 			for _, arg := range call.Args {
 				if v, _ := arg.Value(d.EvalContext); IsSensitive(v) {
-					d.Detail = fmt.Sprintf("Call to function %q failed; an argument is sensitive, so the error, which may quote it, is not shown.", call.Name)
+					d.Detail = fmt.Sprintf("Call to function %q failed; an argument is %s, so the error, which may quote it, is not shown.", call.Name, sensitiveWhat(v))
 					break
 				}
 			}
 		case "Invalid function argument":
 			if v, _ := d.Expression.Value(d.EvalContext); IsSensitive(v) {
-				d.Detail = "The function rejects this argument; it is sensitive, so the error, which may quote it, is not shown."
+				d.Detail = fmt.Sprintf("The function rejects this argument; it is %s, so the error, which may quote it, is not shown.", sensitiveWhat(v))
 			}
 		}
 	}
+}
+
+// sensitiveWhat says what a sensitive value is without showing it: its
+// origin when it came from file() or env(), "sensitive" otherwise.
+func sensitiveWhat(v cty.Value) string {
+	if o := originOf(v); o != "" {
+		return "from " + o
+	}
+	return "sensitive"
 }

@@ -113,8 +113,9 @@ var sensitiveFunc = function.New(&function.Spec{
 const maxFileSize = 4 << 20
 
 // fileFunc reads a UTF-8 file relative to dir, the directory of the policy
-// file that calls it. A sensitive path is not named in its errors, and
-// makes the content sensitive.
+// file that calls it. The content carries an Origin mark naming the file, so
+// no message ever prints it. A sensitive path is not named in its errors,
+// and makes the content sensitive.
 func fileFunc(dir string) function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "path", Type: cty.String, AllowMarked: true}},
@@ -147,24 +148,34 @@ func fileFunc(dir string) function.Function {
 			if !utf8.Valid(b) {
 				return cty.NilVal, function.NewArgErrorf(0, "%s is not valid UTF-8", shown)
 			}
-			return cty.StringVal(string(b)).WithMarks(marks), nil
+			origin := Origin("the contents of " + arg.AsString())
+			if len(marks) > 0 {
+				origin = "the contents of a file whose name is sensitive"
+			}
+			return cty.StringVal(string(b)).WithMarks(marks).Mark(origin), nil
 		},
 	})
 }
 
 // envFunc reads an environment variable. In ModeValidate it returns an
-// unknown string: validate must not depend on the run-time environment. A
-// sensitive name is not named in its error, and makes the value sensitive.
+// unknown string: validate must not depend on the run-time environment. The
+// value carries an Origin mark naming the variable, so no message ever
+// prints it. A sensitive name is not named in its error, and makes the value
+// sensitive.
 func envFunc(mode Mode, lookup func(string) (string, bool)) function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "name", Type: cty.String, AllowMarked: true}},
 		Type:   function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			arg, marks := args[0].Unmark()
-			if mode == ModeValidate {
-				return cty.UnknownVal(cty.String).WithMarks(marks), nil
-			}
 			name := arg.AsString()
+			origin := Origin("the environment variable " + name)
+			if len(marks) > 0 {
+				origin = "an environment variable whose name is sensitive"
+			}
+			if mode == ModeValidate {
+				return cty.UnknownVal(cty.String).WithMarks(marks).Mark(origin), nil
+			}
 			v, ok := lookup(name)
 			if !ok {
 				shown := name
@@ -173,7 +184,7 @@ func envFunc(mode Mode, lookup func(string) (string, bool)) function.Function {
 				}
 				return cty.NilVal, fmt.Errorf("the environment variable %s is not set", shown)
 			}
-			return cty.StringVal(v).WithMarks(marks), nil
+			return cty.StringVal(v).WithMarks(marks).Mark(origin), nil
 		},
 	})
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/fbctl/fbctl/providers"
@@ -71,10 +73,15 @@ type Loader struct {
 	// badProviders holds the addresses of provider blocks whose type is
 	// unknown: already reported, so references to them are not.
 	badProviders map[string]bool
-	fileCtx      map[string]*hcl.EvalContext
-	rootCtx      *hcl.EvalContext
-	firstDir     string
-	sourceDirs   map[string]string
+	// masks holds, per policy file, the ranges of literals that are
+	// sensitive (a sensitive variable's default, the argument of
+	// sensitive(), a sensitive attribute): Files hands out copies of the
+	// files with those bytes masked, so no snippet shows them.
+	masks      map[string][]hcl.Range
+	fileCtx    map[string]*hcl.EvalContext
+	rootCtx    *hcl.EvalContext
+	firstDir   string
+	sourceDirs map[string]string
 }
 
 // NewLoader returns a loader with the given options.
@@ -90,6 +97,7 @@ func NewLoader(opts Options) *Loader {
 		parser:     hclparse.NewParser(),
 		varParser:  hclparse.NewParser(),
 		fileCtx:    map[string]*hcl.EvalContext{},
+		masks:      map[string][]hcl.Range{},
 		sourceDirs: map[string]string{},
 	}
 }
@@ -97,8 +105,63 @@ func NewLoader(opts Options) *Loader {
 // Files returns every policy file the loader parsed, by name, for the
 // source snippets of diagnostics. Variable files are not among them: their
 // diagnostics name the place but never show the source, which may hold
-// secrets.
-func (l *Loader) Files() map[string]*hcl.File { return l.parser.Files() }
+// secrets. In the files returned, every sensitive literal (a sensitive
+// variable's default, the argument of sensitive(), the value of a sensitive
+// attribute) is masked with '*', byte for byte, so ranges stay valid.
+func (l *Loader) Files() map[string]*hcl.File {
+	out := map[string]*hcl.File{}
+	for name, f := range l.parser.Files() {
+		ranges := l.masks[name]
+		if len(ranges) == 0 || f == nil {
+			out[name] = f
+			continue
+		}
+		masked := bytes.Clone(f.Bytes)
+		for _, r := range ranges {
+			for i := max(r.Start.Byte, 0); i < min(r.End.Byte, len(masked)); i++ {
+				if masked[i] != '\n' && masked[i] != '\r' {
+					masked[i] = '*'
+				}
+			}
+		}
+		cp := *f
+		cp.Bytes = masked
+		out[name] = &cp
+	}
+	return out
+}
+
+// mask records the literals inside expr as sensitive source text.
+func (l *Loader) mask(expr hcl.Expression) {
+	node, ok := expr.(hclsyntax.Node)
+	if !ok {
+		return
+	}
+	hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		if lit, ok := n.(*hclsyntax.LiteralValueExpr); ok {
+			r := lit.Range()
+			l.masks[r.Filename] = append(l.masks[r.Filename], r)
+		}
+		return nil
+	})
+}
+
+// maskSensitiveCalls masks the literal arguments of every sensitive() call
+// in body, wherever it appears, whether or not it is ever evaluated.
+func (l *Loader) maskSensitiveCalls(body hcl.Body) {
+	sb, ok := body.(*hclsyntax.Body)
+	if !ok {
+		return
+	}
+	hclsyntax.VisitAll(sb, func(n hclsyntax.Node) hcl.Diagnostics {
+		if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && call.Name == "sensitive" {
+			for _, arg := range call.Args {
+				l.mask(arg)
+			}
+		}
+		return nil
+	})
+}
 
 // Redact replaces every sensitive value the loader has seen in s with
 // "(sensitive value)". It is the last line of defence for text that may
@@ -207,6 +270,10 @@ func (l *Loader) load(srcs []Source) (*Policy, hcl.Diagnostics) {
 	}
 	var bodies []hcl.Body
 	for i, src := range srcs {
+		if d := bareCR(src); d != nil {
+			diags = append(diags, d)
+			continue
+		}
 		f, d := l.parser.ParseHCL(src.Bytes, src.Filename)
 		diags = append(diags, d...)
 		dir := filepath.Dir(src.Filename)
@@ -215,6 +282,7 @@ func (l *Loader) load(srcs []Source) (*Policy, hcl.Diagnostics) {
 			l.firstDir = dir
 		}
 		if f != nil && f.Body != nil {
+			l.maskSensitiveCalls(f.Body)
 			bodies = append(bodies, f.Body)
 		}
 	}
@@ -264,6 +332,36 @@ func (l *Loader) load(srcs []Source) (*Policy, hcl.Diagnostics) {
 		})
 	}
 	return p, diags
+}
+
+// bareCR reports a carriage return not followed by a line feed. HCL ends
+// lines at LF only, so a file saved with CR-only line endings would be one
+// line: every message about it would point at line 1, and its snippet would
+// be the whole file. The diagnostic points at the physical line and shows no
+// source.
+func bareCR(src Source) *hcl.Diagnostic {
+	b := src.Bytes
+	i := bytes.IndexByte(b, '\r')
+	for i >= 0 && i+1 < len(b) && b[i+1] == '\n' {
+		j := bytes.IndexByte(b[i+1:], '\r')
+		if j < 0 {
+			return nil
+		}
+		i += 1 + j
+	}
+	if i < 0 {
+		return nil
+	}
+	line := 1 + bytes.Count(b[:i], []byte("\n")) + bytes.Count(b[:i], []byte("\r")) - bytes.Count(b[:i], []byte("\r\n"))
+	col := i - bytes.LastIndexAny(b[:i], "\r\n")
+	pos := hcl.Pos{Line: line, Column: col, Byte: i}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Unsupported line ending",
+		Detail: fmt.Sprintf("%s has a carriage return without a line feed at line %d: fbctl reads policy files with LF or CRLF line endings. Convert the file, e.g. with `tr '\\r' '\\n'`.",
+			src.Filename, line),
+		Subject: &hcl.Range{Filename: src.Filename, Start: pos, End: pos},
+	}
 }
 
 func duplicate(what, name string, at, first hcl.Range) *hcl.Diagnostic {

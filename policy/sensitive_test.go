@@ -3,6 +3,7 @@ package policy_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -466,4 +467,167 @@ failback "b" {
 	wantDetail(t, diags, "Targets steer the same object",
 		`target "haproxy_backend" "lb" of failback "a" (p.hcl:26) and target "haproxy_backend" "lb" of failback "b" (p.hcl:40) both steer one object, whose name holds a sensitive value and is not shown. Their writes would undo each other's on every run, so that neither share holds; steer each object from one target only.`)
 	noneContains(t, diags, "zq")
+}
+
+// TestFileAndEnvValuesNamedByOrigin: a value read by file() or env() is
+// never printed in a message, wherever it ends up; the message names where
+// it came from instead.
+func TestFileAndEnvValuesNamedByOrigin(t *testing.T) {
+	dir := t.TempDir()
+	const content = "file-content-9f3e"
+	if err := os.WriteFile(filepath.Join(dir, "bake.txt"), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const envValue = "env-value-77ab"
+	src := withRollout(failbackHCL("web", `"web"`, `"127.0.0.1:80"`), `
+    bake     = file("bake.txt")
+    on_drift = env("DRIFT")
+    steps    = [tonumber(env("STEP"))]`)
+	l := newLoader(policy.Options{Mode: policy.ModeRun, LookupEnv: func(n string) (string, bool) {
+		switch n {
+		case "DRIFT":
+			return envValue, true
+		case "STEP":
+			return "x" + envValue, true
+		}
+		return "", false
+	}})
+	_, diags := l.LoadSources(policy.Source{Filename: filepath.Join(dir, "p.hcl"), Bytes: []byte(src)})
+	wantDetail(t, diags, "Invalid duration", `bake is the contents of bake.txt, which is not a duration; write a number with a unit, such as "90s", "10m" or "1h30m".`)
+	var onDrift string
+	for _, d := range diags {
+		if d.Summary == "Invalid on_drift" {
+			onDrift = d.Detail
+		}
+	}
+	if !strings.Contains(onDrift, "it is the environment variable DRIFT") {
+		t.Errorf("on_drift detail %q does not name the environment variable", onDrift)
+	}
+	for _, d := range diags {
+		for _, secret := range []string{content, envValue} {
+			if strings.Contains(d.Summary+d.Detail, secret) {
+				t.Errorf("%s: %q printed: %s", d.Summary, secret, d.Detail)
+			}
+		}
+	}
+	wantDetail(t, diags, "Invalid function argument", `The function rejects this argument; it is from the environment variable STEP, so the error, which may quote it, is not shown.`)
+}
+
+// TestLongValuesNotQuoted: a value longer than 64 bytes from outside the
+// policy text (here --var) is described by its length, never quoted.
+func TestLongValuesNotQuoted(t *testing.T) {
+	long := strings.Repeat("y", 200)
+	src := `variable "d" { type = string }
+` + withRollout(failbackHCL("web", `"web"`, `"127.0.0.1:80"`), `
+    bake = var.d`)
+	l := newLoader(policy.Options{Vars: []string{"d=" + long}})
+	_, diags := l.LoadSources(policy.Source{Filename: "p.hcl", Bytes: []byte(src)})
+	wantDetail(t, diags, "Invalid duration", `bake is a string of 200 bytes (not shown), which is not a duration; write a number with a unit, such as "90s", "10m" or "1h30m".`)
+}
+
+// renderAll returns the diagnostics as text and as JSON.
+func renderAll(t *testing.T, l *policy.Loader, diags hcl.Diagnostics) string {
+	t.Helper()
+	var text bytes.Buffer
+	if err := policy.WriteText(&text, diags, l.Files(), 0, false); err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(policy.JSONDiagnostics(diags, l.Files()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text.String() + string(js)
+}
+
+// TestSnippetsMaskSensitiveLiterals: a diagnostic on the line of a
+// sensitive literal (a sensitive variable's default, the argument of
+// sensitive(), a sensitive attribute's value) shows the line with the
+// literal masked, in text and in JSON.
+func TestSnippetsMaskSensitiveLiterals(t *testing.T) {
+	src := `variable "pw" {
+  type      = number
+  sensitive = true
+  default   = "default-literal-1234"
+}
+provider "libdns" "dns" {
+  driver = "rfc2136"
+  config = { server = "127.0.0.1:53", key_name = "k", key = "config-literal-5678", bogus = 1 }
+}
+` + withRollout(failbackHCL("web", `"web"`, `"127.0.0.1:80"`), `
+    bake = sensitive("call-literal-9012")`)
+	l := newLoader(policy.Options{})
+	_, diags := l.LoadSources(policy.Source{Filename: "p.hcl", Bytes: []byte(src)})
+	if len(diags) < 3 {
+		t.Fatalf("want diagnostics on the three lines, got:\n%s", describeDiags(diags))
+	}
+	out := renderAll(t, l, diags)
+	for _, secret := range []string{"default-literal-1234", "config-literal-5678", "call-literal-9012"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%q shown:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{`default   = "********************"`, `key = "*******************"`, `sensitive("*****************")`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no masked snippet %q in:\n%s", want, out)
+		}
+	}
+}
+
+// TestSnippetsAreCut: a snippet line is cut to a window around the
+// subject, so no diagnostic prints a whole file that is one long line, and
+// the highlight still points at the subject.
+func TestSnippetsAreCut(t *testing.T) {
+	pad := strings.Repeat(" ", 5000)
+	src := `failback "web" {` + pad + `bogus = "here"` + pad + `}` + "\n"
+	l := newLoader(policy.Options{})
+	_, diags := l.LoadSources(policy.Source{Filename: "p.hcl", Bytes: []byte(src)})
+	jds := policy.JSONDiagnostics(diags, l.Files())
+	found := false
+	for _, jd := range jds {
+		if jd.Snippet == nil {
+			continue
+		}
+		if len(jd.Snippet.Code) > 130 {
+			t.Errorf("%s: snippet of %d bytes", jd.Summary, len(jd.Snippet.Code))
+		}
+		if jd.Summary == "Unsupported argument" {
+			found = true
+			hl := jd.Snippet.Code[jd.Snippet.HighlightStartOffset:jd.Snippet.HighlightEndOffset]
+			if hl != "bogus" {
+				t.Errorf("highlight is %q, want %q (code %q)", hl, "bogus", jd.Snippet.Code)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no Unsupported argument diagnostic:\n%s", describeDiags(diags))
+	}
+	var text bytes.Buffer
+	if err := policy.WriteText(&text, diags, l.Files(), 0, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(text.String(), "\n") {
+		if len(line) > 200 {
+			t.Errorf("text line of %d bytes: %.80q…", len(line), line)
+		}
+	}
+}
+
+// TestBareCarriageReturnRefused: a file with CR-only line endings is
+// refused at the first bare CR, by physical line, without a snippet (HCL
+// would see one line and every snippet would be the whole file).
+func TestBareCarriageReturnRefused(t *testing.T) {
+	src := "variable \"k\" {\r\n  sensitive = true\r\n  default = \"cr-secret-4321\"\r}\rfailback \"x\" {}\r"
+	l := newLoader(policy.Options{})
+	_, diags := l.LoadSources(policy.Source{Filename: "cr.hcl", Bytes: []byte(src)})
+	if len(diags) != 1 || diags[0].Summary != "Unsupported line ending" || diags[0].Subject == nil || diags[0].Subject.Start.Line != 3 {
+		t.Fatalf("want one Unsupported line ending at line 3, got:\n%s", describeDiags(diags))
+	}
+	if out := renderAll(t, l, diags); strings.Contains(out, "cr-secret-4321") {
+		t.Errorf("secret shown:\n%s", out)
+	}
+}
+
+// withRollout adds a rollout block with body to the failback in src.
+func withRollout(src, body string) string {
+	return strings.Replace(src, "\n}\n", "\n  rollout {"+body+"\n  }\n}\n", 1)
 }

@@ -44,15 +44,15 @@ func ParseTFOutputs(source string, data []byte) (map[string]cty.Value, hcl.Diagn
 			Value     json.RawMessage `json:"value"`
 		}
 		if err := json.Unmarshal(raw[name], &o); err != nil || o.Type == nil || o.Value == nil {
-			return nil, bad(fmt.Sprintf("output %q must be an object with \"type\" and \"value\".", name))
+			return nil, bad(fmt.Sprintf("output %s must be an object with \"type\" and \"value\".", shownName(name)))
 		}
 		ty, err := ctyjson.UnmarshalType(o.Type)
 		if err != nil {
-			return nil, bad(fmt.Sprintf("output %q has an invalid type.", name))
+			return nil, bad(fmt.Sprintf("output %s has an invalid type.", shownName(name)))
 		}
 		v, err := ctyjson.Unmarshal(o.Value, ty)
 		if err != nil {
-			return nil, bad(fmt.Sprintf("the value of output %q does not match its type.", name))
+			return nil, bad(fmt.Sprintf("the value of output %s does not match its type.", shownName(name)))
 		}
 		if o.Sensitive {
 			v = v.Mark(Sensitive)

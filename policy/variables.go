@@ -40,6 +40,13 @@ func (l *Loader) resolveVariables(blocks []*hcl.Block) hcl.Diagnostics {
 		v, d := decodeVariable(b)
 		diags = append(diags, d...)
 		l.vars[name] = v
+		if v.Sensitive {
+			if content, _, _ := b.Body.PartialContent(variableSchema); content != nil {
+				if attr, ok := content.Attributes["default"]; ok {
+					l.mask(attr.Expr)
+				}
+			}
+		}
 	}
 
 	given := map[string]assignment{}
