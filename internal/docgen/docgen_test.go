@@ -127,11 +127,13 @@ func hclBlocks(text string) []hclBlock {
 	return out
 }
 
-// TestPolicyExamples checks every ```hcl block of README.md and of every
-// docs/**/*.md, so the documentation cannot drift from the language: a
-// block that holds a failback is loaded as a whole policy and must load
-// without an error or a warning; any other block (a provider, target or check on its own) must be
-// well-formed HCL.
+// TestPolicyExamples loads every ```hcl block of README.md and of every
+// docs/**/*.md, so the documentation cannot drift from the language. A
+// block that holds a failback is a whole policy and must load without an
+// error or a warning. Any other block is a fragment (a provider, variable,
+// target or check on its own): it is completed into a policy (see
+// completeFragment) and must load without an error; warnings are not
+// reported for it, since they may come from the made-up rollout around it.
 func TestPolicyExamples(t *testing.T) {
 	env := func(k string) (string, bool) {
 		if strings.HasPrefix(k, policy.VarEnvPrefix) {
@@ -139,25 +141,118 @@ func TestPolicyExamples(t *testing.T) {
 		}
 		return "", false
 	}
-	policies := 0
+	policies, fragments := 0, 0
 	for _, name := range docFiles(t) {
 		for _, blk := range hclBlocks(readDoc(t, name)) {
 			where := fmt.Sprintf("%s:%d", name, blk.line)
-			if !strings.Contains(blk.src, "failback ") {
-				if _, diags := hclsyntax.ParseConfig([]byte(blk.src), where, hcl.InitialPos); diags.HasErrors() {
-					t.Errorf("%s: the hcl snippet does not parse: %s", where, diags.Error())
+			src, whole := blk.src, strings.Contains(blk.src, "failback ")
+			if whole {
+				policies++
+			} else {
+				fragments++
+				var err error
+				if src, err = completeFragment(where, blk.src); err != nil {
+					t.Errorf("%s: %v", where, err)
+					continue
 				}
-				continue
 			}
-			policies++
 			l := policy.NewLoader(policy.Options{Registry: kinds.Registry(), LookupEnv: env})
-			_, diags := l.LoadSources(policy.Source{Filename: where, Bytes: []byte(blk.src)})
+			_, diags := l.LoadSources(policy.Source{Filename: where, Bytes: []byte(src)})
 			for _, d := range diags {
-				t.Errorf("%s", d.Error())
+				if whole || d.Severity == hcl.DiagError {
+					if whole {
+						t.Errorf("%s", d.Error())
+					} else {
+						t.Errorf("%s (the fragment, completed):\n%s", d.Error(), src)
+					}
+				}
 			}
 		}
 	}
-	if policies == 0 {
-		t.Fatal("README.md and docs/ have no hcl policy example")
+	if policies == 0 || fragments == 0 {
+		t.Fatalf("README.md and docs/ have %d hcl policy examples and %d fragments: the block finder is broken", policies, fragments)
 	}
+}
+
+// fragmentProviders is the body of a provider block that completeFragment
+// declares for a reference (aws.NAME, ...) the fragment does not declare.
+var fragmentProviders = map[string]string{
+	"aws":    `region = "us-east-1"`,
+	"gcp":    `project = "acme-prod"`,
+	"libdns": `driver = "rfc2136"` + "\n" + `config = { server = "127.0.0.1:53", key_name = "k", key = "a2V5" }`,
+}
+
+// completeFragment turns an hcl fragment of the docs into a policy: its
+// target and check blocks go into a failback, its other top-level blocks
+// (provider, variable, state) stay at the top, and what it refers to but
+// does not declare (var.NAME, aws.NAME, gcp.NAME, libdns.NAME) is declared
+// with placeholder values. The failback gets a tcp check of the primary,
+// and a haproxy_backend target when the fragment has none.
+func completeFragment(where, src string) (string, error) {
+	f, diags := hclsyntax.ParseConfig([]byte(src), where, hcl.InitialPos)
+	if diags.HasErrors() {
+		return "", fmt.Errorf("the hcl snippet does not parse: %s", diags.Error())
+	}
+	body := f.Body.(*hclsyntax.Body)
+	if len(body.Attributes) > 0 {
+		return "", fmt.Errorf("the hcl snippet has top-level arguments: it cannot be completed into a policy")
+	}
+	declared := map[string]bool{}
+	var top, inner []string
+	hasTarget := false
+	for _, b := range body.Blocks {
+		text := string(b.Range().SliceBytes([]byte(src)))
+		switch b.Type {
+		case "target", "check":
+			hasTarget = hasTarget || b.Type == "target"
+			inner = append(inner, text)
+		default:
+			if b.Type == "provider" && len(b.Labels) == 2 {
+				declared[b.Labels[0]+"."+b.Labels[1]] = true
+			}
+			if b.Type == "variable" && len(b.Labels) == 1 {
+				declared["var."+b.Labels[0]] = true
+			}
+			top = append(top, text)
+		}
+	}
+	var refs []string
+	hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+		e, ok := n.(*hclsyntax.ScopeTraversalExpr)
+		if !ok || len(e.Traversal) < 2 {
+			return nil
+		}
+		a, ok := e.Traversal[1].(hcl.TraverseAttr)
+		if !ok {
+			return nil
+		}
+		ref := e.Traversal.RootName() + "." + a.Name
+		if !declared[ref] {
+			declared[ref] = true
+			refs = append(refs, ref)
+		}
+		return nil
+	})
+	var b strings.Builder
+	for _, ref := range refs {
+		kind, name, _ := strings.Cut(ref, ".")
+		if kind == "var" {
+			fmt.Fprintf(&b, "variable %q { type = string }\n", name)
+		} else if cfg, ok := fragmentProviders[kind]; ok {
+			fmt.Fprintf(&b, "provider %q %q {\n%s\n}\n", kind, name, cfg)
+		}
+	}
+	for _, t := range top {
+		b.WriteString(t + "\n")
+	}
+	b.WriteString("failback \"doc-fragment\" {\n  primary   = \"doc-primary\"\n  secondary = \"doc-secondary\"\n")
+	b.WriteString("  check \"tcp\" \"doc-fragment-primary\" { address = \"127.0.0.1:1\" }\n")
+	if !hasTarget {
+		b.WriteString("  target \"haproxy_backend\" \"doc-fragment\" {\n    runtime_api = \"127.0.0.1:1\"\n    backend = \"doc\"\n    primary = [\"p\"]\n    secondary = [\"s\"]\n  }\n")
+	}
+	for _, in := range inner {
+		b.WriteString(in + "\n")
+	}
+	b.WriteString("}\n")
+	return b.String(), nil
 }
