@@ -1,6 +1,6 @@
 // Package docgen renders the reference of every provider type, target kind
-// and check kind from the registry, so the README documents exactly the
-// schemas the binary validates against. A test keeps README.md in step.
+// and check kind from the registry, so docs/reference.md documents exactly
+// the schemas the binary validates against. A test keeps that file in step.
 package docgen
 
 import (
@@ -13,7 +13,7 @@ import (
 	"github.com/fbctl/fbctl/providers"
 )
 
-// Begin and End delimit the generated part of README.md.
+// Begin and End delimit the generated part of docs/reference.md.
 const (
 	Begin = "<!-- BEGIN GENERATED REFERENCE: go test ./internal/docgen -update -->"
 	End   = "<!-- END GENERATED REFERENCE -->"
@@ -22,15 +22,15 @@ const (
 // Markdown returns the reference of reg as Markdown.
 func Markdown(reg *providers.Registry) string {
 	var b strings.Builder
-	b.WriteString("#### Provider types\n\n")
+	b.WriteString("## Provider types\n\n")
 	for _, p := range reg.Providers() {
-		fmt.Fprintf(&b, "##### `provider %q \"NAME\"`\n\n%s\n\n", p.Name, p.Doc)
+		fmt.Fprintf(&b, "### `provider %q \"NAME\"`\n\n%s\n\n", p.Name, p.Doc)
 		table(&b, p.Attributes)
 	}
 	for _, class := range []providers.Class{providers.ClassTarget, providers.ClassCheck} {
-		fmt.Fprintf(&b, "#### %s kinds\n\n", strings.ToUpper(string(class[:1]))+string(class[1:]))
+		fmt.Fprintf(&b, "## %s kinds\n\n", strings.ToUpper(string(class[:1]))+string(class[1:]))
 		for _, k := range reg.Kinds(class) {
-			fmt.Fprintf(&b, "##### `%s %q \"NAME\"`\n\n%s", class, k.Name, k.Doc)
+			fmt.Fprintf(&b, "### `%s %q \"NAME\"`\n\n%s", class, k.Name, k.Doc)
 			if k.Provider != "" {
 				fmt.Fprintf(&b, " Needs a `%s` provider (`provider = %s.NAME`; optional when exactly one is declared).", k.Provider, k.Provider)
 			}
