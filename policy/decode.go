@@ -114,7 +114,7 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 // schema declares Sensitive (such as a libdns config) promise never to
 // quote values, so their Detail stays (and is still scrubbed of known
 // secrets). Any other validator may quote the value it rejects (`got "x"`),
-// and a secret shorter than minSecretLen would escape redaction: its Detail
+// and a secret shorter than three characters escapes redaction: its Detail
 // is replaced by one that shows nothing of the value.
 func sensitiveProblemDetail(attrs []providers.Attribute, p providers.Problem, v cty.Value) string {
 	for _, a := range attrs {

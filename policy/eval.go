@@ -199,7 +199,7 @@ func fixUnknownFunction(diags hcl.Diagnostics) {
 // hideSensitiveArguments replaces the Detail of a function's error when an
 // argument of the call is sensitive: the functions' own messages may quote
 // their arguments (regex() quotes its pattern, tonumber() its string), and
-// a secret shorter than minSecretLen would escape redaction.
+// a secret shorter than three characters escapes redaction.
 func hideSensitiveArguments(diags hcl.Diagnostics) {
 	for _, d := range diags {
 		if d.Severity != hcl.DiagError || d.Expression == nil || d.EvalContext == nil {

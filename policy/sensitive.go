@@ -3,18 +3,20 @@ package policy
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fbctl/fbctl/providers"
 )
 
 // Sensitive is the cty mark carried by every sensitive value and by every
 // value derived from one.
 const Sensitive = "sensitive"
 
-// Redacted is what fbctl prints in place of a sensitive value.
-const Redacted = "(sensitive value)"
+// Redacted is what fbctl prints in place of a sensitive value, the same
+// text everywhere.
+const Redacted = providers.Redacted
 
 // Origin is the cty mark carried by every value read from outside the
 // policy text, by file() or env(), and by every value derived from one. Its
@@ -61,26 +63,19 @@ func originOf(v cty.Value) string {
 }
 
 // secretSet remembers the text of sensitive values so that any message that
-// picked one up can be scrubbed.
+// picked one up can be scrubbed. It walks cty values the policy's way (only
+// marked leaves) and redacts through providers.Redactor, the one redaction
+// path of fbctl.
 type secretSet struct {
-	values []string
+	red providers.Redactor
 }
-
-// minSecretLen keeps redaction from mangling ordinary text: a secret shorter
-// than this is still never printed by fbctl's own messages, which never
-// format sensitive values, but is not searched for in foreign text.
-const minSecretLen = 3
 
 // add remembers the sensitive values in v: v itself when it is marked, and
 // otherwise only the elements and attributes that are marked themselves or
 // sit inside a marked collection or object. The plain elements of a list
 // that also holds a secret, such as the 5 and 100 of [var.n, 5, 100], are
 // ordinary text and must stay readable in messages.
-func (s *secretSet) add(v cty.Value) {
-	s.walk(v, false)
-	// Longest first, so a secret that contains another is replaced whole.
-	sort.Slice(s.values, func(i, j int) bool { return len(s.values[i]) > len(s.values[j]) })
-}
+func (s *secretSet) add(v cty.Value) { s.walk(v, false) }
 
 // walk adds the leaves of v that are marked or inside a marked value;
 // marked says whether a container of v was.
@@ -98,16 +93,12 @@ func (s *secretSet) walk(v cty.Value, marked bool) {
 	}
 	switch {
 	case v.Type() == cty.String:
-		if str := v.AsString(); marked && len(str) >= minSecretLen {
-			s.values = append(s.values, str)
-			// Also catch the form JSON and Go's %q print.
-			if q := strings.Trim(quoteGo(str), `"`); q != str {
-				s.values = append(s.values, q)
-			}
+		if marked {
+			s.red.Add(v.AsString())
 		}
 	case v.Type() == cty.Number:
-		if str := v.AsBigFloat().Text('f', -1); marked && len(str) >= minSecretLen {
-			s.values = append(s.values, str)
+		if marked {
+			s.red.Add(v.AsBigFloat().Text('f', -1))
 		}
 	case v.CanIterateElements():
 		// Values only: the keys of maps and the names of attributes are
@@ -119,12 +110,7 @@ func (s *secretSet) walk(v cty.Value, marked bool) {
 	}
 }
 
-func (s *secretSet) redact(text string) string {
-	for _, v := range s.values {
-		text = strings.ReplaceAll(text, v, Redacted)
-	}
-	return text
-}
+func (s *secretSet) redact(text string) string { return s.red.Redact(text) }
 
 // describe renders a value for a message. It is the one place the policy
 // language turns a value into message text: a value from file() or env() is

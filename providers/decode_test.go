@@ -144,7 +144,7 @@ func TestDecoderSides(t *testing.T) {
 		{"blank refused", sides([]string{"a"}, []string{" "}), providers.Members{What: "pool", NoBlank: true}, "secondary names an empty pool"},
 		{"twice", sides([]string{"a", "a"}, []string{"c"}), m, `pool "a" is named twice (in primary and in primary)`},
 		{"both sides", sides([]string{"a"}, []string{"a"}), m, `pool "a" is named twice (in primary and in secondary)`},
-		{"secret twice", sides([]string{"secret-a"}, []string{"secret-a"}), m, `pool (sensitive) is named twice (in primary and in secondary)`},
+		{"secret twice", sides([]string{"secret-a"}, []string{"secret-a"}), m, `pool (sensitive value) is named twice (in primary and in secondary)`},
 		{"too many", sides([]string{"a", "b"}, []string{"c", "d"}), m, "primary and secondary name 4 pools; at most 3 are supported"},
 		{"no limit", sides([]string{"a", "b"}, []string{"c", "d"}), providers.Members{What: "pool"}, ""},
 	} {

@@ -20,10 +20,10 @@ func TestFinishProbe(t *testing.T) {
 		}
 		return providers.Result{Healthy: true, Detail: "200 from s3cret-host"}
 	}
-	if res := probe(false); !res.Healthy || res.Detail != "200 from (sensitive)" || res.Latency < time.Second {
+	if res := probe(false); !res.Healthy || res.Detail != "200 from (sensitive value)" || res.Latency < time.Second {
 		t.Errorf("Probe = %+v", res)
 	}
-	if res := probe(true); res.Healthy || res.Detail != "internal error: (sensitive) is down" || res.Latency < time.Second {
+	if res := probe(true); res.Healthy || res.Detail != "internal error: (sensitive value) is down" || res.Latency < time.Second {
 		t.Errorf("panicking Probe = %+v", res)
 	}
 }

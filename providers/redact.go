@@ -9,8 +9,9 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// Redacted replaces a sensitive value in a provider's errors and details.
-const Redacted = "(sensitive)"
+// Redacted replaces a sensitive value in every message fbctl prints: the
+// policy language's diagnostics and the providers' errors and details.
+const Redacted = "(sensitive value)"
 
 // Redactor removes known secret strings from text: the last line of
 // defence for messages that libraries build from values a policy marked
@@ -87,7 +88,13 @@ func (r *Redactor) Redact(s string) string {
 		if len(strings.TrimSpace(sec)) < 3 {
 			continue
 		}
-		s = replaceFold(s, strconv.Quote(sec), Redacted)
+		q := strconv.Quote(sec)
+		s = replaceFold(s, q, Redacted)
+		// The escaped form without its quotes, as it appears inside a
+		// longer quoted or JSON string.
+		if inner := q[1 : len(q)-1]; inner != sec {
+			s = replaceFold(s, inner, Redacted)
+		}
 		s = replaceFold(s, sec, Redacted)
 	}
 	return s

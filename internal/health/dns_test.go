@@ -149,7 +149,7 @@ func TestDNS(t *testing.T) {
 		{"SERVFAIL", map[string]cty.Value{"name": str("fail.test")}, false, "fail.test. A: SERVFAIL"},
 		{"sensitive expect", map[string]cty.Value{"name": str("a.test"), "expect": sensitive(strs("192.0.2.9"))}, false,
 			"a.test. A: answer lacks 1 of the expected records"},
-		{"sensitive name", map[string]cty.Value{"name": sensitive(str("missing.test"))}, false, "(sensitive) A: NXDOMAIN"},
+		{"sensitive name", map[string]cty.Value{"name": sensitive(str("missing.test"))}, false, "(sensitive value) A: NXDOMAIN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

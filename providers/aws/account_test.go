@@ -266,7 +266,7 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = tg.Observe(testCtx(t))
-	if err == nil || strings.Contains(err.Error(), "127.0.0.1") || !strings.Contains(err.Error(), "(sensitive)") {
+	if err == nil || strings.Contains(err.Error(), "127.0.0.1") || !strings.Contains(err.Error(), "(sensitive value)") {
 		t.Errorf("sensitive endpoint: %v", err)
 	}
 }

@@ -554,7 +554,7 @@ func TestRoute53WeightedHidesSensitiveValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = tg.Observe(testCtx(t))
-	if err == nil || strings.Contains(err.Error(), "ZSECRETZONE") || !strings.Contains(err.Error(), "(sensitive)") {
+	if err == nil || strings.Contains(err.Error(), "ZSECRETZONE") || !strings.Contains(err.Error(), "(sensitive value)") {
 		t.Errorf("error = %v; want the zone hidden", err)
 	}
 }

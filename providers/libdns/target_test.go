@@ -434,7 +434,7 @@ func TestSensitiveValuesHidden(t *testing.T) {
 	}
 	_, err = tg.Observe(ctx)
 	if err == nil || strings.Contains(err.Error(), "nothere") || strings.Contains(err.Error(), b.Addr) ||
-		!strings.Contains(err.Error(), "name not present") || !strings.Contains(err.Error(), "server (sensitive)") {
+		!strings.Contains(err.Error(), "name not present") || !strings.Contains(err.Error(), "server (sensitive value)") {
 		t.Errorf("Observe: %v", err)
 	}
 
