@@ -1,8 +1,8 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"unicode/utf8"
@@ -11,6 +11,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/fbctl/fbctl/internal/safeio"
 )
 
 // pureFunctions are the functions every policy expression may call. None
@@ -130,19 +132,23 @@ func fileFunc(dir string) function.Function {
 			if len(marks) > 0 {
 				shown = "the file " + Redacted
 			}
-			fi, err := os.Stat(p)
+			// Resolve links first so that the path checked and read is the
+			// file's own; the descriptor is checked again after the open
+			// (safeio), so a link swapped in meanwhile gains nothing.
+			resolved, err := filepath.EvalSymlinks(p)
 			if err != nil {
 				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", shown, unwrapPathError(err))
 			}
-			if !fi.Mode().IsRegular() {
-				// Devices and FIFOs could block or never end.
+			b, err := safeio.ReadFile(resolved, maxFileSize)
+			switch {
+			case errors.Is(err, safeio.ErrNotRegular), errors.Is(err, safeio.ErrKernelFile):
+				// Devices and FIFOs could block or never end; /proc and
+				// /sys files are made by the kernel (the environment of
+				// fbctl, for /proc/self/environ).
 				return cty.NilVal, function.NewArgErrorf(0, "%s is not a regular file", shown)
-			}
-			if fi.Size() > maxFileSize {
+			case errors.Is(err, safeio.ErrTooLarge):
 				return cty.NilVal, function.NewArgErrorf(0, "%s is larger than %d bytes", shown, maxFileSize)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
+			case err != nil:
 				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", shown, unwrapPathError(err))
 			}
 			if !utf8.Valid(b) {

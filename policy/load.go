@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/fbctl/fbctl/internal/safeio"
 	"github.com/fbctl/fbctl/providers"
 )
 
@@ -49,6 +51,19 @@ type Options struct {
 
 // VarEnvPrefix prefixes environment variables that set policy variables.
 const VarEnvPrefix = "FBCTL_VAR_"
+
+// Input size limits. Each input is read through its limit (never trusting
+// the size a file reports, which is 0 for a /proc file) and refused when
+// larger, so an endless or huge input fails at once instead of exhausting
+// memory. They are far above any real file: the largest policies are tens
+// of KiB.
+const (
+	// MaxPolicyFileSize bounds each policy file (-f, or a *.hcl file in an
+	// -f directory).
+	MaxPolicyFileSize = 4 << 20
+	// MaxVarFileSize bounds each --var-file.
+	MaxVarFileSize = 4 << 20
+)
 
 // Source is one policy file's name and content.
 type Source struct {
@@ -219,6 +234,17 @@ func unwrapPathError(err error) string {
 	return err.Error()
 }
 
+// readError says why an input could not be read, without its path (the
+// caller names it) and, for one over its limit, which limit: what is an
+// input of what.
+func readError(err error, what string) string {
+	msg := unwrapPathError(err)
+	if errors.Is(err, safeio.ErrTooLarge) {
+		msg += ", the limit for a " + what
+	}
+	return msg
+}
+
 // Load reads the policy files and directories in paths (see ExpandPaths)
 // and returns the validated policy.
 func (l *Loader) Load(paths ...string) (*Policy, hcl.Diagnostics) {
@@ -228,12 +254,12 @@ func (l *Loader) Load(paths ...string) (*Policy, hcl.Diagnostics) {
 	}
 	var srcs []Source
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := safeio.ReadFile(f, MaxPolicyFileSize)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Cannot read policy file",
-				Detail:   fmt.Sprintf("Cannot read %s: %s.", f, unwrapPathError(err)),
+				Detail:   fmt.Sprintf("Cannot read %s: %s.", f, readError(err, "policy file")),
 			})
 			continue
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/fbctl/fbctl/internal/safeio"
 )
 
 func quoteGo(s string) string { return strconv.Quote(s) }
@@ -194,19 +196,22 @@ func decodeVariable(b *hcl.Block) (*Variable, hcl.Diagnostics) {
 // diagnostics for source snippets. Diagnostics about a variable file keep
 // their file, line and column, but come out without a snippet.
 func (l *Loader) readVarFile(path string, given map[string]assignment) hcl.Diagnostics {
+	src, err := safeio.ReadFile(path, MaxVarFileSize)
+	if err != nil {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read variable file",
+			Detail:   fmt.Sprintf("--var-file %s: %s.", path, readError(err, "variable file")),
+		}}
+	}
 	var f *hcl.File
 	var diags hcl.Diagnostics
 	if strings.EqualFold(filepath.Ext(path), ".json") {
-		f, diags = l.varParser.ParseJSONFile(path)
+		f, diags = l.varParser.ParseJSON(src, path)
 	} else {
-		f, diags = l.varParser.ParseHCLFile(path)
+		f, diags = l.varParser.ParseHCL(src, path)
 	}
 	if diags.HasErrors() || f == nil {
-		for _, d := range diags {
-			if d.Subject == nil && d.Summary == "Failed to read file" {
-				d.Summary = "Cannot read variable file"
-			}
-		}
 		return diags
 	}
 	attrs, d := f.Body.JustAttributes()

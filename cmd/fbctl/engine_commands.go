@@ -25,7 +25,7 @@ exit code is 2 when a change is pending and 0 when there is none.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Detailed, "detailed-exitcode", false, "exit 2 when changes are pending")
-	cmd.Flags().DurationVar(&g.ScheduleGap, "schedule", 0, "time between scheduled runs (e.g. 5m for cron every 5 minutes), for evidence freshness")
+	scheduleFlag(cmd, g)
 	return cmd
 }
 
@@ -50,8 +50,8 @@ Exit codes: 0 done, 1 error, 4 locked, 5 rolled back or primary unhealthy,
 	lockFlag(cmd, g, 0)
 	compensateFlag(cmd, g)
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "keep reconciling until every failback has settled")
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Hour, "with --wait, give up after this long (exit 1)")
-	cmd.Flags().DurationVar(&g.ScheduleGap, "schedule", 0, "time between scheduled runs (e.g. 5m for cron every 5 minutes), for evidence freshness")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", time.Hour, "with --wait, give up after this long (exit 1); a positive duration")
+	scheduleFlag(cmd, g)
 	return cmd
 }
 
@@ -82,6 +82,14 @@ is recorded.`,
 	return cmd
 }
 
+// scheduleFlag adds --schedule, the time between scheduled runs, from
+// which the default evidence TTL is derived; 0 is the default and means
+// fbctl does not run on a schedule.
+func scheduleFlag(cmd *cobra.Command, g *app.Global) {
+	cmd.Flags().DurationVar(&g.ScheduleGap, "schedule", 0, "time between scheduled runs (e.g. 5m for cron every 5 minutes), for evidence freshness; 0: not run on a schedule")
+	allowZero(cmd, "schedule", "not run on a schedule")
+}
+
 // lockFlag adds the lock options to a command that takes the failback's
 // lock: --lock-wait (how long to wait for a lock another run holds, as
 // Terraform's -lock-timeout) and --lock-lease (how long this run's lock
@@ -94,6 +102,7 @@ func lockFlag(cmd *cobra.Command, g *app.Global, defaultWait time.Duration) {
 	cmd.Flags().DurationVar(&wait, "lock-wait", defaultWait, "how long to wait for a lock another run holds (0: fail at once, exit 4)")
 	cmd.Flags().DurationVar(&lease, "lock-lease", engine.DefaultLockLease, "how long this run's lock lasts; a run that dies holds it until then")
 	cmd.Flags().DurationVar(&old, "lock-timeout", 0, "deprecated: the lease length, now --lock-lease (Terraform's -lock-timeout is --lock-wait)")
+	allowZero(cmd, "lock-wait", "fail at once")
 	_ = cmd.Flags().MarkHidden("lock-timeout")
 	prev := cmd.PreRunE
 	cmd.PreRunE = func(c *cobra.Command, args []string) error {
@@ -104,11 +113,10 @@ func lockFlag(cmd *cobra.Command, g *app.Global, defaultWait time.Duration) {
 			fmt.Fprintf(c.ErrOrStderr(), "Warning: --lock-timeout is deprecated and will be removed: it sets the lock's lease (--lock-lease %s); --lock-wait sets how long to wait for a lock.\n", old)
 			lease = old
 		}
-		if lease <= 0 || lease > state.MaxLease {
+		// checkDurationFlags has refused a negative or zero lease and a
+		// negative wait; the lease also has a ceiling.
+		if lease > state.MaxLease {
 			return app.Invalid("invalid --lock-lease %s: give a positive duration up to %s, such as 15m", lease, state.MaxLease)
-		}
-		if wait < 0 {
-			return app.Invalid("invalid --lock-wait %s: give 0 or a positive duration such as 30s", wait)
 		}
 		g.LockWait, g.LockTTL = wait, lease
 		if prev != nil {
@@ -120,16 +128,13 @@ func lockFlag(cmd *cobra.Command, g *app.Global, defaultWait time.Duration) {
 
 // compensateFlag adds --compensate-timeout to a command that writes
 // targets: how long putting targets back after a failed write may take
-// before the failback halts. It must be positive.
+// before the failback halts. It must be positive (checkDurationFlags).
 func compensateFlag(cmd *cobra.Command, g *app.Global) {
 	var timeout time.Duration
 	cmd.Flags().DurationVar(&timeout, "compensate-timeout", engine.DefaultCompensateTimeout,
 		"how long putting targets back after a failed write may take; past it the failback halts (exit 6)")
 	prev := cmd.PreRunE
 	cmd.PreRunE = func(c *cobra.Command, args []string) error {
-		if timeout <= 0 {
-			return app.Invalid("invalid --compensate-timeout %s: give a positive duration such as 2m", timeout)
-		}
 		g.CompensateTimeout = timeout
 		if prev != nil {
 			return prev(c, args)

@@ -90,6 +90,9 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkDurationFlags(cmd); err != nil {
+				return err
+			}
 			if err := app.CheckOutput(g.Output); err != nil {
 				return err
 			}

@@ -2,8 +2,8 @@ package app
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/rogpeppe/go-internal/diff"
 
+	"github.com/fbctl/fbctl/internal/safeio"
 	"github.com/fbctl/fbctl/policy"
 )
 
@@ -40,7 +41,10 @@ func Fmt(streams IO, opts FmtOptions) error {
 	unformatted := 0
 	for _, p := range paths {
 		if p == "-" {
-			src, err := io.ReadAll(streams.In)
+			src, err := safeio.ReadAll(streams.In, policy.MaxPolicyFileSize)
+			if errors.Is(err, safeio.ErrTooLarge) {
+				return Invalid("fmt: stdin is %s, the limit for a policy file", err)
+			}
 			if err != nil {
 				return fmt.Errorf("reading stdin: %w", err)
 			}
@@ -68,8 +72,13 @@ func Fmt(streams IO, opts FmtOptions) error {
 			return Invalid("fmt: %s", err)
 		}
 		for _, name := range names {
-			src, err := os.ReadFile(name)
-			if err != nil {
+			src, err := safeio.ReadFile(name, policy.MaxPolicyFileSize)
+			switch {
+			case errors.Is(err, safeio.ErrTooLarge):
+				return Invalid("fmt: cannot read %s: %s, the limit for a policy file", name, unwrapPathErr(err))
+			case errors.Is(err, safeio.ErrNotRegular), errors.Is(err, safeio.ErrKernelFile):
+				return Invalid("fmt: cannot read %s: %s", name, unwrapPathErr(err))
+			case err != nil:
 				return fmt.Errorf("fmt: %w", err)
 			}
 			out, f, d := policy.Format(name, src)

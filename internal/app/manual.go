@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -13,10 +14,21 @@ import (
 	"github.com/fbctl/fbctl/providers"
 )
 
-// ParsePercent parses a --percent value: a number from 0 to 100 with at
-// most two decimals. Anything else is a command-line error (exit 3).
+// plainDecimal is what --percent takes: digits, an optional fraction and
+// an optional "%". strconv.ParseFloat alone would also take signs,
+// exponents ("1e1"), Go hex floats ("0x1p-2"), underscores, "NaN" and
+// "Inf": a share of traffic is typed by a person and should read as one.
+var plainDecimal = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?%?$`)
+
+// ParsePercent parses a --percent value: a plain decimal number from 0 to
+// 100 with at most two decimals, optionally followed by "%". Anything else
+// is a command-line error (exit 3).
 func ParsePercent(s string) (providers.Share, error) {
-	f, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	t := strings.TrimSpace(s)
+	if !plainDecimal.MatchString(t) {
+		return 0, Invalid("invalid --percent %q: give a number from 0 to 100", s)
+	}
+	f, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, Invalid("invalid --percent %q: give a number from 0 to 100", s)
 	}

@@ -2,8 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/fbctl/fbctl/internal/kinds"
+	"github.com/fbctl/fbctl/internal/safeio"
 	"github.com/fbctl/fbctl/policy"
 	"github.com/fbctl/fbctl/providers"
 )
@@ -22,6 +23,12 @@ const DefaultPolicyPath = "fbctl.hcl"
 // path (a path list separated like PATH is not supported: one file or
 // directory).
 const PolicyEnv = "FBCTL_POLICY"
+
+// MaxTFOutputsSize bounds --tf-outputs, a file or stdin: larger than a
+// policy file's limit because `terraform output -json` of a big root module
+// carries every output, but still a bound, so `--tf-outputs /dev/zero` or an
+// endless pipe fails at once instead of exhausting memory.
+const MaxTFOutputsSize = 16 << 20
 
 // Global are the options every command shares.
 type Global struct {
@@ -116,16 +123,20 @@ func (g *Global) loadPolicy(streams IO, mode policy.Mode) loaded {
 			if streams.In == nil {
 				err = fmt.Errorf("no standard input")
 			} else {
-				data, err = io.ReadAll(streams.In)
+				data, err = safeio.ReadAll(streams.In, MaxTFOutputsSize)
 			}
 		} else {
-			data, err = os.ReadFile(g.TFOutputs)
+			data, err = safeio.ReadFile(g.TFOutputs, MaxTFOutputsSize)
 		}
 		if err != nil {
+			why := unwrapPathErr(err)
+			if errors.Is(err, safeio.ErrTooLarge) {
+				why += ", the limit for Terraform outputs"
+			}
 			return loaded{loader: policy.NewLoader(opts), diags: hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "Cannot read Terraform outputs",
-				Detail:   fmt.Sprintf("--tf-outputs %s: %s.", source, unwrapPathErr(err)),
+				Detail:   fmt.Sprintf("--tf-outputs %s: %s.", source, why),
 			}}}
 		}
 		outs, diags := policy.ParseTFOutputs(source, data)
