@@ -203,16 +203,25 @@ func (s *FileStore) Load(ctx context.Context, failback string) (*Document, error
 // readDoc reads and checks NAME.json; (nil, nil) when it does not exist.
 func (s *FileStore) readDoc(failback string) (*Document, error) {
 	path := s.docPath(failback)
-	data, err := readRegular(path)
+	data, err := readRegular(path, MaxDocumentSize)
 	if err != nil || data == nil {
 		return nil, err
 	}
 	return decodeDoc(path, failback, data)
 }
 
-// readRegular reads the regular file path (see openRegular); nil, nil when
-// it does not exist.
-func readRegular(path string) ([]byte, error) {
+// The largest state files fbctl reads. A document or a lock is a few
+// hundred bytes; a history gains a line of a few hundred bytes per change,
+// so 64 MiB is some hundred thousand changes. A file beyond its limit was
+// not written by fbctl, and reading it whole could exhaust memory.
+const (
+	MaxDocumentSize = 1 << 20
+	MaxHistorySize  = 64 << 20
+)
+
+// readRegular reads the regular file path (see openRegular), refusing one
+// larger than limit bytes; nil, nil when it does not exist.
+func readRegular(path string, limit int64) ([]byte, error) {
 	f, err := openRegular(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -221,9 +230,12 @@ func readRegular(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("state: reading %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("state: %s is larger than %d bytes, more than fbctl ever writes there; move it aside after checking what it is", path, limit)
 	}
 	if data == nil {
 		data = []byte{}
@@ -578,7 +590,7 @@ func (s *FileStore) writeLock(failback string, info *LockInfo) error {
 // over would ignore a holder that may well be alive.
 func (s *FileStore) readLock(failback string) (*LockInfo, error) {
 	path := s.lockPath(failback)
-	data, err := readRegular(path)
+	data, err := readRegular(path, MaxDocumentSize)
 	if err != nil || data == nil {
 		return nil, err
 	}
@@ -849,7 +861,7 @@ func (s *FileStore) History(ctx context.Context, failback string) ([]Event, erro
 		return nil, err
 	}
 	path := s.historyPath(failback)
-	data, err := readRegular(path)
+	data, err := readRegular(path, MaxHistorySize)
 	if err != nil {
 		return nil, err
 	}

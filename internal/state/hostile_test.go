@@ -294,3 +294,49 @@ func TestForeignHistoryLines(t *testing.T) {
 		})
 	}
 }
+
+// TestOversizedStateFiles: a document, lock or history larger than fbctl
+// ever writes is refused with an error naming it, after reading at most
+// its limit: reading it whole could exhaust memory.
+func TestOversizedStateFiles(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		file  string
+		limit int64
+		op    func(s *FileStore, c *fakeClock) error
+	}{
+		{"web.json", MaxDocumentSize, func(s *FileStore, _ *fakeClock) error { _, err := s.Load(ctx, "web"); return err }},
+		{"web.lock", MaxDocumentSize, func(s *FileStore, c *fakeClock) error {
+			l, err := s.Lock(ctx, "web", LockInfo{RunID: "r", Expires: c.Now().Add(time.Minute)})
+			if err == nil {
+				l.Unlock()
+			}
+			return err
+		}},
+		{"web.history.jsonl", MaxHistorySize, func(s *FileStore, _ *fakeClock) error { _, err := s.History(ctx, "web"); return err }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			dir := t.TempDir()
+			clock := newClock()
+			s := openStore(t, dir, clock)
+			path := filepath.Join(dir, tc.file)
+			f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Sparse: the test costs no disk.
+			if err := f.Truncate(tc.limit + 1); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			err = tc.op(s, clock)
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "larger than") {
+				t.Errorf("over a file of %d bytes: %v, want an error naming %s and its size", tc.limit+1, err, path)
+			}
+			if fi, err := os.Stat(path); err != nil || fi.Size() != tc.limit+1 {
+				t.Errorf("the oversized file was changed: %v, %v", fi, err)
+			}
+		})
+	}
+}
