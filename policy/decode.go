@@ -208,6 +208,32 @@ func (l *Loader) decodeProviders(blocks []*hcl.Block) hcl.Diagnostics {
 
 var stateTypes = []string{"file"}
 
+// decodeSchedule reads the top-level schedule, which one file at most may
+// set: two would leave the runs' cadence to the order of -f.
+func (l *Loader) decodeSchedule(attrs []*hcl.Attribute) (time.Duration, hcl.Diagnostics) {
+	if len(attrs) == 0 {
+		return 0, nil
+	}
+	var diags hcl.Diagnostics
+	for _, a := range attrs[1:] {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate schedule",
+			Detail:   fmt.Sprintf("The schedule was already set at %s; set it once, in one file.", shortRange(attrs[0].NameRange)),
+			Subject:  rangePtr(a.NameRange),
+		})
+	}
+	attr := attrs[0]
+	dur, d := l.duration(attr, 0)
+	diags = append(diags, d...)
+	if dur > MaxSchedule {
+		diags = append(diags, attrError(attr, "Invalid schedule",
+			fmt.Sprintf("schedule must be at most %s: evidence counts for two schedules, and a probe that old says nothing about the primary now.", MaxSchedule)))
+		return 0, diags
+	}
+	return dur, diags
+}
+
 func (l *Loader) decodeState(blocks []*hcl.Block) (*State, hcl.Diagnostics) {
 	st := &State{Type: "file", Path: filepath.Join(l.firstDir, DefaultStatePath)}
 	if len(blocks) == 0 {
@@ -465,6 +491,15 @@ func (d *fbDecoder) decodeCheck(b *hcl.Block) (*Check, hcl.Diagnostics) {
 	diags = append(diags, dd...)
 	c.EvidenceTTL, dd = l.duration(content.Attributes["evidence_ttl"], 0)
 	diags = append(diags, dd...)
+	if attr, ok := content.Attributes["evidence_ttl"]; ok && c.EvidenceTTL > 0 && c.EvidenceTTL < l.schedule {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Evidence shorter-lived than the schedule",
+			Detail: fmt.Sprintf("evidence_ttl is %s but the policy's schedule is %s: every scheduled run finds the last one's evidence stale, so no healthy streak lasts beyond one run. Leave evidence_ttl unset (it is then 2 × the schedule) or make it longer than the schedule.",
+				c.EvidenceTTL, l.schedule),
+			Subject: rangePtr(attr.Expr.Range()),
+		})
+	}
 	c.HealthyThreshold, secret.healthyThreshold, dd = l.countValue(content.Attributes["healthy_threshold"], DefaultHealthyThreshold, 1, 1000)
 	diags = append(diags, dd...)
 	d.checkSensitive[c] = secret

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -92,10 +93,13 @@ type Loader struct {
 	// sensitive (a sensitive variable's default, the argument of
 	// sensitive(), a sensitive attribute): Files hands out copies of the
 	// files with those bytes masked, so no snippet shows them.
-	masks      map[string][]hcl.Range
-	fileCtx    map[string]*hcl.EvalContext
-	rootCtx    *hcl.EvalContext
-	firstDir   string
+	masks    map[string][]hcl.Range
+	fileCtx  map[string]*hcl.EvalContext
+	rootCtx  *hcl.EvalContext
+	firstDir string
+	// schedule is the policy's schedule, once decoded, for the checks'
+	// warnings.
+	schedule   time.Duration
 	sourceDirs map[string]string
 }
 
@@ -333,6 +337,10 @@ func (l *Loader) load(srcs []Source) (*Policy, hcl.Diagnostics) {
 	st, d := l.decodeState(top.states)
 	diags = append(diags, d...)
 	p.State = st
+
+	p.Schedule, d = l.decodeSchedule(top.schedules)
+	diags = append(diags, d...)
+	l.schedule = p.Schedule
 
 	seen := map[string]*hcl.Block{}
 	for _, b := range top.failbacks {

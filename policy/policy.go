@@ -19,7 +19,16 @@ type Policy struct {
 	// Failbacks in declaration order (files in the order given, blocks in
 	// file order).
 	Failbacks []*Failback
+	// Schedule is the policy's top-level `schedule`: how often the
+	// scheduled runs decide (a cron job's period, fbctl run's longest time
+	// between decisions). Evidence freshness derives from it, the same
+	// for every command on every machine. Zero when unset.
+	Schedule time.Duration
 }
+
+// MaxSchedule bounds the policy's schedule: evidence stays fresh for two
+// schedules, and a day-old probe says nothing about a primary now.
+const MaxSchedule = 24 * time.Hour
 
 // Failback returns the named failback, or nil.
 func (p *Policy) Failback(name string) *Failback {

@@ -10,6 +10,9 @@ import (
 )
 
 var topSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "schedule"},
+	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "variable", LabelNames: []string{"name"}},
 		{Type: "state", LabelNames: []string{"type"}},
@@ -203,8 +206,9 @@ func checkIdentifier(what, name string, rng hcl.Range) *hcl.Diagnostic {
 	}
 }
 
-// topLevel collects the top-level blocks of every file.
+// topLevel collects the top-level blocks and arguments of every file.
 type topLevel struct {
+	schedules []*hcl.Attribute
 	variables []*hcl.Block
 	states    []*hcl.Block
 	providers []*hcl.Block
@@ -217,6 +221,9 @@ func (t *topLevel) collect(body hcl.Body) hcl.Diagnostics {
 	diags = append(diags, d...)
 	if content == nil {
 		return diags
+	}
+	if a, ok := content.Attributes["schedule"]; ok {
+		t.schedules = append(t.schedules, a)
 	}
 	for _, b := range content.Blocks {
 		switch b.Type {

@@ -82,12 +82,13 @@ is recorded.`,
 	return cmd
 }
 
-// scheduleFlag adds --schedule, the time between scheduled runs, from
-// which the default evidence TTL is derived; 0 is the default and means
-// fbctl does not run on a schedule.
+// scheduleFlag adds the deprecated --schedule: the time between scheduled
+// runs is the policy's top-level schedule now. For one release the flag is
+// accepted when it equals the policy's (with a warning); 0 means not given.
 func scheduleFlag(cmd *cobra.Command, g *app.Global) {
-	cmd.Flags().DurationVar(&g.ScheduleGap, "schedule", 0, "time between scheduled runs (e.g. 5m for cron every 5 minutes), for evidence freshness; 0: not run on a schedule")
-	allowZero(cmd, "schedule", "not run on a schedule")
+	cmd.Flags().DurationVar(&g.ScheduleGap, "schedule", 0, "deprecated: set schedule in the policy; accepted only when equal to it (0: not given)")
+	allowZero(cmd, "schedule", "not given")
+	_ = cmd.Flags().MarkHidden("schedule")
 }
 
 // lockFlag adds the lock options to a command that takes the failback's

@@ -45,6 +45,10 @@ func (g *Global) openSession(streams IO, names []string) (*session, error) {
 		return nil, silent(ExitInvalid)
 	}
 	p := res.policy
+	schedule, err := g.scheduleOf(streams, p)
+	if err != nil {
+		return nil, err
+	}
 	selected, err := selectFailbacks(p, names)
 	if err != nil {
 		return nil, err
@@ -72,7 +76,7 @@ func (g *Global) openSession(streams IO, names []string) (*session, error) {
 		Sleep:             g.Sleep,
 		Logger:            redactingLogger(g.logger(), s.redact),
 		Holder:            state.LockInfo{Owner: s.actor, Host: host, PID: os.Getpid()},
-		ScheduleGap:       g.ScheduleGap,
+		ScheduleGap:       schedule,
 		BeforeApply:       g.BeforeApply,
 		BeforeSave:        g.BeforeSave,
 		CompensateTimeout: g.CompensateTimeout,

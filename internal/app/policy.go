@@ -49,8 +49,9 @@ type Global struct {
 	// Now and Sleep replace the clock, for tests; nil means real time.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// ScheduleGap is the expected time between scheduled runs
-	// (--schedule), for the default evidence TTL.
+	// ScheduleGap is the deprecated --schedule: zero unless given. The
+	// policy's schedule is what counts; the flag is accepted only when it
+	// agrees with it (see scheduleOf).
 	ScheduleGap time.Duration
 	// BeforeApply and BeforeSave are the engine's crash-test hooks (see
 	// engine.Options); only tests set them.
@@ -204,4 +205,24 @@ func newDiagnosticsDoc(diags hcl.Diagnostics, files map[string]*hcl.File) diagno
 		}
 	}
 	return d
+}
+
+// scheduleOf returns the time between scheduled runs that every command
+// judges evidence by: the policy's top-level schedule. The deprecated
+// --schedule is accepted for one release only when it says the same, with
+// a warning; one that disagrees, or one without a schedule in the policy,
+// is a command-line error, since a cadence that depends on who typed the
+// command is what made hand-run commands break cron's streaks.
+func (g *Global) scheduleOf(streams IO, p *policy.Policy) (time.Duration, error) {
+	flag := g.ScheduleGap
+	switch {
+	case flag == 0:
+		return p.Schedule, nil
+	case p.Schedule == 0:
+		return 0, Invalid("--schedule is replaced by the policy's schedule: add `schedule = %q` at the top level of the policy, so that every command on every machine judges evidence alike, and drop the flag", flag.String())
+	case flag != p.Schedule:
+		return 0, Invalid("--schedule %s disagrees with the policy's schedule = %q: the policy's schedule applies to every command; drop the flag", flag, p.Schedule.String())
+	}
+	fmt.Fprintf(streams.ErrOut, "Warning: --schedule is deprecated and will be removed: the policy's schedule (%s) applies to every command; drop the flag.\n", p.Schedule)
+	return p.Schedule, nil
 }

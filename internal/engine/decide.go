@@ -385,6 +385,15 @@ func decideSecondary(in Input) Decision {
 	stable := in.Primary.Since.Add(r.PrimaryHealthyFor)
 	if now.Before(stable) {
 		d.Reason = fmt.Sprintf("the primary has been healthy for %s of the %s required", now.Sub(in.Primary.Since).Truncate(time.Second), r.PrimaryHealthyFor)
+		for _, c := range in.Primary.Checks {
+			if c.Stale != nil {
+				// The streak is short because the runs are too far
+				// apart: without this, a hold that never ends says
+				// only "healthy for 0s".
+				d.Reason += fmt.Sprintf(" (%s: %s)", c.Name, c.Stale)
+				break
+			}
+		}
 		d.WaitUntil = stable
 		return d
 	}
@@ -565,6 +574,9 @@ func verdictDetail(s health.SideHealth) string {
 				p += ": not enough fresh results yet"
 				if c.Detail != "" {
 					p += ", last " + c.Detail
+				}
+				if c.Stale != nil {
+					p += "; " + c.Stale.String()
 				}
 			case c.Detail != "":
 				p += ": " + c.Detail

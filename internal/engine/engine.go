@@ -454,13 +454,18 @@ func (r *run) assess(ctx context.Context) error {
 		if ttl <= 0 {
 			ttl = health.DefaultTTL(c.Interval, r.e.o.ScheduleGap)
 		}
-		ev, err := probe(ctx, c, r.doc.Evidence[c.Name], ttl, now, r.e.o.Sleep)
+		prev := r.doc.Evidence[c.Name]
+		var stale *health.Staleness
+		if age := now().Sub(prev.LastProbe); !prev.LastProbe.IsZero() && age > ttl {
+			stale = &health.Staleness{Age: age, TTL: ttl}
+		}
+		ev, err := probe(ctx, c, prev, ttl, now, r.e.o.Sleep)
 		if err != nil {
 			return fmt.Errorf("assessing check %q: %w", c.Name, err)
 		}
 		r.doc.Evidence[c.Name] = ev
 		st, since := health.Judge(ev, c.HealthyThreshold, c.UnhealthyThreshold, ttl, now())
-		v := health.CheckVerdict{Name: c.Name, State: st, Since: since, Detail: ev.LastDetail}
+		v := health.CheckVerdict{Name: c.Name, State: st, Since: since, Detail: ev.LastDetail, Stale: stale}
 		if c.Side == Secondary {
 			sec = append(sec, v)
 		} else {

@@ -85,6 +85,22 @@ type CheckVerdict struct {
 	Since time.Time `json:"since"`
 	// Detail is the last probe's detail.
 	Detail string `json:"detail,omitempty"`
+	// Stale is set when this run found the check's evidence older than
+	// its TTL, so that its streak started again with this run's probes.
+	Stale *Staleness `json:"stale,omitempty"`
+}
+
+// Staleness says how old a check's evidence was when a run found it stale,
+// and the limit it broke: the story behind a streak that restarted.
+type Staleness struct {
+	Age time.Duration `json:"age"`
+	TTL time.Duration `json:"ttl"`
+}
+
+// String explains the restart and its fix, for hold reasons.
+func (s *Staleness) String() string {
+	return fmt.Sprintf("its evidence was %s old, past its %s limit, so its streak started again: run fbctl at least every %s, or set the policy's schedule to the time between runs (evidence lasts 2 × schedule)",
+		s.Age.Truncate(time.Second), s.TTL, s.TTL)
 }
 
 // SideHealth is the judgement of one side (primary or secondary) from its
