@@ -86,20 +86,25 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 		}
 	}
 
+	// The static verdict the kind's constructor also asks first (see
+	// providers.ValidateBlock); ExactlyOneOf is judged above, with its own
+	// ranges.
+	problems := providers.RequiredSet(attrs, obj)
 	if validate != nil {
-		for _, p := range validate(obj) {
-			d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: p.Summary, Detail: p.Detail, Subject: rangePtr(defRange)}
-			if attr, ok := content.Attributes[p.Attr]; ok {
-				d.Subject = rangePtr(attr.Expr.Range())
-			}
-			if v, ok := vals[p.Attr]; ok && IsSensitive(v) {
-				d.Detail = sensitiveProblemDetail(attrs, p)
-				if d.Detail == p.Detail {
-					d.Detail = l.secrets.redact(p.Detail)
-				}
-			}
-			diags = append(diags, d)
+		problems = append(problems, validate(obj)...)
+	}
+	for _, p := range problems {
+		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: p.Summary, Detail: p.Detail, Subject: rangePtr(defRange)}
+		if attr, ok := content.Attributes[p.Attr]; ok {
+			d.Subject = rangePtr(attr.Expr.Range())
 		}
+		if v, ok := vals[p.Attr]; ok && IsSensitive(v) {
+			d.Detail = sensitiveProblemDetail(attrs, p)
+			if d.Detail == p.Detail {
+				d.Detail = l.secrets.redact(p.Detail)
+			}
+		}
+		diags = append(diags, d)
 	}
 	return obj, diags
 }
@@ -494,7 +499,9 @@ func (d *fbDecoder) decodeTarget(b *hcl.Block) (*Target, hcl.Diagnostics) {
 	diags = append(diags, dd...)
 	t.Config = cfg
 	if !dd.HasErrors() {
-		diags = append(diags, sidesProblems(cfg, content)...)
+		for _, p := range providers.SidesProblems(cfg) {
+			diags = append(diags, attrError(content.Attributes[p.Attr], p.Summary, p.Detail))
+		}
 	}
 	t.attrRanges = make(map[string]hcl.Range, len(content.Attributes))
 	for n, a := range content.Attributes {
@@ -502,64 +509,6 @@ func (d *fbDecoder) decodeTarget(b *hcl.Block) (*Target, hcl.Diagnostics) {
 	}
 	t.decoded = !diags.HasErrors()
 	return t, diags
-}
-
-// sidesProblems checks the primary and secondary member lists every target
-// kind has: each non-empty, without repeats, and no member on both sides.
-// A member that is sensitive, or equal to one that is, is named
-// "(sensitive value)".
-func sidesProblems(cfg cty.Value, content *hcl.BodyContent) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	type member struct {
-		side      string
-		sensitive bool // some occurrence of it is
-	}
-	members := map[string]*member{}
-	for _, side := range []string{"primary", "secondary"} {
-		attr, ok := content.Attributes[side]
-		if !ok || !cfg.Type().HasAttribute(side) {
-			continue
-		}
-		seen := map[string]bool{} // on this side: each repeat is reported once, as a repeat
-		v, listMarks := cfg.GetAttr(side).Unmark()
-		if !v.IsWhollyKnown() || v.IsNull() {
-			continue
-		}
-		if v.LengthInt() == 0 {
-			diags = append(diags, attrError(attr, "Empty "+side, fmt.Sprintf("The %s side needs at least one member.", side)))
-			continue
-		}
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			// A marked list makes every member sensitive.
-			e = e.WithMarks(listMarks)
-			raw, _ := e.UnmarkDeep()
-			if raw.IsNull() {
-				diags = append(diags, attrError(attr, "Invalid "+side, "A member cannot be null."))
-				continue
-			}
-			m := raw.AsString()
-			prev := members[m]
-			if prev == nil {
-				prev = &member{side: side}
-				members[m] = prev
-			}
-			prev.sensitive = prev.sensitive || IsSensitive(e)
-			shown := quoteGo(m)
-			if prev.sensitive {
-				shown = Redacted
-			}
-			if seen[m] {
-				diags = append(diags, attrError(attr, "Duplicate member", fmt.Sprintf("%s is listed twice in %s.", shown, side)))
-				continue
-			}
-			seen[m] = true
-			if prev.side != side {
-				diags = append(diags, attrError(attr, "Member on both sides", fmt.Sprintf("%s is listed in both primary and secondary; each member belongs to one side.", shown)))
-			}
-		}
-	}
-	return diags
 }
 
 func (l *Loader) lookupKind(class providers.Class, name string, rng hcl.Range) (*providers.Kind, hcl.Diagnostics) {

@@ -82,6 +82,15 @@ type Kind struct {
 	// NewTarget (for targets) or NewCheck (for checks) builds the behaviour.
 	// A kind registered without one validates in policies but cannot run
 	// yet; the engine reports that as an error naming the kind.
+	//
+	// Register wraps both so that, on a kind taken from the Registry, they
+	// run Validate (and the provider type's Validate over cfg.Provider)
+	// first and refuse with a *StaticError. Everything a constructor checks
+	// without I/O belongs in Validate, so that `fbctl validate` and a run
+	// agree: a constructor refuses a block Validate accepts only when a
+	// value is unknown or marked unusable, or for a reason that needs the
+	// world (a file, a secret's real value). The parity test in
+	// internal/kinds holds every registered kind to this.
 	NewTarget TargetFactory
 	NewCheck  CheckFactory
 }
@@ -159,6 +168,14 @@ func (r *Registry) Register(k Kind) {
 		panic(fmt.Sprintf("providers: kind %q: TTLAttribute names unknown attribute %q", k.Name, k.TTLAttribute))
 	}
 	kk := k
+	// Every constructor asks the kind's Validate first: one static verdict
+	// for `fbctl validate` and for every run (see ValidateBlock).
+	if k.NewTarget != nil {
+		kk.NewTarget = r.staticTarget(&kk, k.NewTarget)
+	}
+	if k.NewCheck != nil {
+		kk.NewCheck = r.staticCheck(&kk, k.NewCheck)
+	}
 	byName[k.Name] = &kk
 }
 
