@@ -89,7 +89,13 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 	// The static verdict the kind's constructor also asks first (see
 	// providers.ValidateBlock); ExactlyOneOf is judged above, with its own
 	// ranges.
-	problems := providers.RequiredSet(attrs, obj)
+	var problems []providers.Problem
+	for _, p := range providers.RequiredSet(attrs, obj) {
+		// An absent one is reported by the schema already.
+		if _, present := content.Attributes[p.Attr]; present {
+			problems = append(problems, p)
+		}
+	}
 	if validate != nil {
 		problems = append(problems, validate(obj)...)
 	}

@@ -123,14 +123,18 @@ func (r *Registry) staticCheck(k *Kind, build CheckFactory) CheckFactory {
 // then the kind's. The provider type is looked up at call time, so that
 // kinds and provider types may be registered in any order.
 func (r *Registry) validateConfig(k *Kind, cfg Config) error {
+	what := fmt.Sprintf("%s %q", k.Name, cfg.Name) // as Decoder errors name a block
+	if k.Class == ClassCheck {
+		what = fmt.Sprintf("%s check %q", k.Name, cfg.Name)
+	}
 	if p := cfg.Provider; p != nil {
 		if pt, ok := r.providers[p.Type]; ok {
-			if err := ValidateBlock(fmt.Sprintf("provider %s.%s", p.Type, p.Name), pt.Attributes, pt.Problems, p.Attrs); err != nil {
+			if err := ValidateBlock(fmt.Sprintf("%s: provider %s.%s", what, p.Type, p.Name), pt.Attributes, pt.Problems, p.Attrs); err != nil {
 				return err
 			}
 		}
 	}
-	return ValidateBlock(fmt.Sprintf("%s %q", k.Name, cfg.Name), k.Attributes, k.Problems, cfg.Attrs)
+	return ValidateBlock(what, k.Attributes, k.Problems, cfg.Attrs)
 }
 
 // Problems is the kind's static verdict on a block body: every required

@@ -71,6 +71,7 @@ func Register(r *providers.Registry) {
 			providers.Optional("min", cty.Number, cty.NilVal, "Lowest healthy value."),
 			providers.Optional("max", cty.Number, cty.NilVal, "Highest healthy value."),
 		},
+		Validate: validatePrometheus,
 	})
 }
 
@@ -131,6 +132,29 @@ func headerProblems(v cty.Value) []providers.Problem {
 // validateTCP is the tcp kind's validation.
 func validateTCP(v cty.Value) []providers.Problem {
 	return providers.HostPortProblem(v, "address")
+}
+
+// validatePrometheus is the prometheus kind's validation, ready for the
+// constructor it will get.
+func validatePrometheus(v cty.Value) []providers.Problem {
+	p := providers.URLProblem(v, "address", "http", "https")
+	p = append(p, providers.NotBlank(v, "query")...)
+	lo, okLo := numberAttr(v, "min")
+	hi, okHi := numberAttr(v, "max")
+	if okLo && okHi && lo > hi {
+		p = append(p, providers.Problem{Attr: "max", Summary: "Invalid max", Detail: "max must not be below min."})
+	}
+	return p
+}
+
+// numberAttr returns a known, set number attribute as a float64.
+func numberAttr(obj cty.Value, attr string) (float64, bool) {
+	v := unmarkedAttr(obj, attr)
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.Number {
+		return 0, false
+	}
+	f, _ := v.AsBigFloat().Float64()
+	return f, true
 }
 
 // dnsTypes are the query types the dns kind accepts.

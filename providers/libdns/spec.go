@@ -95,7 +95,10 @@ func parseSpec(v cty.Value, forPolicy bool) (s spec, problems []providers.Proble
 			s.name = n
 		}
 	}
-	if t, ok := str("type"); ok {
+	// `type = null` is the default, as an absent type is.
+	if raw, ok := get("type"); ok && raw.IsNull() {
+		s.rtype = "A"
+	} else if t, ok := str("type"); ok {
 		switch t {
 		case "A", "AAAA", "CNAME":
 			s.rtype = t
