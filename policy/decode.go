@@ -90,7 +90,7 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 	// providers.ValidateBlock); ExactlyOneOf is judged above, with its own
 	// ranges.
 	var problems []providers.Problem
-	for _, p := range providers.RequiredSet(attrs, obj) {
+	for _, p := range providers.AttributeProblems(attrs, obj) {
 		// An absent one is reported by the schema already.
 		if _, present := content.Attributes[p.Attr]; present {
 			problems = append(problems, p)

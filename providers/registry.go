@@ -61,7 +61,11 @@ type Kind struct {
 	TTLAttribute string
 	// Validate, when set, checks a decoded body (an object with every
 	// attribute of the schema, defaults applied) whose values may be
-	// unknown (skip those) or marked. It must not panic on any such value.
+	// unknown (skip those) or marked (never quote those: name the
+	// attribute). It must not panic on any such value. It holds every
+	// check the constructor could make without I/O: the policy language
+	// and the constructor both ask it (see Problems and "One static
+	// verdict" in the package documentation).
 	Validate func(cty.Value) []Problem
 	// Deliverable, when set on a target kind whose shares are coarse,
 	// returns the share a target with these attributes delivers for want,

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -219,4 +220,11 @@ func CheckURL(s string, schemes ...string) error {
 		}
 	}
 	return nil
+}
+
+// BadNameChars reports whether s holds white space or a control character
+// (a NUL, a line break): no DNS name, resource name or identifier fbctl
+// sends to an API has one, and an API refuses it only when called.
+func BadNameChars(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0
 }

@@ -142,8 +142,7 @@ func (r *Registry) validateConfig(k *Kind, cfg Config) error {
 // group set, a target's sides (SidesProblems), then Validate. Unknown values count as set and are not
 // judged further.
 func (k *Kind) Problems(obj cty.Value) []Problem {
-	ps := RequiredSet(k.Attributes, obj)
-	ps = append(ps, NullElements(k.Attributes, obj)...)
+	ps := AttributeProblems(k.Attributes, obj)
 	ps = append(ps, ExactlyOne(k.ExactlyOneOf, obj)...)
 	if k.Class == ClassTarget {
 		ps = append(ps, SidesProblems(obj)...)
@@ -157,12 +156,18 @@ func (k *Kind) Problems(obj cty.Value) []Problem {
 // Problems is the provider type's static verdict on a block body: every
 // required attribute set, then Validate.
 func (p *ProviderType) Problems(obj cty.Value) []Problem {
-	ps := RequiredSet(p.Attributes, obj)
-	ps = append(ps, NullElements(p.Attributes, obj)...)
+	ps := AttributeProblems(p.Attributes, obj)
 	if p.Validate != nil {
 		ps = append(ps, p.Validate(obj)...)
 	}
 	return ps
+}
+
+// AttributeProblems is what every schema refuses of an evaluated body
+// that HCL's schema and type conversion let through: RequiredSet and
+// NullElements.
+func AttributeProblems(schema []Attribute, obj cty.Value) []Problem {
+	return append(RequiredSet(schema, obj), NullElements(schema, obj)...)
 }
 
 // RequiredSet reports each required attribute of schema that obj holds as

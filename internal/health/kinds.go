@@ -164,7 +164,7 @@ var dnsTypes = []string{"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "SOA", "
 func validateDNS(v cty.Value) []providers.Problem {
 	p := providers.OneOf(v, "type", dnsTypes...)
 	if name, ok := providers.StringAttr(v, "name"); ok {
-		if _, valid := dns.IsDomainName(name); !valid || strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t\r\n\x00") {
+		if _, valid := dns.IsDomainName(name); !valid || strings.TrimSpace(name) == "" || providers.BadNameChars(name) {
 			p = append(p, providers.Problem{Attr: "name", Summary: "Invalid name", Detail: "name must be a domain name."})
 		}
 	}

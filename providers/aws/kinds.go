@@ -18,7 +18,6 @@ package aws
 
 import (
 	"strings"
-	"unicode"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -120,8 +119,14 @@ func Register(r *providers.Registry) {
 		},
 		Validate: func(v cty.Value) []providers.Problem {
 			p := providers.NumberInRange(v, "threshold", 0, 100, false)
-			if s, ok := providers.StringAttr(v, "health_check_id"); ok && strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "/healthcheck/")) == "" {
-				p = append(p, providers.Problem{Attr: "health_check_id", Summary: "Invalid health_check_id", Detail: "health_check_id must not be empty."})
+			if s, ok := providers.StringAttr(v, "health_check_id"); ok {
+				switch id := strings.TrimPrefix(strings.TrimSpace(s), "/healthcheck/"); {
+				case strings.TrimSpace(id) == "":
+					p = append(p, providers.Problem{Attr: "health_check_id", Summary: "Invalid health_check_id", Detail: "health_check_id must not be empty."})
+				case providers.BadNameChars(id):
+					p = append(p, providers.Problem{Attr: "health_check_id", Summary: "Invalid health_check_id",
+						Detail: "health_check_id must not hold white space or control characters."})
+				}
 			}
 			return p
 		},
@@ -163,7 +168,7 @@ func Register(r *providers.Registry) {
 
 func arnProblem(v cty.Value, attr, part string) []providers.Problem {
 	s, ok := providers.StringAttr(v, attr)
-	if !ok || (strings.HasPrefix(s, "arn:") && strings.Contains(s, part)) {
+	if !ok || (strings.HasPrefix(s, "arn:") && strings.Contains(s, part) && !providers.BadNameChars(s)) {
 		return nil
 	}
 	return []providers.Problem{{Attr: attr, Summary: "Invalid " + attr,
@@ -182,6 +187,12 @@ var (
 func validateRoute53Weighted(v cty.Value) []providers.Problem {
 	p := providers.OneOf(v, "type", "A", "AAAA", "CNAME", "MX", "TXT", "PTR", "SRV", "SPF", "NAPTR", "CAA", "DS", "HTTPS", "SVCB", "TLSA", "SSHFP")
 	p = append(p, providers.NotBlank(v, "name", "zone")...)
+	for _, attr := range []string{"name", "zone"} {
+		if s, ok := providers.StringAttr(v, attr); ok && strings.TrimSpace(s) != "" && providers.BadNameChars(s) {
+			p = append(p, providers.Problem{Attr: attr, Summary: "Invalid " + attr,
+				Detail: attr + " must be a DNS name, without white space or control characters."})
+		}
+	}
 	// "/hostedzone/" alone names no zone: the ID is what follows.
 	if s, ok := providers.StringAttr(v, "zone_id"); ok && strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(s, "/"), "hostedzone/")) == "" {
 		p = append(p, providers.Problem{Attr: "zone_id", Summary: "Invalid zone_id", Detail: "zone_id must not be empty."})
@@ -208,7 +219,7 @@ func wordProblems(v cty.Value, attrs ...string) []providers.Problem {
 		if !ok {
 			continue
 		}
-		if s == "" || strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		if s == "" || providers.BadNameChars(s) {
 			p = append(p, providers.Problem{Attr: attr, Summary: "Invalid " + attr,
 				Detail: attr + " must not be empty or hold white space or control characters."})
 		}

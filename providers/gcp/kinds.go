@@ -77,7 +77,7 @@ func Register(r *providers.Registry) {
 				}
 			}
 			p = append(p, providers.NotBlank(v, "project")...)
-			return p
+			return append(p, noBadChars(v, "project", "impersonate_service_account")...)
 		},
 	})
 
@@ -152,6 +152,7 @@ func Register(r *providers.Registry) {
 			p := providers.NumberInRange(v, "min_healthy", 1, 100000, true)
 			p = append(p, providers.NumberInRange(v, "min_healthy_percent", 0, 100, false)...)
 			p = append(p, nameProblem(v, "backend_service", "a backend service name")...)
+			p = append(p, noBadChars(v, "region")...)
 			if gs, ok := providers.StringsAttr(v, "groups"); ok {
 				if len(gs) == 0 {
 					p = append(p, providers.Problem{Attr: "groups", Summary: "Invalid groups", Detail: "groups must name at least one group."})
@@ -208,6 +209,7 @@ func validateURLMap(v cty.Value) []providers.Problem {
 		}
 	}
 	p = append(p, nameProblem(v, "url_map", "a URL map name")...)
+	p = append(p, noBadChars(v, "region", "path_matcher")...)
 	region, regionKnown := providers.StringAttr(v, "region")
 	region = strings.TrimSpace(region)
 	regionKnown = regionKnown || !providers.IsSet(v, "region")
@@ -230,6 +232,7 @@ func validateURLMap(v cty.Value) []providers.Problem {
 // validateBackendCapacity is the gcp_backend_capacity kind's validation.
 func validateBackendCapacity(v cty.Value) []providers.Problem {
 	p := nameProblem(v, "backend_service", "a backend service name")
+	p = append(p, noBadChars(v, "region")...)
 	for _, side := range []string{"primary", "secondary"} {
 		if refs, ok := providers.StringsAttr(v, side); ok {
 			p = append(p, refProblems(side, refs, func(s string) error { _, err := parseGroup(s, staticProject); return err })...)
@@ -261,4 +264,18 @@ func refProblems(attr string, refs []string, parse func(string) error) []provide
 		}
 	}
 	return nil
+}
+
+// noBadChars refuses white space and control characters in names the
+// Compute API takes in a URL path (a region, a path matcher, a project):
+// the API would refuse them only when called.
+func noBadChars(v cty.Value, attrs ...string) []providers.Problem {
+	var p []providers.Problem
+	for _, attr := range attrs {
+		if s, ok := providers.StringAttr(v, attr); ok && strings.TrimSpace(s) != "" && providers.BadNameChars(strings.TrimSpace(s)) {
+			p = append(p, providers.Problem{Attr: attr, Summary: "Invalid " + attr,
+				Detail: attr + " must not hold white space or control characters."})
+		}
+	}
+	return p
 }
