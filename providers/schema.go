@@ -117,8 +117,11 @@ func OneOf(obj cty.Value, attr string, allowed ...string) []Problem {
 			return nil
 		}
 	}
-	return []Problem{{Attr: attr, Summary: "Invalid " + attr,
-		Detail: fmt.Sprintf("%s must be one of %s; got %q.", attr, quoteList(allowed), s)}}
+	detail := fmt.Sprintf("%s must be one of %s; got %q.", attr, quoteList(allowed), s)
+	if attrMarked(obj, attr) {
+		detail = fmt.Sprintf("%s must be one of %s.", attr, quoteList(allowed))
+	}
+	return []Problem{{Attr: attr, Summary: "Invalid " + attr, Detail: detail}}
 }
 
 func quoteList(ss []string) string {

@@ -50,7 +50,7 @@ func ValidateBlock(what string, schema []Attribute, validate func(cty.Value) []P
 		m := p.Summary
 		detail := p.Detail
 		if attrMarked(attrs, p.Attr) && !declaredSensitive(schema, p.Attr) {
-			detail = fmt.Sprintf("%s: the value is not valid (it is sensitive, so it is not shown).", p.Attr)
+			detail = hiddenDetail(p.Attr)
 		}
 		if detail != "" {
 			m += ": " + detail
@@ -58,6 +58,23 @@ func ValidateBlock(what string, schema []Attribute, validate func(cty.Value) []P
 		msgs = append(msgs, red.Redact(m))
 	}
 	return &StaticError{What: what, Problems: ps, msg: what + ": " + strings.Join(msgs, "; ")}
+}
+
+// HideMarked returns ps with the Detail of every Problem about an attribute
+// of obj that carries a mark replaced by one that names the attribute only.
+// A Validate whose Details quote values (a reference it cannot parse)
+// returns through it, so that it never shows a marked one.
+func HideMarked(obj cty.Value, ps []Problem) []Problem {
+	for i := range ps {
+		if attrMarked(obj, ps[i].Attr) {
+			ps[i].Detail = hiddenDetail(ps[i].Attr)
+		}
+	}
+	return ps
+}
+
+func hiddenDetail(attr string) string {
+	return fmt.Sprintf("%s: the value is not valid (it is sensitive, so it is not shown).", attr)
 }
 
 // markedParts returns the parts of v that carry a mark (a list of them), so

@@ -179,7 +179,7 @@ func validateDNS(v cty.Value) []providers.Problem {
 			}
 		}
 	}
-	return p
+	return providers.HideMarked(v, p)
 }
 
 // emptyList reports whether obj[attr] is a known, empty list.

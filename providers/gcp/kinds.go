@@ -159,7 +159,7 @@ func Register(r *providers.Registry) {
 				}
 				p = append(p, refProblems("groups", gs, func(s string) error { _, err := parseGroup(s, staticProject); return err })...)
 			}
-			return p
+			return providers.HideMarked(v, p)
 		},
 		NewCheck: func(cfg providers.Config) (providers.Check, error) {
 			c, err := NewBackendHealth(cfg)
@@ -226,7 +226,7 @@ func validateURLMap(v cty.Value) []providers.Problem {
 			return err
 		})...)
 	}
-	return append(p, urlMapMembers.Problems(v)...)
+	return providers.HideMarked(v, append(p, urlMapMembers.Problems(v)...))
 }
 
 // validateBackendCapacity is the gcp_backend_capacity kind's validation.
@@ -238,7 +238,7 @@ func validateBackendCapacity(v cty.Value) []providers.Problem {
 			p = append(p, refProblems(side, refs, func(s string) error { _, err := parseGroup(s, staticProject); return err })...)
 		}
 	}
-	return append(p, capacityMembers.Problems(v)...)
+	return providers.HideMarked(v, append(p, capacityMembers.Problems(v)...))
 }
 
 // nameProblem refuses a Compute resource name that is not one (validName),

@@ -109,7 +109,7 @@ func Register(r *providers.Registry) {
 		TTLAttribute: "ttl",
 		Validate: func(v cty.Value) []providers.Problem {
 			_, p, _ := parseSpec(v, true)
-			return p
+			return providers.HideMarked(v, p)
 		},
 		Deliverable: func(attrs cty.Value, want providers.Share) (providers.Share, bool) {
 			s, _, ok := parseSpec(attrs, true)

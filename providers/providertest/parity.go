@@ -169,8 +169,12 @@ func parityOne(k *providers.Kind, pt *providers.ProviderType, cfg providers.Conf
 }
 
 // Parity fails t for every mismatch of ParityMismatches, after checking
-// that base itself is accepted by both, and that Validate skips an unknown
-// value of every attribute without panicking.
+// that base itself is accepted by both, that Validate skips an unknown
+// value of every attribute without panicking, and that neither Validate's
+// problems nor the constructor's error quote a marked value. k must be
+// taken from a Registry (whose wrapper asks Validate first) and its
+// constructor must do no I/O: Parity builds thousands of blocks whose
+// addresses must never be dialled.
 func Parity(t *testing.T, k *providers.Kind, pt *providers.ProviderType, base providers.Config, exceptions map[string]string) {
 	t.Helper()
 	if ps := StaticProblems(k, pt, base); len(ps) > 0 {
@@ -197,6 +201,7 @@ func Parity(t *testing.T, k *providers.Kind, pt *providers.ProviderType, base pr
 			}
 		}()
 	}
+	checkNoLeaks(t, k, base)
 	ms, n := ParityMismatches(k, pt, base, exceptions)
 	for _, m := range ms {
 		t.Errorf("%s: %s", k.Name, m)
@@ -340,4 +345,54 @@ func quote(s string) string {
 		return fmt.Sprintf("%q…(%d bytes)", s[:20], len(s))
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// leakProbe is a value distinctive enough that finding it in a message
+// means the message quotes it; it is invalid for most attributes.
+const leakProbe = "zq-LEAK-probe 7"
+
+// checkNoLeaks gives each string attribute (and each member of a string
+// list or map) a marked, invalid value and fails t when Validate's
+// problems or the constructor's error quote it.
+func checkNoLeaks(t *testing.T, k *providers.Kind, base providers.Config) {
+	t.Helper()
+	for _, a := range k.Attributes {
+		var v cty.Value
+		switch {
+		case a.Type == cty.String:
+			v = cty.StringVal(leakProbe)
+		case a.Type.IsListType() && a.Type.ElementType() == cty.String:
+			v = cty.ListVal([]cty.Value{cty.StringVal(leakProbe)})
+		case a.Type.IsMapType() && a.Type.ElementType() == cty.String:
+			v = cty.MapVal(map[string]cty.Value{"X-Probe": cty.StringVal(leakProbe)})
+		default:
+			continue
+		}
+		cfg := base
+		cfg.Attrs = withAttr(base.Attrs, a, v.Mark(sensitiveMark))
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("%s: panic on a marked %s: %v", k.Name, a.Name, p)
+				}
+			}()
+			if k.Validate != nil {
+				for _, p := range k.Validate(cfg.Attrs) {
+					if strings.Contains(p.Summary+p.Detail, leakProbe) {
+						t.Errorf("%s: Validate quotes the marked value of %s: %s: %s", k.Name, a.Name, p.Summary, p.Detail)
+					}
+				}
+			}
+			var err error
+			switch {
+			case k.NewTarget != nil:
+				_, err = k.NewTarget(cfg)
+			case k.NewCheck != nil:
+				_, err = k.NewCheck(cfg)
+			}
+			if err != nil && strings.Contains(err.Error(), leakProbe) {
+				t.Errorf("%s: the constructor's error quotes the marked value of %s: %v", k.Name, a.Name, err)
+			}
+		}()
+	}
 }
