@@ -61,34 +61,19 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 		return obj, diags
 	}
 
-	for _, group := range exactlyOneOf {
-		var set []string
-		for _, n := range group {
-			if !vals[n].IsNull() {
-				set = append(set, n)
-			}
+	// The static verdict the kind's constructor also asks first
+	// (providers.Kind.Problems), part by part so that each has its range:
+	// ExactlyOneOf at the name of the second attribute set, the schema's
+	// own rules and validate at the offending value; a target's sides are
+	// judged by the caller.
+	for _, p := range providers.ExactlyOne(exactlyOneOf, obj) {
+		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: p.Summary, Detail: p.Detail, Subject: rangePtr(defRange)}
+		if attr, ok := content.Attributes[p.Attr]; ok {
+			d.Subject = rangePtr(attr.NameRange)
 		}
-		switch {
-		case len(set) == 0:
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Missing " + strings.Join(group, " or "),
-				Detail:   fmt.Sprintf("Exactly one of %s must be set.", strings.Join(group, ", ")),
-				Subject:  rangePtr(defRange),
-			})
-		case len(set) > 1:
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Conflicting arguments",
-				Detail:   fmt.Sprintf("Only one of %s may be set; this block sets %s.", strings.Join(group, ", "), strings.Join(set, " and ")),
-				Subject:  rangePtr(content.Attributes[set[1]].NameRange),
-			})
-		}
+		diags = append(diags, d)
 	}
 
-	// The static verdict the kind's constructor also asks first (see
-	// providers.ValidateBlock); ExactlyOneOf is judged above, with its own
-	// ranges.
 	var problems []providers.Problem
 	for _, p := range providers.AttributeProblems(attrs, obj) {
 		// An absent one is reported by the schema already.

@@ -7,19 +7,12 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// The static verdict of a block is the one judgement `fbctl validate` and
-// every run share: a kind's (or provider type's) Validate, which needs no
-// network. The registry wraps every constructor so that it asks Validate
-// first and refuses with its problems (see Register); a constructor may
-// then fail only for reasons Validate cannot see: a value still unknown, a
-// missing provider block, a secret that is checked only when it is real
-// (see the libdns package), a file that cannot be read.
-
 // StaticError is a constructor's refusal of a block that its kind's or
-// provider type's Validate rejects. Its message never quotes a value that
-// carried a mark.
+// provider type's static verdict rejects (see "One static verdict" in the
+// package documentation). Neither its message nor its Problems quote a
+// value that carried a mark.
 type StaticError struct {
-	What     string // `http check "api"`, `provider aws.prod`
+	What     string // `http check "api"`, `route53_weighted "dns": provider aws.prod`
 	Problems []Problem
 	msg      string
 }
@@ -45,19 +38,21 @@ func ValidateBlock(what string, schema []Attribute, validate func(cty.Value) []P
 	if attrs != cty.NilVal {
 		red.AddValue(markedParts(attrs))
 	}
+	shown := make([]Problem, 0, len(ps))
 	msgs := make([]string, 0, len(ps))
 	for _, p := range ps {
-		m := p.Summary
-		detail := p.Detail
 		if attrMarked(attrs, p.Attr) && !declaredSensitive(schema, p.Attr) {
-			detail = hiddenDetail(p.Attr)
+			p.Detail = hiddenDetail(p.Attr)
 		}
-		if detail != "" {
-			m += ": " + detail
+		p.Summary, p.Detail = red.Redact(p.Summary), red.Redact(p.Detail)
+		shown = append(shown, p)
+		m := p.Summary
+		if p.Detail != "" {
+			m += ": " + p.Detail
 		}
-		msgs = append(msgs, red.Redact(m))
+		msgs = append(msgs, m)
 	}
-	return &StaticError{What: what, Problems: ps, msg: what + ": " + strings.Join(msgs, "; ")}
+	return &StaticError{What: what, Problems: shown, msg: what + ": " + strings.Join(msgs, "; ")}
 }
 
 // HideMarked returns ps with the Detail of every Problem about an attribute
@@ -155,9 +150,10 @@ func (r *Registry) validateConfig(k *Kind, cfg Config) error {
 }
 
 // Problems is the kind's static verdict on a block body: every required
-// attribute set (not null), exactly one attribute of each ExactlyOneOf
-// group set, a target's sides (SidesProblems), then Validate. Unknown values count as set and are not
-// judged further.
+// attribute set (not null) and no list or map holding a null
+// (AttributeProblems), exactly one attribute of each ExactlyOneOf group
+// set, a target's sides (SidesProblems), then Validate. Unknown values
+// count as set and are not judged further.
 func (k *Kind) Problems(obj cty.Value) []Problem {
 	ps := AttributeProblems(k.Attributes, obj)
 	ps = append(ps, ExactlyOne(k.ExactlyOneOf, obj)...)
@@ -227,8 +223,13 @@ func NullElements(schema []Attribute, obj cty.Value) []Problem {
 	return ps
 }
 
-// ExactlyOne reports each group of which not exactly one attribute is set.
+// ExactlyOne reports each group of which not exactly one attribute is set
+// (an unknown value counts as set). A group with none set is a Problem
+// about the block (Attr ""); one with several, about the second set.
 func ExactlyOne(groups [][]string, obj cty.Value) []Problem {
+	if obj == cty.NilVal || obj.IsNull() || !obj.IsKnown() {
+		return nil
+	}
 	var ps []Problem
 	for _, g := range groups {
 		var set []string
