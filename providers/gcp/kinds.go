@@ -226,7 +226,58 @@ func validateURLMap(v cty.Value) []providers.Problem {
 			return err
 		})...)
 	}
+	if len(p) == 0 && regionKnown {
+		p = append(p, sameServiceTwice(v, region)...)
+	}
 	return providers.HideMarked(v, append(p, urlMapMembers.Problems(v)...))
+}
+
+// sameServiceTwice reports a backend service named twice in two spellings
+// (a name and its path), when that holds whatever the provider's project:
+// a spelling that names its project and one that takes the provider's are
+// left to the constructor, which knows the project.
+func sameServiceTwice(v cty.Value, region string) []providers.Problem {
+	return twice(v, func(s, project string) (any, error) { return parseService(s, project, region) },
+		func(a, b any) bool { return a.(serviceRef) == b.(serviceRef) }, "backend service")
+}
+
+// sameGroupTwice is sameServiceTwice for instance groups and NEGs.
+func sameGroupTwice(v cty.Value) []providers.Problem {
+	return twice(v, func(s, project string) (any, error) { return parseGroup(s, project) },
+		func(a, b any) bool { return a.(groupRef).matches(b.(groupRef)) || b.(groupRef).matches(a.(groupRef)) }, "group")
+}
+
+// twice finds two members of primary and secondary that parse to the same
+// resource under two different stand-in projects, and so under any.
+func twice(v cty.Value, parse func(ref, project string) (any, error), same func(a, b any) bool, what string) []providers.Problem {
+	type member struct {
+		side, raw string
+		a, b      any
+	}
+	var all []member
+	for _, side := range []string{"primary", "secondary"} {
+		refs, ok := providers.StringsAttr(v, side)
+		if !ok {
+			return nil
+		}
+		for _, r := range refs {
+			a, errA := parse(r, "project-a")
+			b, errB := parse(r, "project-b")
+			if errA != nil || errB != nil {
+				return nil // reported by refProblems
+			}
+			all = append(all, member{side, r, a, b})
+		}
+	}
+	for i := range all {
+		for j := i + 1; j < len(all); j++ {
+			if all[i].raw != all[j].raw && same(all[i].a, all[j].a) && same(all[i].b, all[j].b) {
+				return []providers.Problem{{Attr: all[j].side, Summary: "Duplicate member",
+					Detail: fmt.Sprintf("%q (in %s) and %q (in %s) name the same %s.", all[i].raw, all[i].side, all[j].raw, all[j].side, what)}}
+			}
+		}
+	}
+	return nil
 }
 
 // validateBackendCapacity is the gcp_backend_capacity kind's validation.
@@ -237,6 +288,9 @@ func validateBackendCapacity(v cty.Value) []providers.Problem {
 		if refs, ok := providers.StringsAttr(v, side); ok {
 			p = append(p, refProblems(side, refs, func(s string) error { _, err := parseGroup(s, staticProject); return err })...)
 		}
+	}
+	if len(p) == 0 {
+		p = append(p, sameGroupTwice(v)...)
 	}
 	return providers.HideMarked(v, append(p, capacityMembers.Problems(v)...))
 }
