@@ -210,8 +210,10 @@ func validateRoute53Weighted(v cty.Value) []providers.Problem {
 	return append(p, route53Members.Problems(v)...)
 }
 
-// wordProblems refuses an empty value, white space or a control character
-// in each named attribute: names such as a region or a profile have none.
+// wordProblems refuses white space or a control character in each named
+// attribute: names such as a region or a profile have none, and the SDK
+// would fail only when it calls. An empty one is unset, as for the
+// constructor.
 func wordProblems(v cty.Value, attrs ...string) []providers.Problem {
 	var p []providers.Problem
 	for _, attr := range attrs {
@@ -219,9 +221,9 @@ func wordProblems(v cty.Value, attrs ...string) []providers.Problem {
 		if !ok {
 			continue
 		}
-		if s == "" || providers.BadNameChars(s) {
+		if providers.BadNameChars(s) {
 			p = append(p, providers.Problem{Attr: attr, Summary: "Invalid " + attr,
-				Detail: attr + " must not be empty or hold white space or control characters."})
+				Detail: attr + " must not hold white space or control characters."})
 		}
 	}
 	return p
