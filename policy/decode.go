@@ -65,46 +65,42 @@ func (l *Loader) decodeConfig(attrs []providers.Attribute, content *hcl.BodyCont
 		return obj, diags
 	}
 
-	for _, group := range exactlyOneOf {
-		var set []string
-		for _, n := range group {
-			if !vals[n].IsNull() {
-				set = append(set, n)
-			}
+	// The static verdict the kind's constructor also asks first
+	// (providers.Kind.Problems), part by part so that each has its range:
+	// ExactlyOneOf at the name of the second attribute set, the schema's
+	// own rules and validate at the offending value; a target's sides are
+	// judged by the caller.
+	for _, p := range providers.ExactlyOne(exactlyOneOf, obj) {
+		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: p.Summary, Detail: p.Detail, Subject: rangePtr(defRange)}
+		if attr, ok := content.Attributes[p.Attr]; ok {
+			d.Subject = rangePtr(attr.NameRange)
 		}
-		switch {
-		case len(set) == 0:
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Missing " + strings.Join(group, " or "),
-				Detail:   fmt.Sprintf("Exactly one of %s must be set.", strings.Join(group, ", ")),
-				Subject:  rangePtr(defRange),
-			})
-		case len(set) > 1:
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Conflicting arguments",
-				Detail:   fmt.Sprintf("Only one of %s may be set; this block sets %s.", strings.Join(group, ", "), strings.Join(set, " and ")),
-				Subject:  rangePtr(content.Attributes[set[1]].NameRange),
-			})
-		}
+		diags = append(diags, d)
 	}
 
-	if validate != nil {
-		for _, p := range validate(obj) {
-			d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: p.Summary, Detail: p.Detail, Subject: rangePtr(defRange)}
-			if attr, ok := content.Attributes[p.Attr]; ok {
-				d.Subject = rangePtr(attr.Expr.Range())
-			}
-			if v, ok := vals[p.Attr]; ok && IsSensitive(v) {
-				d.Detail = sensitiveProblemDetail(attrs, p, v)
-				if d.Detail == p.Detail {
-					d.Detail = l.secrets.redact(p.Detail)
-				}
-			}
-			d.Summary, d.Detail = hideLong(d.Summary, obj), hideLong(d.Detail, obj)
-			diags = append(diags, d)
+	var problems []providers.Problem
+	for _, p := range providers.AttributeProblems(attrs, obj) {
+		// An absent one is reported by the schema already.
+		if _, present := content.Attributes[p.Attr]; present {
+			problems = append(problems, p)
 		}
+	}
+	if validate != nil {
+		problems = append(problems, validate(obj)...)
+	}
+	for _, p := range problems {
+		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: p.Summary, Detail: p.Detail, Subject: rangePtr(defRange)}
+		if attr, ok := content.Attributes[p.Attr]; ok {
+			d.Subject = rangePtr(attr.Expr.Range())
+		}
+		if v, ok := vals[p.Attr]; ok && IsSensitive(v) {
+			d.Detail = sensitiveProblemDetail(attrs, p, v)
+			if d.Detail == p.Detail {
+				d.Detail = l.secrets.redact(p.Detail)
+			}
+		}
+		d.Summary, d.Detail = hideLong(d.Summary, obj), hideLong(d.Detail, obj)
+		diags = append(diags, d)
 	}
 	return obj, diags
 }
@@ -574,7 +570,9 @@ func (d *fbDecoder) decodeTarget(b *hcl.Block) (*Target, hcl.Diagnostics) {
 	diags = append(diags, dd...)
 	t.Config = cfg
 	if !dd.HasErrors() {
-		diags = append(diags, sidesProblems(cfg, content)...)
+		for _, p := range providers.SidesProblems(cfg) {
+			diags = append(diags, attrError(content.Attributes[p.Attr], hideLong(p.Summary, cfg), hideLong(p.Detail, cfg)))
+		}
 	}
 	t.attrRanges = make(map[string]hcl.Range, len(content.Attributes))
 	for n, a := range content.Attributes {
@@ -582,65 +580,6 @@ func (d *fbDecoder) decodeTarget(b *hcl.Block) (*Target, hcl.Diagnostics) {
 	}
 	t.decoded = !diags.HasErrors()
 	return t, diags
-}
-
-// sidesProblems checks the primary and secondary member lists every target
-// kind has: each non-empty, without repeats, and no member on both sides.
-// A member that is sensitive, or equal to one that is, is named
-// "(sensitive value)".
-func sidesProblems(cfg cty.Value, content *hcl.BodyContent) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	type member struct {
-		side      string
-		sensitive bool // some occurrence of it is
-	}
-	members := map[string]*member{}
-	for _, side := range []string{"primary", "secondary"} {
-		attr, ok := content.Attributes[side]
-		if !ok || !cfg.Type().HasAttribute(side) {
-			continue
-		}
-		seen := map[string]bool{} // on this side: each repeat is reported once, as a repeat
-		v, listMarks := cfg.GetAttr(side).Unmark()
-		if !v.IsWhollyKnown() || v.IsNull() {
-			continue
-		}
-		if v.LengthInt() == 0 {
-			diags = append(diags, attrError(attr, "Empty "+side, fmt.Sprintf("The %s side needs at least one member.", side)))
-			continue
-		}
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			// A marked list makes every member sensitive.
-			e = e.WithMarks(listMarks)
-			raw, _ := e.UnmarkDeep()
-			if raw.IsNull() {
-				diags = append(diags, attrError(attr, "Invalid "+side, "A member cannot be null."))
-				continue
-			}
-			m := raw.AsString()
-			prev := members[m]
-			if prev == nil {
-				prev = &member{side: side}
-				members[m] = prev
-			}
-			prev.sensitive = prev.sensitive || IsSensitive(e)
-			shown := describe(e)
-			if prev.sensitive && !IsSensitive(e) {
-				// The same member, sensitive where it was listed first.
-				shown = Redacted
-			}
-			if seen[m] {
-				diags = append(diags, attrError(attr, "Duplicate member", fmt.Sprintf("%s is listed twice in %s.", shown, side)))
-				continue
-			}
-			seen[m] = true
-			if prev.side != side {
-				diags = append(diags, attrError(attr, "Member on both sides", fmt.Sprintf("%s is listed in both primary and secondary; each member belongs to one side.", shown)))
-			}
-		}
-	}
-	return diags
 }
 
 func (l *Loader) lookupKind(class providers.Class, name string, rng hcl.Range) (*providers.Kind, hcl.Diagnostics) {

@@ -275,13 +275,15 @@ func TestFileFunctionRelative(t *testing.T) {
 }
 
 func TestVariablePrecedence(t *testing.T) {
+	// The value reaches the target through a socket path: values such as
+	// "a=b" are no HAProxy backend name, which the kind refuses.
 	dir := writeFiles(t, t.TempDir(), map[string]string{
 		"policy.hcl": `
 variable "backend" {
   type    = string
   default = "from-default"
 }
-` + failbackHCL("web", "var.backend", `"x:1"`),
+` + strings.Replace(failbackHCL("web", `"web"`, `"x:1"`), `"/run/haproxy/admin.sock"`, `"/run/${var.backend}"`, 1),
 		"file.hcl":      `backend = "from-hcl-file"`,
 		"file.json":     `{"backend": "from-json-file"}`,
 		"later.hcl":     `backend = "from-later-file"`,
@@ -319,8 +321,8 @@ variable "backend" {
 			if got := p.Variables["backend"].Value; !got.RawEquals(cty.StringVal(tt.want)) {
 				t.Errorf("var.backend = %#v, want %q", got, tt.want)
 			}
-			if got := backendOf(t, p, "web"); !got.RawEquals(cty.StringVal(tt.want)) {
-				t.Errorf("backend = %#v, want %q", got, tt.want)
+			if got := attr(t, p.Failback("web").Targets[0].Config, "runtime_api"); !got.RawEquals(cty.StringVal("/run/" + tt.want)) {
+				t.Errorf("runtime_api = %#v, want %q", got, "/run/"+tt.want)
 			}
 		})
 	}
@@ -440,8 +442,8 @@ failback "web" {
     address = "x:1"
   }
   target "haproxy_backend" "lb" {
-    runtime_api = "/run/haproxy/admin.sock"
-    backend     = var.raw
+    runtime_api = "/run/haproxy/${var.raw}.sock"
+    backend     = "web"
     primary     = var.members
     secondary   = ["dc2-a"]
     max_weight  = var.weight

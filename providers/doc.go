@@ -22,6 +22,28 @@
 // duplicate or malformed kind), because that can only happen in fbctl's own
 // wiring, never because of user input.
 //
+// # One static verdict
+//
+// `fbctl validate` and every run judge a block alike. [Kind.Problems] (and
+// [ProviderType.Problems]) is the static verdict: no required attribute
+// set to null, no null inside a list or map ([AttributeProblems]), exactly
+// one of each ExactlyOneOf group, a target's primary and secondary members
+// ([SidesProblems]), then the kind's own Validate. The policy language
+// reports each problem at its attribute; the registry wraps every
+// constructor it holds so that it asks the same verdict first and refuses
+// with a [*StaticError] (see [ValidateBlock]), before any of its own code.
+//
+// Validate therefore holds every check a constructor can make without I/O:
+// a constructor may refuse a block Validate accepts only when a value is
+// still unknown, or for a reason that needs the world (a file to read, a
+// secret checked only in its real form). Validate skips unknown values,
+// never panics, and never quotes the value of an attribute that carries a
+// mark (say which attribute instead); [ValidateBlock] and the policy
+// language replace the Detail of a Problem about a marked attribute the
+// schema does not declare Sensitive all the same. The parity test in
+// internal/kinds (providertest.Parity) holds every registered kind to this
+// with hostile values of each attribute's type.
+//
 // # Runs
 //
 // One run is one fbctl invocation's pass over its failbacks. A [RunCache] in

@@ -61,7 +61,11 @@ type Kind struct {
 	TTLAttribute string
 	// Validate, when set, checks a decoded body (an object with every
 	// attribute of the schema, defaults applied) whose values may be
-	// unknown (skip those) or marked. It must not panic on any such value.
+	// unknown (skip those) or marked (never quote those: name the
+	// attribute). It must not panic on any such value. It holds every
+	// check the constructor could make without I/O: the policy language
+	// and the constructor both ask it (see Problems and "One static
+	// verdict" in the package documentation).
 	Validate func(cty.Value) []Problem
 	// Deliverable, when set on a target kind whose shares are coarse,
 	// returns the share a target with these attributes delivers for want,
@@ -82,6 +86,15 @@ type Kind struct {
 	// NewTarget (for targets) or NewCheck (for checks) builds the behaviour.
 	// A kind registered without one validates in policies but cannot run
 	// yet; the engine reports that as an error naming the kind.
+	//
+	// Register wraps both so that, on a kind taken from the Registry, they
+	// run Validate (and the provider type's Validate over cfg.Provider)
+	// first and refuse with a *StaticError. Everything a constructor checks
+	// without I/O belongs in Validate, so that `fbctl validate` and a run
+	// agree: a constructor refuses a block Validate accepts only when a
+	// value is unknown or marked unusable, or for a reason that needs the
+	// world (a file, a secret's real value). The parity test in
+	// internal/kinds holds every registered kind to this.
 	NewTarget TargetFactory
 	NewCheck  CheckFactory
 }
@@ -159,6 +172,14 @@ func (r *Registry) Register(k Kind) {
 		panic(fmt.Sprintf("providers: kind %q: TTLAttribute names unknown attribute %q", k.Name, k.TTLAttribute))
 	}
 	kk := k
+	// Every constructor asks the kind's Validate first: one static verdict
+	// for `fbctl validate` and for every run (see ValidateBlock).
+	if k.NewTarget != nil {
+		kk.NewTarget = r.staticTarget(&kk, k.NewTarget)
+	}
+	if k.NewCheck != nil {
+		kk.NewCheck = r.staticCheck(&kk, k.NewCheck)
+	}
 	byName[k.Name] = &kk
 }
 

@@ -1,8 +1,15 @@
 package providers
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -110,8 +117,11 @@ func OneOf(obj cty.Value, attr string, allowed ...string) []Problem {
 			return nil
 		}
 	}
-	return []Problem{{Attr: attr, Summary: "Invalid " + attr,
-		Detail: fmt.Sprintf("%s must be one of %s; got %q.", attr, quoteList(allowed), s)}}
+	detail := fmt.Sprintf("%s must be one of %s; got %q.", attr, quoteList(allowed), s)
+	if attrMarked(obj, attr) {
+		detail = fmt.Sprintf("%s must be one of %s.", attr, quoteList(allowed))
+	}
+	return []Problem{{Attr: attr, Summary: "Invalid " + attr, Detail: detail}}
 }
 
 func quoteList(ss []string) string {
@@ -127,3 +137,97 @@ func quoteList(ss []string) string {
 
 // IsSet reports whether obj[attr] exists and is not null.
 func IsSet(obj cty.Value, attr string) bool { return !getAttr(obj, attr).IsNull() }
+
+// NotBlank reports a Problem for each named string attribute that is set,
+// known and empty or only white space, which Decoder.Str refuses.
+func NotBlank(obj cty.Value, attrs ...string) []Problem {
+	var out []Problem
+	for _, attr := range attrs {
+		if s, ok := StringAttr(obj, attr); ok && strings.TrimSpace(s) == "" {
+			out = append(out, Problem{Attr: attr, Summary: "Invalid " + attr, Detail: attr + " must not be empty."})
+		}
+	}
+	return out
+}
+
+// StringsAttr returns the elements of the list of strings obj[attr], and
+// whether it is set, wholly known and holds no null.
+func StringsAttr(obj cty.Value, attr string) ([]string, bool) {
+	v := getAttr(obj, attr)
+	if v.IsNull() || !v.IsWhollyKnown() || !v.CanIterateElements() || v.Type().IsMapType() || v.Type().IsObjectType() {
+		return nil, false
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || e.Type() != cty.String {
+			return nil, false
+		}
+		out = append(out, e.AsString())
+	}
+	return out, true
+}
+
+// HostPortProblem reports a Problem when the named string attribute is set,
+// known and not host:port with a host and a port in 1-65535.
+func HostPortProblem(obj cty.Value, attr string) []Problem {
+	s, ok := StringAttr(obj, attr)
+	if !ok {
+		return nil
+	}
+	if err := CheckHostPort(s); err != nil {
+		return []Problem{{Attr: attr, Summary: "Invalid " + attr, Detail: attr + " " + err.Error() + "."}}
+	}
+	return nil
+}
+
+// CheckHostPort checks a host:port with a host and a numeric port in
+// 1-65535. Its error never quotes s.
+func CheckHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" || strings.ContainsAny(host, " \t\r\n\x00") {
+		return errors.New("must be host:port, with a host and a port")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return errors.New("must have a port between 1 and 65535")
+	}
+	return nil
+}
+
+// URLProblem reports a Problem when the named string attribute is set,
+// known and not an absolute URL with one of schemes, a host and, when
+// given, a port in 1-65535. Its Detail never quotes the value.
+func URLProblem(obj cty.Value, attr string, schemes ...string) []Problem {
+	s, ok := StringAttr(obj, attr)
+	if !ok {
+		return nil
+	}
+	if err := CheckURL(s, schemes...); err != nil {
+		return []Problem{{Attr: attr, Summary: "Invalid " + attr, Detail: attr + " " + err.Error() + "."}}
+	}
+	return nil
+}
+
+// CheckURL checks an absolute URL with one of schemes, a host and, when it
+// has one, a port in 1-65535. Its error never quotes s.
+func CheckURL(s string, schemes ...string) error {
+	want := "must be an absolute " + strings.Join(schemes, " or ") + " URL with a host"
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Hostname() == "" || !slices.Contains(schemes, u.Scheme) {
+		return errors.New(want)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return errors.New(want + " and a port between 1 and 65535")
+		}
+	}
+	return nil
+}
+
+// BadNameChars reports whether s holds white space or a control character
+// (a NUL, a line break): no DNS name, resource name or identifier fbctl
+// sends to an API has one, and an API refuses it only when called.
+func BadNameChars(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0
+}

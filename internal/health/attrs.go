@@ -169,22 +169,6 @@ func (a *attrs) strMap(name string) (map[string]string, error) {
 	return out, nil
 }
 
-// problems turns a kind's validation problems into one error.
-func problems(ps []providers.Problem) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	var msgs []string
-	for _, p := range ps {
-		m := p.Summary
-		if p.Detail != "" {
-			m += ": " + p.Detail
-		}
-		msgs = append(msgs, m)
-	}
-	return errors.New(strings.Join(msgs, "; "))
-}
-
 // wrap prefixes a constructor error with the kind and check name and
 // redacts every sensitive value from it.
 func (a *attrs) wrap(name string, err error) error {

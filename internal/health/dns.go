@@ -46,9 +46,7 @@ func newDNSCheck(cfg providers.Config) (providers.Check, error) {
 }
 
 func buildDNSCheck(a *attrs, cfg providers.Config) (*dnsCheck, error) {
-	if err := problems(validateDNS(a.obj)); err != nil {
-		return nil, err
-	}
+	// validateDNS has judged the block already (see buildHTTPCheck).
 	c := &dnsCheck{timeout: cfg.Timeout, red: a.red, hideRaw: a.marked["expect"]}
 	name, err := a.requireStr("name")
 	if err != nil {

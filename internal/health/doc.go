@@ -7,11 +7,15 @@
 // [Register] adds the kinds' schemas and constructors to a
 // providers.Registry. The constructors take a providers.Config whose Attrs
 // hold every attribute of the kind (defaults applied, every value known)
-// and a positive Timeout; they validate it and return an error naming the
-// check for anything wrong (an invalid url, an unreadable ca_file, a
-// malformed server address, an expected value that does not fit the record
-// type). prometheus is declared (its schema validates in policies) but has
-// no constructor yet.
+// and a positive Timeout. Each kind's Validate judges everything but
+// ca_file (read from disk when the check is built) without I/O: the url
+// (scheme, host, port 1-65535), method, expect_status (non-empty, 100-599),
+// body_regex, header names and values, host and server_name, a tcp address
+// or dns server (host:port, port 1-65535), a dns name, type and expected
+// records. The policy language reports those at validate time, and the
+// constructors, taken from the registry, refuse the same first; they
+// return an error naming the check. prometheus is declared (its schema and
+// Validate judge policies) but has no constructor yet.
 //
 // Every Check's Probe honours the providers.Check contract: it never
 // panics, returns within Config.Timeout (or sooner when its context is

@@ -54,9 +54,8 @@ func newHTTPCheck(cfg providers.Config) (providers.Check, error) {
 }
 
 func buildHTTPCheck(a *attrs, cfg providers.Config) (*httpCheck, error) {
-	if err := problems(validateHTTP(a.obj)); err != nil {
-		return nil, err
-	}
+	// validateHTTP has judged the block already: the registry asks it
+	// before calling this constructor (see providers.ValidateBlock).
 	c := &httpCheck{timeout: cfg.Timeout, red: a.red, headers: http.Header{}}
 
 	var err error

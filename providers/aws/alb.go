@@ -103,7 +103,7 @@ func NewALBForward(cfg providers.Config) (*ALBForward, error) {
 	d := providers.NewDecoder(fmt.Sprintf("alb_forward %q", cfg.Name), cfg.Attrs, red)
 	listener := d.OptStr("listener_arn")
 	rule := d.OptStr("rule_arn")
-	primary, secondary := d.Sides(providers.Members{What: "target group", Limit: maxForwardGroups})
+	primary, secondary := d.Sides(albMembers)
 	if d.Err() == nil {
 		switch {
 		case (listener == "") == (rule == ""):

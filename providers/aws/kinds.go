@@ -48,6 +48,9 @@ func Register(r *providers.Registry) {
 				p = append(p, providers.Problem{Attr: "assume_role", Summary: "Invalid assume_role",
 					Detail: "assume_role must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."})
 			}
+			// The SDK takes any string here and fails only when it calls.
+			p = append(p, providers.URLProblem(v, "endpoint_url", "http", "https")...)
+			p = append(p, wordProblems(v, "region", "profile")...)
 			return p
 		},
 	})
@@ -66,10 +69,8 @@ func Register(r *providers.Registry) {
 			providers.Required("secondary", providers.StringList, "SetIdentifiers of the secondary's weighted sets."),
 		},
 		ExactlyOneOf: [][]string{{"zone_id", "zone"}},
-		Validate: func(v cty.Value) []providers.Problem {
-			return providers.OneOf(v, "type", "A", "AAAA", "CNAME", "MX", "TXT", "PTR", "SRV", "SPF", "NAPTR", "CAA", "DS", "HTTPS", "SVCB", "TLSA", "SSHFP")
-		},
-		Steers: route53Steers,
+		Validate:     validateRoute53Weighted,
+		Steers:       route53Steers,
 		NewTarget: func(cfg providers.Config) (providers.Target, error) {
 			t, err := NewRoute53Weighted(cfg)
 			if err != nil {
@@ -95,7 +96,7 @@ func Register(r *providers.Registry) {
 			var p []providers.Problem
 			p = append(p, arnProblem(v, "listener_arn", ":listener/")...)
 			p = append(p, arnProblem(v, "rule_arn", ":listener-rule/")...)
-			return p
+			return append(p, albMembers.Problems(v)...)
 		},
 		Steers: albSteers,
 		NewTarget: func(cfg providers.Config) (providers.Target, error) {
@@ -117,7 +118,17 @@ func Register(r *providers.Registry) {
 			providers.Optional("threshold", cty.Number, cty.NumberIntVal(18), "Percent of checkers that must report success (Route 53's own rule is 18)."),
 		},
 		Validate: func(v cty.Value) []providers.Problem {
-			return providers.NumberInRange(v, "threshold", 0, 100, false)
+			p := providers.NumberInRange(v, "threshold", 0, 100, false)
+			if s, ok := providers.StringAttr(v, "health_check_id"); ok {
+				switch id := strings.TrimPrefix(strings.TrimSpace(s), "/healthcheck/"); {
+				case strings.TrimSpace(id) == "":
+					p = append(p, providers.Problem{Attr: "health_check_id", Summary: "Invalid health_check_id", Detail: "health_check_id must not be empty."})
+				case providers.BadNameChars(id):
+					p = append(p, providers.Problem{Attr: "health_check_id", Summary: "Invalid health_check_id",
+						Detail: "health_check_id must not hold white space or control characters."})
+				}
+			}
+			return p
 		},
 		NewCheck: func(cfg providers.Config) (providers.Check, error) {
 			c, err := NewRoute53Health(cfg)
@@ -157,9 +168,63 @@ func Register(r *providers.Registry) {
 
 func arnProblem(v cty.Value, attr, part string) []providers.Problem {
 	s, ok := providers.StringAttr(v, attr)
-	if !ok || (strings.HasPrefix(s, "arn:") && strings.Contains(s, part)) {
+	if !ok || (strings.HasPrefix(s, "arn:") && strings.Contains(s, part) && !providers.BadNameChars(s)) {
 		return nil
 	}
 	return []providers.Problem{{Attr: attr, Summary: "Invalid " + attr,
 		Detail: attr + " must be an Elastic Load Balancing ARN containing \"" + part + "\"."}}
+}
+
+// route53Members and albMembers are how the constructors read the sides
+// (Decoder.Sides); Validate checks the same.
+var (
+	route53Members = providers.Members{What: "set identifier", Limit: maxWeightedSets}
+	albMembers     = providers.Members{What: "target group", Limit: maxForwardGroups}
+)
+
+// validateRoute53Weighted is the route53_weighted kind's validation:
+// everything NewRoute53Weighted checks without calling AWS.
+func validateRoute53Weighted(v cty.Value) []providers.Problem {
+	p := providers.OneOf(v, "type", "A", "AAAA", "CNAME", "MX", "TXT", "PTR", "SRV", "SPF", "NAPTR", "CAA", "DS", "HTTPS", "SVCB", "TLSA", "SSHFP")
+	p = append(p, providers.NotBlank(v, "name", "zone")...)
+	for _, attr := range []string{"name", "zone"} {
+		if s, ok := providers.StringAttr(v, attr); ok && strings.TrimSpace(s) != "" && providers.BadNameChars(s) {
+			p = append(p, providers.Problem{Attr: attr, Summary: "Invalid " + attr,
+				Detail: attr + " must be a DNS name, without white space or control characters."})
+		}
+	}
+	// "/hostedzone/" alone names no zone: the ID is what follows.
+	if s, ok := providers.StringAttr(v, "zone_id"); ok && strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(s, "/"), "hostedzone/")) == "" {
+		p = append(p, providers.Problem{Attr: "zone_id", Summary: "Invalid zone_id", Detail: "zone_id must not be empty."})
+	}
+	for _, side := range []string{"primary", "secondary"} {
+		ids, _ := providers.StringsAttr(v, side)
+		for _, id := range ids {
+			if len(id) > 128 {
+				p = append(p, providers.Problem{Attr: side, Summary: "Invalid " + side,
+					Detail: side + " names a set identifier longer than 128 characters."})
+				break
+			}
+		}
+	}
+	return append(p, route53Members.Problems(v)...)
+}
+
+// wordProblems refuses white space or a control character in each named
+// attribute: names such as a region or a profile have none, and the SDK
+// would fail only when it calls. An empty one is unset, as for the
+// constructor.
+func wordProblems(v cty.Value, attrs ...string) []providers.Problem {
+	var p []providers.Problem
+	for _, attr := range attrs {
+		s, ok := providers.StringAttr(v, attr)
+		if !ok {
+			continue
+		}
+		if providers.BadNameChars(s) {
+			p = append(p, providers.Problem{Attr: attr, Summary: "Invalid " + attr,
+				Detail: attr + " must not hold white space or control characters."})
+		}
+	}
+	return p
 }

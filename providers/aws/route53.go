@@ -108,7 +108,7 @@ func NewRoute53Weighted(cfg providers.Config, opts ...Option) (*Route53Weighted,
 	if rtype == "" {
 		rtype = "A"
 	}
-	primary, secondary := d.Sides(providers.Members{What: "set identifier", Limit: maxWeightedSets})
+	primary, secondary := d.Sides(route53Members)
 	if d.Err() == nil {
 		switch {
 		case (zoneID == "") == (zone == ""):

@@ -70,7 +70,7 @@ func NewBackendCapacity(cfg providers.Config, opts ...Option) (*BackendCapacity,
 	d := providers.NewDecoder(fmt.Sprintf("gcp_backend_capacity %q", cfg.Name), cfg.Attrs, red)
 	bsName := strings.TrimSpace(d.Str("backend_service"))
 	region := strings.TrimSpace(d.OptStr("region"))
-	primary, secondary := d.Sides(providers.Members{What: "group", Limit: maxServices, NoBlank: true})
+	primary, secondary := d.Sides(capacityMembers)
 	if d.Err() == nil && !validName(bsName) {
 		d.Fail(d.Errorf("backend_service %s is not a backend service name", red.Quote(bsName)))
 	}

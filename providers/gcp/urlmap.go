@@ -87,7 +87,7 @@ func NewURLMap(cfg providers.Config, opts ...Option) (*URLMap, error) {
 	region := strings.TrimSpace(d.OptStr("region"))
 	matcher := d.OptStr("path_matcher")
 	rule := d.Whole("route_rule", -1, 0, 2147483647)
-	primary, secondary := d.Sides(providers.Members{What: "backend service", Limit: maxServices, NoBlank: true})
+	primary, secondary := d.Sides(urlMapMembers)
 	if d.Err() == nil && !validName(mapName) {
 		d.Fail(d.Errorf("url_map %s is not a URL map name", red.Quote(mapName)))
 	}

@@ -51,6 +51,8 @@ func NewClient(addr string) (*Client, error) {
 
 func splitAddress(addr string) (network, address string, err error) {
 	switch {
+	case strings.ContainsRune(addr, 0):
+		// No socket path holds a NUL; the kernel would cut it there.
 	case strings.HasPrefix(addr, "unix:"):
 		if p := strings.TrimPrefix(addr, "unix:"); p != "" {
 			return "unix", p, nil
@@ -58,7 +60,8 @@ func splitAddress(addr string) (network, address string, err error) {
 	case strings.HasPrefix(addr, "/"):
 		return "unix", addr, nil
 	default:
-		if host, port, err := net.SplitHostPort(addr); err == nil && host != "" && port != "" {
+		// A port outside 1-65535 would be refused only when dialled.
+		if providers.CheckHostPort(addr) == nil {
 			return "tcp", addr, nil
 		}
 	}

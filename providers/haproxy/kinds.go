@@ -8,7 +8,7 @@
 package haproxy
 
 import (
-	"strings"
+	"fmt"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -29,15 +29,8 @@ func Register(r *providers.Registry) {
 			providers.Required("secondary", providers.StringList, "Server names of the secondary."),
 			providers.Optional("max_weight", cty.Number, cty.NumberIntVal(256), "Weight a side's servers get at a 100 % share (1-256); the resolution follows from it."),
 		},
-		Validate: func(v cty.Value) []providers.Problem {
-			p := providers.NumberInRange(v, "max_weight", 1, 256, true)
-			if s, ok := providers.StringAttr(v, "runtime_api"); ok && !validAddress(s) {
-				p = append(p, providers.Problem{Attr: "runtime_api", Summary: "Invalid runtime_api",
-					Detail: "runtime_api must be a unix socket path (absolute, or unix:PATH) or host:port."})
-			}
-			return p
-		},
-		Steers: steers,
+		Validate: validate,
+		Steers:   steers,
 		NewTarget: func(cfg providers.Config) (providers.Target, error) {
 			t, err := NewTarget(cfg)
 			if err != nil {
@@ -48,14 +41,36 @@ func Register(r *providers.Registry) {
 	})
 }
 
-func validAddress(s string) bool {
-	switch {
-	case strings.HasPrefix(s, "unix:"):
-		return len(s) > len("unix:")
-	case strings.HasPrefix(s, "/"):
-		return true
-	default:
-		i := strings.LastIndex(s, ":")
-		return i > 0 && i < len(s)-1
+// validate is the haproxy_backend kind's validation: everything NewTarget
+// checks, which needs no I/O.
+func validate(v cty.Value) []providers.Problem {
+	p := providers.NumberInRange(v, "max_weight", 1, MaxWeight, true)
+	if s, ok := providers.StringAttr(v, "runtime_api"); ok {
+		if _, _, err := splitAddress(s); err != nil {
+			p = append(p, providers.Problem{Attr: "runtime_api", Summary: "Invalid runtime_api",
+				Detail: "runtime_api must be a unix socket path (absolute, or unix:PATH) or host:port with a port between 1 and 65535."})
+		}
 	}
+	if s, ok := providers.StringAttr(v, "backend"); ok && !validName(s) {
+		p = append(p, providers.Problem{Attr: "backend", Summary: "Invalid backend",
+			Detail: "backend must be a valid HAProxy name (letters, digits, '-', '_', '.', ':')."})
+	}
+	for _, side := range []string{"primary", "secondary"} {
+		servers, ok := providers.StringsAttr(v, side)
+		if !ok {
+			continue
+		}
+		if len(servers) > maxServers {
+			p = append(p, providers.Problem{Attr: side, Summary: "Invalid " + side,
+				Detail: fmt.Sprintf("%s names %d servers; at most %d are supported.", side, len(servers), maxServers)})
+		}
+		for _, s := range servers {
+			if s != "" && !validName(s) {
+				p = append(p, providers.Problem{Attr: side, Summary: "Invalid " + side,
+					Detail: side + " names a server that is not a valid HAProxy name (letters, digits, '-', '_', '.', ':')."})
+				break
+			}
+		}
+	}
+	return p
 }

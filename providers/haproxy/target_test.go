@@ -308,14 +308,15 @@ func TestNewTargetRejectsBadBlocks(t *testing.T) {
 		value      any
 		want       string
 	}{
-		{"empty primary", "primary", []string{}, "primary names no server"},
-		{"empty secondary", "secondary", []string{}, "secondary names no server"},
-		{"server on both sides", "secondary", []string{"p1"}, `server "p1" is named twice (in primary and in secondary)`},
-		{"duplicate server", "primary", []string{"p1", "p1"}, `server "p1" is named twice`},
+		// What Validate refuses, the constructor refuses with its words.
+		{"empty primary", "primary", []string{}, "Empty primary"},
+		{"empty secondary", "secondary", []string{}, "Empty secondary"},
+		{"server on both sides", "secondary", []string{"p1"}, `"p1" is listed in both primary and secondary`},
+		{"duplicate server", "primary", []string{"p1", "p1"}, `"p1" is listed twice in primary`},
 		{"command injection", "primary", []string{"p1;shutdown sessions server app/s1"}, "is not a valid HAProxy name"},
 		{"newline", "secondary", []string{"s1\nset server app/p1 weight 0"}, "is not a valid HAProxy name"},
-		{"space in backend", "backend", "app x", `backend "app x" is not a valid HAProxy name`},
-		{"sensitive bad name", "backend", cty.StringVal("top secret").Mark("sensitive"), "backend (sensitive) is not a valid"},
+		{"space in backend", "backend", "app x", `backend must be a valid HAProxy name`},
+		{"sensitive bad name", "backend", cty.StringVal("top secret").Mark("sensitive"), "backend: the value is not valid (it is sensitive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			given := map[string]any{}
@@ -323,8 +324,8 @@ func TestNewTargetRejectsBadBlocks(t *testing.T) {
 				given[k] = v
 			}
 			given[tc.attr] = tc.value
-			_, err := k.NewTarget(providers.Config{Name: "lb", Attrs: attrs(t, given)})
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), `haproxy_backend "lb": `) {
+			_, err := k.NewTarget(providers.Config{Name: "lb", Attrs: providertest.Body(t, k, given)})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), `haproxy_backend "lb": `) || strings.Contains(err.Error(), "top secret") {
 				t.Errorf("NewTarget: %v; want an error containing %q", err, tc.want)
 			}
 		})

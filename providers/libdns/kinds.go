@@ -109,7 +109,7 @@ func Register(r *providers.Registry) {
 		TTLAttribute: "ttl",
 		Validate: func(v cty.Value) []providers.Problem {
 			_, p, _ := parseSpec(v, true)
-			return p
+			return providers.HideMarked(v, p)
 		},
 		Deliverable: func(attrs cty.Value, want providers.Share) (providers.Share, bool) {
 			s, _, ok := parseSpec(attrs, true)
@@ -151,8 +151,12 @@ func validateProvider(v cty.Value) []providers.Problem {
 			Detail: fmt.Sprintf("No driver %q is compiled in; known drivers: %s.", name, driverNames())}}
 	}
 	cfg, _ := v.GetAttr("config").UnmarkDeep()
-	if cfg.IsNull() || !cfg.IsWhollyKnown() {
+	if !cfg.IsWhollyKnown() {
 		return nil
+	}
+	if cfg.IsNull() {
+		// `config = null` is no settings at all, as the driver reads it.
+		cfg = cty.MapValEmpty(cty.String)
 	}
 	keys := map[string]bool{}
 	for it := cfg.ElementIterator(); it.Next(); {

@@ -76,7 +76,7 @@ func parseSpec(v cty.Value, forPolicy bool) (s spec, problems []providers.Proble
 	}
 
 	if z, ok := str("zone"); ok {
-		if _, valid := dns.IsDomainName(z); !valid || strings.Trim(z, ".") == "" {
+		if _, valid := dns.IsDomainName(z); !valid || strings.Trim(z, ".") == "" || providers.BadNameChars(z) {
 			problem("zone", "zone must be a domain name such as example.com.")
 		} else {
 			s.zone = strings.ToLower(dns.Fqdn(z))
@@ -87,7 +87,7 @@ func parseSpec(v cty.Value, forPolicy bool) (s spec, problems []providers.Proble
 		switch _, valid := dns.IsDomainName(n); {
 		case n == "@":
 			s.name = n
-		case !valid || n == "" || strings.HasSuffix(n, "."):
+		case !valid || n == "" || strings.HasSuffix(n, ".") || providers.BadNameChars(n):
 			problem("name", "name must be a record name relative to the zone, such as www, or \"@\" for the zone's apex (no trailing dot).")
 		case s.zone != "" && (n+"." == s.zone || strings.HasSuffix(n+".", "."+s.zone)):
 			problem("name", "name must be relative to the zone: it ends with the zone's name, so it would name %s%s. Write only the part before the zone.", n, "."+s.zone)
@@ -95,7 +95,10 @@ func parseSpec(v cty.Value, forPolicy bool) (s spec, problems []providers.Proble
 			s.name = n
 		}
 	}
-	if t, ok := str("type"); ok {
+	// `type = null` is the default, as an absent type is.
+	if raw, ok := get("type"); ok && raw.IsNull() {
+		s.rtype = "A"
+	} else if t, ok := str("type"); ok {
 		switch t {
 		case "A", "AAAA", "CNAME":
 			s.rtype = t

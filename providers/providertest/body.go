@@ -63,3 +63,30 @@ func value(t testing.TB, v any) cty.Value {
 	t.Fatalf("body: unsupported value %#v", v)
 	return cty.NilVal
 }
+
+// ProviderBody is Body for a provider block of type p; attributes the
+// schema declares Sensitive are marked, as the policy language marks them.
+func ProviderBody(t testing.TB, p *providers.ProviderType, given map[string]any) cty.Value {
+	t.Helper()
+	obj := map[string]cty.Value{}
+	for _, a := range p.Attributes {
+		v, ok := given[a.Name]
+		switch {
+		case !ok && a.Default != cty.NilVal:
+			obj[a.Name] = a.Default
+		case !ok:
+			obj[a.Name] = cty.NullVal(a.Type)
+		default:
+			obj[a.Name] = value(t, v)
+		}
+		if a.Sensitive {
+			obj[a.Name] = obj[a.Name].Mark(sensitiveMark)
+		}
+	}
+	for name := range given {
+		if p.Attribute(name) == nil {
+			t.Fatalf("body: provider %s has no attribute %q", p.Name, name)
+		}
+	}
+	return cty.ObjectVal(obj)
+}
