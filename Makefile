@@ -46,5 +46,14 @@ fuzz: fuzz-smoke
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# The version and commit come from git and are passed by -ldflags, so that
+# `fbctl version` has them even where the go command stamps no VCS
+# information (-buildvcs=false, no git in a build container). A tree with
+# uncommitted changes is marked "-dirty". Outside a checkout both are empty
+# and fbctl falls back to its build information.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS  = -X github.com/fbctl/fbctl/internal/app.version=$(VERSION) -X github.com/fbctl/fbctl/internal/app.commit=$(COMMIT)
+
 build:
-	$(GO) build -o bin/fbctl ./cmd/fbctl
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/fbctl ./cmd/fbctl

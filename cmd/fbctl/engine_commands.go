@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -212,15 +213,27 @@ func newStatusCmd(g *app.Global, streams app.IO) *cobra.Command {
 }
 
 func newHistoryCmd(g *app.Global, streams app.IO) *cobra.Command {
-	opts := app.StatusOptions{Global: g}
-	return &cobra.Command{
+	opts := app.HistoryOptions{Global: g}
+	cmd := &cobra.Command{
 		Use:   "history [FAILBACK ...]",
 		Short: "Show the events of failbacks",
+		Long: `Show the events of failbacks, each failback's in the order they were recorded:
+when, what, the change of share, who (--actor, FBCTL_ACTOR or the OS user) and
+why. The filters apply to text and JSON alike: --type keeps the events of the
+types given, --since those at or after a time, and --limit the last N of each
+failback that pass the other filters.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Names = args
+			opts.LimitSet = cmd.Flags().Changed("limit")
 			return app.History(cmd.Context(), streams, opts)
 		},
 	}
+	// --since is a string, not a duration flag, because it also takes a
+	// time; app.History checks it.
+	cmd.Flags().StringVar(&opts.Since, "since", "", "only events at or after this: a duration back from now (24h) or an RFC 3339 time (2026-12-01T22:00:00Z)")
+	cmd.Flags().IntVar(&opts.Limit, "limit", 0, "only the last N events of each failback (N from 1 to 1000000)")
+	cmd.Flags().StringSliceVar(&opts.Types, "type", nil, "only events of this type (repeatable, or comma-separated): "+strings.Join(state.EventTypes, ", "))
+	return cmd
 }
 
 func newDemoCmd(g *app.Global, streams app.IO) *cobra.Command {

@@ -76,6 +76,7 @@ func newRootCmd(streams app.IO) (*cobra.Command, *bool) {
 		testHooks(g)
 	}
 	started := false
+	var actor string
 	root := &cobra.Command{
 		Use:   "fbctl",
 		Short: "Move traffic back to a recovered primary, in health-gated steps",
@@ -90,6 +91,11 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if isCompletionRequest(cmd) {
+				// The shell asks for candidates: the command line is
+				// unfinished, and completion must neither fail nor print.
+				return nil
+			}
 			if err := checkDurationFlags(cmd); err != nil {
 				return err
 			}
@@ -101,6 +107,9 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 				return err
 			}
 			g.Logger = logger
+			if err := g.ResolveActor(actor, cmd.Flags().Changed("actor")); err != nil {
+				return err
+			}
 			started = true
 			return nil
 		},
@@ -122,6 +131,7 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 	pf.StringVar(&g.TFOutputs, "tf-outputs", "", "the JSON of 'terraform output -json': a `FILE`, or - for stdin")
 	pf.StringVar(&g.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.LogFormat, "log-format", "text", "log format on stderr: text or json")
+	pf.StringVar(&actor, "actor", "", "who acts, for the history and the lock, such as \"gitlab:pipeline/123 job/456\" (default $FBCTL_ACTOR, else the OS user)")
 
 	root.AddCommand(
 		newValidateCmd(g, streams),
@@ -140,6 +150,7 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 	// tested like the others.
 	root.InitDefaultCompletionCmd()
 	strictCompletionCmd(root)
+	registerCompletions(root, g)
 	return root, &started
 }
 

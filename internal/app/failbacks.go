@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"sort"
 	"strings"
 	"time"
@@ -57,7 +56,7 @@ func (g *Global) openSession(streams IO, names []string) (*session, error) {
 	if reg == nil {
 		reg = kinds.Registry()
 	}
-	s := &session{g: g, policy: p, actor: actorName(), redact: res.loader.Redact}
+	s := &session{g: g, policy: p, actor: g.actorName(), redact: res.loader.Redact}
 	for _, fb := range selected {
 		efb, err := buildFailback(reg, fb)
 		if err != nil {
@@ -94,14 +93,13 @@ func (g *Global) now() time.Time {
 	return time.Now()
 }
 
-func actorName() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
+// actorName is who this run acts as: ResolveActor's answer, or the OS
+// user for a Global that did not come from the command line (tests).
+func (g *Global) actorName() string {
+	if g.Actor != "" {
+		return g.Actor
 	}
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	return "unknown"
+	return osUser()
 }
 
 // selectFailbacks returns the named failbacks, or all; an unknown name is a

@@ -198,7 +198,7 @@ failback "web" {
 		return Status(ctx, s, StatusOptions{Global: g})
 	}, []ExitCode{ExitOK}}
 	history := command{"history", func(ctx context.Context, s IO, g *Global) error {
-		return History(ctx, s, StatusOptions{Global: g})
+		return History(ctx, s, HistoryOptions{Global: g})
 	}, []ExitCode{ExitOK}}
 
 	var printed strings.Builder // everything, to prove the test saw something

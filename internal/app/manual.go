@@ -273,8 +273,95 @@ func fmtTime(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// History prints the events of the selected failbacks.
-func History(ctx context.Context, streams IO, opts StatusOptions) error {
+// HistoryOptions are the options of `fbctl history`.
+type HistoryOptions struct {
+	Global *Global
+	Names  []string
+	// Since keeps the events at or after a time: a duration back from now
+	// ("24h") or an RFC 3339 time; "" keeps all.
+	Since string
+	// Limit keeps each failback's last Limit events (1 to MaxHistoryLimit)
+	// when LimitSet.
+	Limit    int
+	LimitSet bool
+	// Types keeps the events of these types (state.EventTypes); none
+	// keeps all.
+	Types []string
+}
+
+// MaxHistoryLimit bounds --limit: more events than a history of the
+// largest size fbctl reads can hold.
+const MaxHistoryLimit = 1_000_000
+
+// historyFilter is the checked form of HistoryOptions' filters.
+type historyFilter struct {
+	since time.Time // zero: no bound
+	limit int       // 0: no bound
+	types map[string]bool
+}
+
+// newHistoryFilter checks the filters of opts; now anchors a --since
+// duration. Each mistake is a command-line error naming the flag.
+func newHistoryFilter(opts HistoryOptions, now time.Time) (historyFilter, error) {
+	var f historyFilter
+	if opts.Since != "" {
+		if d, err := time.ParseDuration(opts.Since); err == nil {
+			if d <= 0 {
+				return f, Invalid("invalid --since %q: a duration must be positive, such as 24h", opts.Since)
+			}
+			f.since = now.Add(-d)
+		} else if t, err := time.Parse(time.RFC3339, opts.Since); err == nil {
+			f.since = t
+		} else {
+			return f, Invalid("invalid --since %q: give a duration back from now, such as 30m or 24h (168h for a week), or an RFC 3339 time, such as 2026-12-01T22:00:00Z", opts.Since)
+		}
+	}
+	if opts.LimitSet {
+		if opts.Limit < 1 || opts.Limit > MaxHistoryLimit {
+			return f, Invalid("invalid --limit %d: give a number of events from 1 to %d", opts.Limit, MaxHistoryLimit)
+		}
+		f.limit = opts.Limit
+	}
+	for _, t := range opts.Types {
+		if !state.KnownEventType(t) {
+			return f, Invalid("invalid --type %q: use one of %s", t, strings.Join(state.EventTypes, ", "))
+		}
+		if f.types == nil {
+			f.types = map[string]bool{}
+		}
+		f.types[t] = true
+	}
+	return f, nil
+}
+
+// apply keeps the events of one failback's history that pass the type and
+// time filters, then the last limit of those.
+func (f historyFilter) apply(evs []state.Event) []state.Event {
+	var out []state.Event
+	for _, ev := range evs {
+		if f.types != nil && !f.types[ev.Type] {
+			continue
+		}
+		if !f.since.IsZero() && ev.Time.Before(f.since) {
+			continue
+		}
+		out = append(out, ev)
+	}
+	if f.limit > 0 && len(out) > f.limit {
+		out = out[len(out)-f.limit:]
+	}
+	return out
+}
+
+// History prints the events of the selected failbacks that pass the
+// filters, each failback's in the order they were recorded.
+func History(ctx context.Context, streams IO, opts HistoryOptions) error {
+	// The filters are checked before the policy is read: a typo is
+	// reported as itself, whatever the policy's state.
+	filter, err := newHistoryFilter(opts, opts.Global.now())
+	if err != nil {
+		return err
+	}
 	s, err := opts.Global.openSession(streams, opts.Names)
 	if err != nil {
 		return err
@@ -285,7 +372,7 @@ func History(ctx context.Context, streams IO, opts StatusOptions) error {
 		if err != nil {
 			return exitFor(err)
 		}
-		for _, ev := range evs {
+		for _, ev := range filter.apply(evs) {
 			j := eventJSON{Time: ev.Time.UTC(), RunID: ev.RunID, Failback: ev.Failback, Type: ev.Type,
 				Phase: ev.Phase, Actor: ev.Actor, Reason: s.redact(ev.Reason)}
 			if ev.From != nil {

@@ -39,6 +39,9 @@ type Global struct {
 	TFOutputs string // a file, "-" for stdin, or "" for none
 	LogLevel  string
 	LogFormat string
+	// Actor is who the events and the lock name (--actor, FBCTL_ACTOR or
+	// the OS user; see ResolveActor).
+	Actor string
 	// LookupEnv reads the environment; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// Registry overrides the built-in kinds, for tests.

@@ -269,3 +269,36 @@ type Store interface {
 	Append(ctx context.Context, failback string, ev Event) error
 	History(ctx context.Context, failback string) ([]Event, error)
 }
+
+// EventTypes are the types of the events fbctl records (Event.Type), in the
+// order a reader meets them in a failback's life. `fbctl history --type`
+// accepts only these, so that a misspelt type is an error rather than an
+// empty history; the engine's tests keep the list complete.
+var EventTypes = []string{
+	"adopt",             // the targets' agreed share was taken as the state
+	"shift",             // the rollout moved to its next step
+	"approve",           // a person approved the next step
+	"step_back",         // the primary faltered: one step back
+	"rollback",          // the primary faltered: all traffic to the secondary
+	"correct",           // drift on a target was put right
+	"external_failover", // someone moved traffic away: a new cycle begins
+	"manual_shift",      // `fbctl shift`
+	"pause",             // `fbctl pause`
+	"resume",            // `fbctl resume`
+	"abort",             // `fbctl abort`
+	"recover",           // a change a dead run left behind was settled
+	"halt",              // halted for a person to decide
+	"apply_failed",      // a write failed and the targets were put back
+	"revert_failed",     // putting the targets back failed too: halted
+	"lock_takeover",     // an expired or dead holder's lock was taken over
+}
+
+// KnownEventType reports whether t is one of EventTypes.
+func KnownEventType(t string) bool {
+	for _, k := range EventTypes {
+		if k == t {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fbctl/fbctl/internal/app"
+)
+
+// TestFailbackCommandsComplete keeps failbackArgs in step with the
+// commands: every command whose usage takes a FAILBACK completes names,
+// with the right count, and failbackArgs names no command that is gone.
+func TestFailbackCommandsComplete(t *testing.T) {
+	root, _ := newRootCmd(app.IO{})
+	seen := map[string]bool{}
+	for _, c := range root.Commands() {
+		takes := strings.Contains(c.Use, "FAILBACK")
+		n, listed := failbackArgs[c.Name()]
+		seen[c.Name()] = listed
+		switch {
+		case takes && c.ValidArgsFunction == nil:
+			t.Errorf("%s takes a FAILBACK (%q) but does not complete failback names: add it to failbackArgs", c.Name(), c.Use)
+		case !takes && listed:
+			t.Errorf("%s is in failbackArgs but its usage %q takes no FAILBACK", c.Name(), c.Use)
+		case takes && n == 0 && !strings.Contains(c.Use, "..."):
+			t.Errorf("%s takes one FAILBACK (%q) but failbackArgs says any number", c.Name(), c.Use)
+		case takes && n != 0 && strings.Contains(c.Use, "..."):
+			t.Errorf("%s takes several FAILBACKs (%q) but failbackArgs says %d", c.Name(), c.Use, n)
+		}
+	}
+	for name := range failbackArgs {
+		if _, ok := seen[name]; !ok {
+			t.Errorf("failbackArgs names %q, which is not a command", name)
+		}
+	}
+}
