@@ -263,6 +263,10 @@ func (l *Loader) decodeState(blocks []*hcl.Block) (*State, hcl.Diagnostics) {
 	if attr, ok := content.Attributes["path"]; ok {
 		v, d := l.eval(attr.Expr, cty.String, "path")
 		diags = append(diags, d...)
+		if !v.IsKnown() && l.opts.Mode == ModeState && !d.HasErrors() {
+			diags = append(diags, attrError(attr, "State path not known",
+				"path depends on a value that was not given (a variable, a Terraform output or an environment variable): give it, since this command reads the state."))
+		}
 		v, _ = v.UnmarkDeep()
 		if v.IsKnown() && !d.HasErrors() {
 			if v.IsNull() || v.AsString() == "" {
@@ -716,6 +720,8 @@ func (d *fbDecoder) decodeRollout(b *hcl.Block) hcl.Diagnostics {
 		diags = append(diags, dd...)
 		if steps != nil {
 			r.Steps = steps
+		} else if !dd.HasErrors() {
+			r.StepsUnknown = true
 		}
 		if v, _ := l.eval(attr.Expr, cty.DynamicPseudoType, "steps"); IsSensitive(v) {
 			d.stepsSensitive = true

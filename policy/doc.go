@@ -20,9 +20,12 @@
 //   - Values derived from a sensitive variable, a sensitive Terraform output,
 //     a sensitive schema attribute or sensitive() carry the [Sensitive] mark.
 //     No diagnostic this package produces contains such a value.
-//   - In [ModeValidate], env() and tf.* (when no outputs were given) are
-//     unknown, and every rule that depends on them is skipped; in [ModeRun]
-//     they must all resolve.
+//   - In [ModeValidate], env(), tf.* (when no outputs were given) and
+//     variables without a value are unknown, and every rule that depends
+//     on them is skipped; in [ModeRun] they must all resolve. [ModeState]
+//     is ModeValidate for the commands that touch only fbctl's state,
+//     except that env() reads the variables that are set and the state
+//     path must resolve.
 //   - A Policy is returned only when there are no errors; warnings may
 //     accompany it.
 package policy

@@ -183,6 +183,10 @@ func envFunc(mode Mode, lookup func(string) (string, bool)) function.Function {
 				return cty.UnknownVal(cty.String).WithMarks(marks).Mark(origin), nil
 			}
 			v, ok := lookup(name)
+			if !ok && mode == ModeState {
+				// Only what the state needs must resolve.
+				return cty.UnknownVal(cty.String).WithMarks(marks).Mark(origin), nil
+			}
 			if !ok {
 				shown := name
 				if len(marks) > 0 {

@@ -24,12 +24,25 @@ type Mode int
 
 const (
 	// ModeValidate checks everything that can be checked without the
-	// run-time inputs: env() and missing Terraform outputs are unknown.
+	// run-time inputs: env(), missing Terraform outputs and variables
+	// without a value are unknown.
 	ModeValidate Mode = iota
 	// ModeRun needs every value: a missing Terraform output or environment
 	// variable is an error that names it.
 	ModeRun
+	// ModeState is for the commands that read or write only fbctl's own
+	// state (status, history, pause, approve): they talk to no provider, so
+	// they must not need a provider's secrets. Values that are not given
+	// (variables, Terraform outputs, unset environment variables) are
+	// unknown, as in ModeValidate; what the state needs (the state path)
+	// must resolve, and a rollout whose steps are unknown says so
+	// (Rollout.StepsUnknown).
+	ModeState
 )
+
+// lenient says whether values that are not given are unknown rather than
+// errors.
+func (m Mode) lenient() bool { return m != ModeRun }
 
 // Options configure a Loader.
 type Options struct {

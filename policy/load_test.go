@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
@@ -492,7 +493,7 @@ failback "web" {
 	}
 
 	// A required variable without a value is named, once per variable.
-	_, diags = newLoader(policy.Options{Vars: []string{"raw=r"}}).LoadSources(policy.Source{Filename: "policy.hcl", Bytes: []byte(src)})
+	_, diags = newLoader(policy.Options{Mode: policy.ModeRun, Vars: []string{"raw=r"}}).LoadSources(policy.Source{Filename: "policy.hcl", Bytes: []byte(src)})
 	if diff := cmp.Diff([]string{"error: No value for required variable", "error: No value for required variable"}, summaries(diags)); diff != "" {
 		t.Fatalf("(-want +got):\n%s\n%s", diff, describeDiags(diags))
 	}
@@ -874,4 +875,35 @@ failback "b" {
 	_, diags = newLoader(policy.Options{Mode: policy.ModeRun, TFOutputs: outputs}).LoadSources(policy.Source{Filename: "p.hcl", Bytes: src})
 	wantDetail(t, diags, "Targets steer the same object",
 		`target "haproxy_backend" "lb" of failback "a" (p.hcl:11) and target "haproxy_backend" "lb" of failback "b" (p.hcl:24) both steer HAProxy server web/p at /run/haproxy/admin.sock. Their writes would undo each other's on every run, so that neither share holds; steer each object from one target only.`)
+}
+
+// TestRequiredVariableUnsetAtRun: validate takes a variable without a value
+// as unknown (testdata/valid/required_variable_unset.hcl); a run needs it,
+// and says so once, at its declaration, naming every way to give it.
+func TestRequiredVariableUnsetAtRun(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("testdata", "valid", "required_variable_unset.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, diags := newLoader(policy.Options{Mode: policy.ModeRun}).LoadSources(policy.Source{Filename: "p.hcl", Bytes: src})
+	if len(diags) != 1 || diags[0].Summary != "No value for required variable" || diags[0].Subject == nil || diags[0].Subject.Start.Line != 5 ||
+		!strings.Contains(diags[0].Detail, "FBCTL_VAR_backend") {
+		t.Fatalf("want one No value for required variable at line 5 naming FBCTL_VAR_backend, got:\n%s", describeDiags(diags))
+	}
+}
+
+// TestScheduleOnce: one file at most sets the schedule, whatever the order
+// of the files; the policy carries it.
+func TestScheduleOnce(t *testing.T) {
+	fb := failbackHCL("web", `"web"`, `"127.0.0.1:80"`)
+	p, diags := newLoader(policy.Options{}).LoadSources(policy.Source{Filename: "a.hcl", Bytes: []byte("schedule = \"5m\"\n" + fb)})
+	if diags.HasErrors() || p.Schedule != 5*time.Minute {
+		t.Fatalf("schedule = %v:\n%s", p, describeDiags(diags))
+	}
+	_, diags = newLoader(policy.Options{}).LoadSources(
+		policy.Source{Filename: "a.hcl", Bytes: []byte("schedule = \"5m\"\n" + fb)},
+		policy.Source{Filename: "b.hcl", Bytes: []byte("schedule = \"5m\"\n")})
+	if len(diags) != 1 || diags[0].Summary != "Duplicate schedule" || diags[0].Subject.Filename != "b.hcl" || !strings.Contains(diags[0].Detail, "a.hcl:1") {
+		t.Fatalf("want one Duplicate schedule in b.hcl pointing at a.hcl:1, got:\n%s", describeDiags(diags))
+	}
 }

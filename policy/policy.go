@@ -136,7 +136,11 @@ type Target struct {
 
 // Rollout paces a failback.
 type Rollout struct {
-	Steps             []providers.Share
+	Steps []providers.Share
+	// StepsUnknown is set in ModeState when the steps depend on a value
+	// that was not given; Steps then holds the defaults, which must not be
+	// acted on.
+	StepsUnknown      bool
 	Bake              time.Duration
 	PrimaryHealthyFor time.Duration
 	OnUnhealthy       rollout.OnUnhealthy

@@ -97,6 +97,12 @@ func (l *Loader) resolveVariables(blocks []*hcl.Block) hcl.Diagnostics {
 			v.Value = val
 		case v.Value != cty.NilVal:
 			// The default, already converted.
+		case l.opts.Mode.lenient():
+			// As terraform validate: a variable without a value is
+			// unknown, and everything that does not depend on it is
+			// still checked. A pipeline can validate a policy without
+			// holding its secrets; plan and the run commands need them.
+			v.Value = cty.UnknownVal(v.Type)
 		default:
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,

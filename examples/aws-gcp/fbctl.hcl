@@ -12,6 +12,9 @@ state "file" {
   path = ".fbctl"
 }
 
+# Cron runs fbctl every 5 minutes; every command judges evidence by it.
+schedule = "5m"
+
 provider "aws" "prod" {
   region = "us-east-1"
 }

@@ -1,6 +1,9 @@
 # An on-prem service: BIND serves its name through RFC 2136 dynamic updates,
 # HAProxy balances between the primary data centre and the DR site.
 
+# Cron runs fbctl every 5 minutes; every command judges evidence by it.
+schedule = "5m"
+
 variable "tsig_key" {
   type        = string
   description = "Base64 TSIG secret for fbctl-key"

@@ -31,7 +31,21 @@ type session struct {
 // (all when names is empty) and opens the state store. Policy problems are
 // printed and exit 3.
 func (g *Global) openSession(streams IO, names []string) (*session, error) {
-	res := g.loadPolicy(streams, policy.ModeRun)
+	return g.open(streams, names, policy.ModeRun)
+}
+
+// openStateSession is openSession for the commands that touch only the
+// state (status, history, pause, approve): the policy is loaded in
+// policy.ModeState, so that a value they do not use, such as a DNS key
+// only the targets need, need not be given; at 3 a.m. the person who has
+// to pause may not hold it. Targets are built only where their blocks are
+// wholly known, for status's notes, and never talked to.
+func (g *Global) openStateSession(streams IO, names []string) (*session, error) {
+	return g.open(streams, names, policy.ModeState)
+}
+
+func (g *Global) open(streams IO, names []string, mode policy.Mode) (*session, error) {
+	res := g.loadPolicy(streams, mode)
 	policy.SortDiagnostics(res.diags)
 	if g.Output == OutputJSON && res.diags.HasErrors() {
 		if err := writeJSON(streams.Out, newDiagnosticsDoc(res.diags, res.loader.Files())); err != nil {
@@ -58,7 +72,11 @@ func (g *Global) openSession(streams IO, names []string) (*session, error) {
 	}
 	s := &session{g: g, policy: p, actor: g.actorName(), redact: res.loader.Redact}
 	for _, fb := range selected {
-		efb, err := buildFailback(reg, fb)
+		build := buildFailback
+		if mode == policy.ModeState {
+			build = buildStateFailback
+		}
+		efb, err := build(reg, fb)
 		if err != nil {
 			return nil, err
 		}
@@ -122,6 +140,22 @@ func selectFailbacks(p *policy.Policy, names []string) ([]*policy.Failback, erro
 		out = append(out, fb)
 	}
 	return out, nil
+}
+
+// buildStateFailback is buildFailback for a command that touches only the
+// state: no check is built, and a target only when its block and provider
+// are wholly known (so that status can note how it approximates shares);
+// none is ever observed or written.
+func buildStateFailback(reg *providers.Registry, fb *policy.Failback) (*engine.Failback, error) {
+	known := *fb
+	known.Checks = nil
+	known.Targets = nil
+	for _, t := range fb.Targets {
+		if t.Config.IsWhollyKnown() && (t.Provider == nil || t.Provider.Config.IsWhollyKnown()) {
+			known.Targets = append(known.Targets, t)
+		}
+	}
+	return buildFailback(reg, &known)
 }
 
 // buildFailback attaches behaviour from the registry to a policy failback.

@@ -30,6 +30,8 @@ type e2e struct {
 	// primaryCheck and secondaryCheck are the bodies of the sides' check
 	// blocks; empty for the defaults.
 	primaryCheck, secondaryCheck string
+	// top is put at the top level of the policy (e.g. a schedule).
+	top string
 	// dieBeforeApply and dieBeforeSave, when set, make the next command
 	// die (panic) at that point, as a kill would: after its intent, or
 	// after its writes and before its save.
@@ -68,7 +70,7 @@ func (e *e2e) writePolicy(rollout, runtimeAPI, primaryServer string) {
     healthy_threshold = 1
     evidence_ttl      = "1h"`
 	}
-	src := fmt.Sprintf(`
+	src := e.top + fmt.Sprintf(`
 state "file" { path = "state" }
 
 failback "web" {

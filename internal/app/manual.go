@@ -107,13 +107,21 @@ func Abort(ctx context.Context, streams IO, opts ControlOptions) error {
 func Approve(ctx context.Context, streams IO, opts ControlOptions) error {
 	ctx = providers.WithRunCache(ctx)
 	return control(ctx, streams, opts, "approve", func(s *session, fb *engine.Failback) (*engine.Report, error) {
+		if pfb := s.policy.Failback(fb.Name); pfb != nil && pfb.Rollout.StepsUnknown {
+			return nil, Invalid("approve needs %s's rollout steps, which depend on a value that was not given (a variable, a Terraform output or an environment variable): give it", fb.Name)
+		}
 		return s.engine.Approve(ctx, fb, s.actor, opts.Reason)
 	})
 }
 
 func control(ctx context.Context, streams IO, opts ControlOptions, command string,
 	f func(*session, *engine.Failback) (*engine.Report, error)) error {
-	s, err := opts.Global.openSession(streams, []string{opts.Name})
+	open := opts.Global.openSession
+	if command == "pause" || command == "approve" {
+		// They write only the state: no provider secret is needed.
+		open = opts.Global.openStateSession
+	}
+	s, err := open(streams, []string{opts.Name})
 	if err != nil {
 		return err
 	}
@@ -195,7 +203,7 @@ type evidenceSummary struct {
 // Status prints the recorded state of the selected failbacks. It takes no
 // lock and touches nothing.
 func Status(ctx context.Context, streams IO, opts StatusOptions) error {
-	s, err := opts.Global.openSession(streams, opts.Names)
+	s, err := opts.Global.openStateSession(streams, opts.Names)
 	if err != nil {
 		return err
 	}
@@ -362,7 +370,7 @@ func History(ctx context.Context, streams IO, opts HistoryOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := opts.Global.openSession(streams, opts.Names)
+	s, err := opts.Global.openStateSession(streams, opts.Names)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,8 @@
 # A variable with no default and no value from --var, --var-file or the
-# environment; the error is at its declaration, and nothing that uses it is
-# reported again.
-variable "backend" { # ERROR: No value for required variable # DETAIL: FBCTL_VAR_backend
+# environment is unknown to validate, as in terraform validate: everything
+# that does not depend on it is checked (plan and the run commands need it:
+# TestRequiredVariableUnsetAtRun).
+variable "backend" {
   type = string
 }
 
