@@ -200,18 +200,36 @@ func (l *Loader) maskSensitiveCalls(body hcl.Body) {
 // have picked up such a value, such as an error message from a function.
 func (l *Loader) Redact(s string) string { return l.secrets.redact(s) }
 
+// Variable files in a policy directory are named *.fbvars.hcl (or .json),
+// as Terraform names its *.tfvars, so that the directory's *.hcl glob does
+// not take them for policy files. The *.auto.fbvars.* ones are loaded with
+// the directory, as Terraform loads *.auto.tfvars; the others need
+// --var-file.
+const (
+	varFileSuffix  = ".fbvars.hcl"
+	autoVarSuffix  = ".auto.fbvars.hcl"
+	autoJSONSuffix = ".auto.fbvars.json"
+)
+
 // ExpandPaths turns the -f arguments into the policy files to read: a file
 // stands for itself, a directory for every *.hcl file directly in it, in
-// name order. Duplicates are dropped.
+// name order, except variable files (*.fbvars.hcl). Duplicates are
+// dropped.
 func ExpandPaths(paths []string) ([]string, hcl.Diagnostics) {
-	var out []string
-	var diags hcl.Diagnostics
+	files, _, diags := expandPaths(paths)
+	return files, diags
+}
+
+// expandPaths is ExpandPaths that also returns the variable files the
+// directories load automatically (*.auto.fbvars.hcl, *.auto.fbvars.json),
+// in name order per directory.
+func expandPaths(paths []string) (files, autoVars []string, diags hcl.Diagnostics) {
 	seen := map[string]bool{}
-	add := func(p string) {
+	add := func(list *[]string, p string) {
 		key := filepath.Clean(p)
 		if !seen[key] {
 			seen[key] = true
-			out = append(out, p)
+			*list = append(*list, p)
 		}
 	}
 	for _, p := range paths {
@@ -225,23 +243,35 @@ func ExpandPaths(paths []string) ([]string, hcl.Diagnostics) {
 			continue
 		}
 		if !fi.IsDir() {
-			add(p)
+			add(&files, p)
 			continue
 		}
 		matches, _ := filepath.Glob(filepath.Join(p, "*.hcl"))
 		sort.Strings(matches)
-		if len(matches) == 0 {
+		n := 0
+		for _, m := range matches {
+			if strings.HasSuffix(m, varFileSuffix) {
+				continue
+			}
+			add(&files, m)
+			n++
+		}
+		if n == 0 {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "No policy files",
-				Detail:   fmt.Sprintf("The directory %s holds no *.hcl files.", p),
+				Detail:   fmt.Sprintf("The directory %s holds no policy files (*.hcl other than *%s).", p, varFileSuffix),
 			})
 		}
-		for _, m := range matches {
-			add(m)
+		auto, _ := filepath.Glob(filepath.Join(p, "*"+autoVarSuffix))
+		autoJSON, _ := filepath.Glob(filepath.Join(p, "*"+autoJSONSuffix))
+		auto = append(auto, autoJSON...)
+		sort.Strings(auto)
+		for _, m := range auto {
+			add(&autoVars, m)
 		}
 	}
-	return out, diags
+	return files, autoVars, diags
 }
 
 func unwrapPathError(err error) string {
@@ -265,10 +295,12 @@ func readError(err error, what string) string {
 // Load reads the policy files and directories in paths (see ExpandPaths)
 // and returns the validated policy.
 func (l *Loader) Load(paths ...string) (*Policy, hcl.Diagnostics) {
-	files, diags := ExpandPaths(paths)
+	files, autoVars, diags := expandPaths(paths)
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	// Below every --var-file, as Terraform's *.auto.tfvars.
+	l.opts.VarFiles = append(autoVars, l.opts.VarFiles...)
 	var srcs []Source
 	for _, f := range files {
 		b, err := safeio.ReadFile(f, MaxPolicyFileSize)
@@ -326,6 +358,13 @@ func (l *Loader) load(srcs []Source) (*Policy, hcl.Diagnostics) {
 		}
 		if f != nil && f.Body != nil {
 			l.maskSensitiveCalls(f.Body)
+			if sb, ok := f.Body.(*hclsyntax.Body); ok && looksLikeVarFile(sb) != "" {
+				// A variable file among the policy files: its values may
+				// be secrets, and it is shown only to say what it is.
+				for _, a := range sb.Attributes {
+					l.mask(a.Expr)
+				}
+			}
 			bodies = append(bodies, f.Body)
 		}
 	}

@@ -907,3 +907,66 @@ func TestScheduleOnce(t *testing.T) {
 		t.Fatalf("want one Duplicate schedule in b.hcl pointing at a.hcl:1, got:\n%s", describeDiags(diags))
 	}
 }
+
+// TestPolicyDirectoryVarFiles: a variable file put among a directory's
+// policy files is recognised by its shape and named as such, without
+// showing its values; *.auto.fbvars.hcl files are loaded with the directory
+// (below --var-file and --var), and *.fbvars.hcl files are left out of it.
+func TestPolicyDirectoryVarFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("fbctl.hcl", `variable "be" { type = string }
+`+failbackHCL("web", "var.be", `"127.0.0.1:80"`))
+	write("vars.hcl", "be = \"secret-ish-value\"\n")
+	load := func(opts policy.Options) (*policy.Policy, hcl.Diagnostics, *policy.Loader) {
+		opts.Mode = policy.ModeRun
+		l := newLoader(opts)
+		p, diags := l.Load(dir)
+		return p, diags, l
+	}
+	// The variable is reported missing too: the file was not read as one.
+	_, diags, l := load(policy.Options{})
+	if len(diags) != 2 || diags[0].Summary != "Variable file among the policy files" || diags[0].Subject == nil ||
+		filepath.Base(diags[0].Subject.Filename) != "vars.hcl" || !strings.Contains(diags[0].Detail, "--var-file") ||
+		diags[1].Summary != "No value for required variable" {
+		t.Fatalf("want Variable file among the policy files at vars.hcl, then the missing variable, got:\n%s", describeDiags(diags))
+	}
+	if out := renderAll(t, l, diags); strings.Contains(out, "secret-ish-value") {
+		t.Errorf("the variable file's value is shown:\n%s", out)
+	}
+
+	if err := os.Rename(filepath.Join(dir, "vars.hcl"), filepath.Join(dir, "vars.auto.fbvars.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	backend := func(p *policy.Policy) string {
+		v, _ := p.Failbacks[0].Targets[0].Config.GetAttr("backend").Unmark()
+		return v.AsString()
+	}
+	p, diags, _ := load(policy.Options{})
+	if diags.HasErrors() || backend(p) != "secret-ish-value" {
+		t.Fatalf("auto var file not loaded:\n%s", describeDiags(diags))
+	}
+	write("other.fbvars.hcl", "be = \"from-var-file\"\n")
+	p, diags, _ = load(policy.Options{VarFiles: []string{filepath.Join(dir, "other.fbvars.hcl")}})
+	if diags.HasErrors() || backend(p) != "from-var-file" {
+		t.Fatalf("--var-file does not win over the auto var file:\n%s", describeDiags(diags))
+	}
+	p, diags, _ = load(policy.Options{Vars: []string{"be=from-flag"}})
+	if diags.HasErrors() || backend(p) != "from-flag" {
+		t.Fatalf("--var does not win:\n%s", describeDiags(diags))
+	}
+
+	// A *.fbvars.hcl file is not a policy file, nor loaded by itself.
+	if err := os.Remove(filepath.Join(dir, "vars.auto.fbvars.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	_, diags, _ = load(policy.Options{})
+	if diff := cmp.Diff([]string{"error: No value for required variable"}, summaries(diags)); diff != "" {
+		t.Fatalf("(-want +got):\n%s\n%s", diff, describeDiags(diags))
+	}
+}

@@ -216,8 +216,16 @@ type topLevel struct {
 }
 
 func (t *topLevel) collect(body hcl.Body) hcl.Diagnostics {
+	varFile := looksLikeVarFile(body)
 	body, diags := withoutMisplaced(body, topMisplaced)
 	content, d := body.Content(topSchema)
+	for _, dd := range d {
+		if varFile != "" && dd.Summary == "Unsupported argument" {
+			dd.Summary = "Variable file among the policy files"
+			dd.Detail = fmt.Sprintf("%s holds only arguments, as a variable file does, and a policy has no such argument. Pass it with --var-file %s, or name it *%s to have it loaded with its directory (or *%s to keep it out of the directory's policy files).",
+				varFile, varFile, autoVarSuffix, varFileSuffix)
+		}
+	}
 	diags = append(diags, d...)
 	if content == nil {
 		return diags
@@ -238,4 +246,30 @@ func (t *topLevel) collect(body hcl.Body) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// looksLikeVarFile returns the file name of a body that holds arguments and
+// no block, other than the policy's own top-level arguments: the shape of a
+// variable file put among the policy files (vars.hcl beside fbctl.hcl).
+func looksLikeVarFile(body hcl.Body) string {
+	sb, ok := body.(*hclsyntax.Body)
+	if !ok || len(sb.Blocks) > 0 {
+		return ""
+	}
+	for name, a := range sb.Attributes {
+		if topSchemaHasAttribute(name) {
+			continue
+		}
+		return a.SrcRange.Filename
+	}
+	return ""
+}
+
+func topSchemaHasAttribute(name string) bool {
+	for _, a := range topSchema.Attributes {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
 }
