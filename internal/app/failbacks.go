@@ -34,8 +34,8 @@ type session struct {
 func (g *Global) openSession(streams IO, names []string) (*session, error) {
 	res := g.loadPolicy(streams, policy.ModeRun)
 	policy.SortDiagnostics(res.diags)
-	if g.Output == OutputJSON && res.diags.HasErrors() {
-		if err := writeJSON(streams.Out, newDiagnosticsDoc(res.diags, res.loader.Files())); err != nil {
+	if g.JSON() && res.diags.HasErrors() {
+		if err := g.writeData(streams.Out, newDiagnosticsDoc(res.diags, res.loader.Files())); err != nil {
 			return nil, err
 		}
 	} else {
@@ -193,6 +193,8 @@ func exitFor(err error) error {
 		return &ExitError{Code: ExitUnhealthy, Err: err}
 	case errors.Is(err, engine.ErrHalted):
 		return &ExitError{Code: ExitHalted, Err: err}
+	case errors.Is(err, engine.ErrRefused):
+		return &ExitError{Code: ExitRefused, Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
@@ -206,7 +208,7 @@ func exitFor(err error) error {
 // worst combines exit codes of several failbacks: the one that most needs
 // attention wins.
 func worst(a, b ExitCode) ExitCode {
-	rank := map[ExitCode]int{ExitOK: 0, ExitChanges: 1, ExitUnhealthy: 2, ExitLocked: 3, ExitHalted: 4, ExitFailure: 5, ExitInvalid: 6}
+	rank := map[ExitCode]int{ExitOK: 0, ExitChanges: 1, ExitWaiting: 2, ExitUnhealthy: 3, ExitLocked: 4, ExitHalted: 5, ExitRefused: 6, ExitFailure: 7, ExitInvalid: 8}
 	if rank[b] > rank[a] {
 		return b
 	}
