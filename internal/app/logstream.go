@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -76,12 +77,16 @@ func (l *LogStream) Flush() {
 	}
 }
 
+// ansiCSI matches the terminal control sequences (clear line, colour) a
+// record has no use for.
+var ansiCSI = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+
 func (l *LogStream) record(line string) {
 	// A progress bar redraws with "\r"; only what was drawn last counts.
 	if i := strings.LastIndexByte(line, '\r'); i >= 0 {
 		line = line[i+1:]
 	}
-	line = strings.TrimRight(line, " \t")
+	line = strings.TrimRight(ansiCSI.ReplaceAllString(line, ""), " \t")
 	if strings.TrimSpace(line) == "" {
 		return
 	}

@@ -42,7 +42,7 @@ func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
 	if l.red != nil {
 		msg = l.red.Redact(msg)
 	}
-	logger.Log(ctx, level, msg, "source", "aws-sdk")
+	logger.Log(ctx, level, msg, "library", "aws-sdk")
 }
 
 // WithContext makes the SDK's log records carry the call's context.
