@@ -39,7 +39,7 @@ func (g *Global) openSession(streams IO, names []string) (*session, error) {
 			return nil, err
 		}
 	} else {
-		printDiagnostics(streams, res.diags, res.loader.Files())
+		printDiagnostics(g, streams, res.diags, res.loader.Files())
 	}
 	if res.diags.HasErrors() {
 		return nil, silent(ExitInvalid)

@@ -109,7 +109,7 @@ func Fmt(streams IO, opts FmtOptions) error {
 			}
 		}
 	}
-	printDiagnostics(streams, diags, files)
+	printDiagnostics(opts.Global, streams, diags, files)
 	code := ExitOK
 	if diags.HasErrors() || (opts.Check && unformatted > 0) {
 		code = ExitInvalid

@@ -57,7 +57,7 @@ func Validate(streams IO, opts ValidateOptions) error {
 			return err
 		}
 	} else {
-		printDiagnostics(streams, res.diags, files)
+		printDiagnostics(g, streams, res.diags, files)
 		if res.policy != nil {
 			var nc, nt int
 			for _, fb := range res.policy.Failbacks {
