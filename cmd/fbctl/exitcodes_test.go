@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -441,5 +442,23 @@ func TestShiftRecordsOnlyChanges(t *testing.T) {
 	ev := got[n]
 	if ev["type"] != "manual_shift" || ev["from"] != nil || ev["to"] != nil {
 		t.Fatalf("phase-only shift recorded as %v, want a manual_shift with no share change", ev)
+	}
+}
+
+// TestGRPCLogsThroughSlog: an error gRPC logs is a record of slog.Default
+// (a JSON object with a time under --log-format json), not gRPC's own line.
+func TestGRPCLogsThroughSlog(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	grpcLogger{}.Errorf("transport: %s", "broken")
+	grpcLogger{}.Infof("chatty: %d", 1)
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("not one JSON record: %v\n%s", err, buf.String())
+	}
+	if rec["level"] != "ERROR" || rec["msg"] != "transport: broken" || rec["library"] != "grpc" || rec["time"] == nil {
+		t.Fatalf("record %v", rec)
 	}
 }

@@ -6,6 +6,8 @@ package main
 import (
 	"os"
 
+	"google.golang.org/grpc/grpclog"
+
 	"github.com/fbctl/fbctl/internal/app"
 )
 
@@ -25,6 +27,9 @@ func Main() app.ExitCode {
 	stderr := app.NewLogStream(os.Stderr)
 	streams := app.IO{In: os.Stdin, Out: os.Stdout, ErrOut: stderr, ErrTerminal: isTerminal(os.Stderr)}
 	processLogger = true
+	// gRPC's logger must be set before any gRPC activity, so here, not
+	// per command.
+	grpclog.SetLoggerV2(grpcLogger{})
 	ctx, got, stop := interruptible(stderr)
 	defer stop()
 	code := run(ctx, os.Args[1:], streams)
