@@ -32,6 +32,7 @@ func Main() app.ExitCode {
 	grpclog.SetLoggerV2(grpcLogger{})
 	ctx, got, stop := interruptible(stderr)
 	defer stop()
+	signalled = got
 	code := run(ctx, os.Args[1:], streams)
 	if s := got(); s != nil && code != app.ExitHalted {
 		return signalCode(s)

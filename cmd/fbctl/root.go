@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -53,6 +54,13 @@ func run(ctx context.Context, args []string, streams app.IO) app.ExitCode {
 		fmt.Fprintf(streams.ErrOut, "Error: %s\n", msg)
 		if code == app.ExitInvalid && !*started {
 			fmt.Fprintln(streams.ErrOut, "Run 'fbctl --help' for usage.")
+		}
+	}
+	if signalled != nil {
+		if s := signalled(); s != nil && code != app.ExitHalted {
+			// The code the process exits with (Main), so that the error
+			// document says it too.
+			code = signalCode(s)
 		}
 	}
 	if g.Output != "" && *started {
@@ -152,6 +160,10 @@ var testHooks func(*app.Global)
 // the AWS SDK write through. Only Main sets it: tests that run commands in
 // one process must not race on a global.
 var processLogger bool
+
+// signalled returns the signal that interrupted the command, or nil; Main
+// sets it.
+var signalled func() os.Signal
 
 func newRootCmd(streams app.IO, stderr *app.LogStream) (*cobra.Command, *bool, *app.Global) {
 	g := &app.Global{}
