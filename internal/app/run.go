@@ -183,6 +183,12 @@ func (s *session) logResult(ctx context.Context, command, msg string, j runJSON)
 	if j.Error != "" {
 		attrs = append(attrs, slog.String("error", j.Error))
 	}
+	if len(j.Deliverable) > 0 {
+		attrs = append(attrs, slog.Any("deliverable", j.Deliverable))
+	}
+	if len(j.Notes) > 0 && (len(j.Deliverable) > 0 || j.Writes) {
+		attrs = append(attrs, slog.Any("notes", j.Notes))
+	}
 	attrs = append(attrs, slog.Int("exit_code", int(j.ExitCode)))
 	level := slog.LevelInfo
 	switch j.ExitCode {
