@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 // commands: every command whose usage takes a FAILBACK completes names,
 // with the right count, and failbackArgs names no command that is gone.
 func TestFailbackCommandsComplete(t *testing.T) {
-	root, _ := newRootCmd(app.IO{})
+	root, _, _ := newRootCmd(app.IO{}, app.NewLogStream(io.Discard))
 	seen := map[string]bool{}
 	for _, c := range root.Commands() {
 		takes := strings.Contains(c.Use, "FAILBACK")

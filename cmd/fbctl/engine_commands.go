@@ -19,7 +19,8 @@ func newPlanCmd(g *app.Global, streams app.IO) *cobra.Command {
 		Short: "Show what reconcile would do, touching nothing",
 		Long: `Observe the targets and run the checks, then show what reconcile would decide.
 Nothing is written: no target, no state, no lock. With --detailed-exitcode the
-exit code is 2 when a change is pending and 0 when there is none.`,
+exit code is 2 when a change is pending (a target write, a new recorded
+position, or a halt) and 0 when there is none.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Names = args
 			return app.Reconcile(cmd.Context(), streams, opts)
@@ -42,7 +43,7 @@ state kept between runs. With --wait it keeps going until every failback has
 settled (complete, rolled back, halted, waiting for approval) or --timeout.
 
 Exit codes: 0 done, 1 error, 4 locked, 5 rolled back or primary unhealthy,
-6 halted.`,
+6 halted, 8 (--wait) stopped for a person: an approval, a pause or a manual hold.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Names = args
 			return app.Reconcile(cmd.Context(), streams, opts)
@@ -195,7 +196,8 @@ the next step is the smallest step of the policy above it.`,
 unhealthy, and pause the failback until 'fbctl resume'.`,
 			func(cmd *cobra.Command, o app.ControlOptions) error { return app.Abort(cmd.Context(), streams, o) }, true),
 		newControlCmd(g, streams, "approve", "Let the next step that waits for approval proceed",
-			"Record an approval for the failback's next step (rollout approval = first_step or every_step).",
+			`Record an approval for the failback's next step (rollout approval = first_step or every_step).
+Exits 7 (refused) when there is nothing to approve.`,
 			func(cmd *cobra.Command, o app.ControlOptions) error { return app.Approve(cmd.Context(), streams, o) }, false),
 	}
 }

@@ -38,7 +38,7 @@ func commandPaths(c *cobra.Command) []*cobra.Command {
 // later is covered without a new test: a negative value is exit 3 naming the
 // flag; 0 too, unless the flag documents 0 in its help and allows it.
 func TestDurationFlagsRefuseNegative(t *testing.T) {
-	root, _ := newRootCmd(app.IO{Out: io.Discard, ErrOut: io.Discard})
+	root, _, _ := newRootCmd(app.IO{Out: io.Discard, ErrOut: io.Discard}, app.NewLogStream(io.Discard))
 	// A policy path that does not exist: a value that passes the check
 	// ends in "Policy file not found", never in a run.
 	nopolicy := filepath.Join(t.TempDir(), "none.hcl")

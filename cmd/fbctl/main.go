@@ -6,6 +6,8 @@ package main
 import (
 	"os"
 
+	"google.golang.org/grpc/grpclog"
+
 	"github.com/fbctl/fbctl/internal/app"
 )
 
@@ -20,9 +22,17 @@ func main() {
 // 130 or 143 once the change in flight is settled, unless the failback
 // halted (6), which says more.
 func Main() app.ExitCode {
-	streams := app.IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, ErrTerminal: isTerminal(os.Stderr)}
-	ctx, got, stop := interruptible(os.Stderr)
+	// The signal handler's messages go through the same stream as the
+	// command's, so that they are log records with --log-format json.
+	stderr := app.NewLogStream(os.Stderr)
+	streams := app.IO{In: os.Stdin, Out: os.Stdout, ErrOut: stderr, ErrTerminal: isTerminal(os.Stderr)}
+	processLogger = true
+	// gRPC's logger must be set before any gRPC activity, so here, not
+	// per command.
+	grpclog.SetLoggerV2(grpcLogger{})
+	ctx, got, stop := interruptible(stderr)
 	defer stop()
+	signalled = got
 	code := run(ctx, os.Args[1:], streams)
 	if s := got(); s != nil && code != app.ExitHalted {
 		return signalCode(s)

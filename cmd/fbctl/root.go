@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,10 +17,30 @@ import (
 // run builds the command tree, executes it and maps the outcome to an exit
 // code. Errors cobra raises before a command runs (unknown command or flag,
 // wrong arguments) are command-line errors: exit 3.
+//
+// With -o json (or jsonl) a failed command that printed nothing on stdout
+// prints the error document (app.ErrorDoc) there: stdout is never empty.
+// With --log-format json everything written to stderr is a JSON log
+// record (app.LogStream), from the first line to the last.
 func run(ctx context.Context, args []string, streams app.IO) app.ExitCode {
-	root, started := newRootCmd(streams)
-	root.SetArgs(terraformStyleFlags(args))
-	err := root.ExecuteContext(ctx)
+	args = terraformStyleFlags(args)
+	stderr, ok := streams.ErrOut.(*app.LogStream)
+	if !ok {
+		stderr = app.NewLogStream(streams.ErrOut)
+	}
+	defer stderr.Flush()
+	stdout := &countingWriter{w: streams.Out}
+	streams.Out, streams.ErrOut = stdout, stderr
+	output, logFormat := scanFlag(args, "o", "output"), scanFlag(args, "", "log-format")
+	if strings.EqualFold(logFormat, "json") {
+		// No bar redrawn in place among JSON records; the logger of
+		// --log-level takes over once the flags are parsed.
+		streams.ErrTerminal = false
+		stderr.SetLogger(slog.New(slog.NewJSONHandler(stderr.Raw(), nil)))
+	}
+	root, started, g := newRootCmd(streams, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return app.ExitOK
 	}
@@ -26,13 +49,75 @@ func run(ctx context.Context, args []string, streams app.IO) app.ExitCode {
 	if !*started && !errors.As(err, &ee) {
 		code = app.ExitInvalid
 	}
-	if msg := app.Message(err); msg != "" {
+	msg := app.Message(err)
+	if msg != "" {
 		fmt.Fprintf(streams.ErrOut, "Error: %s\n", msg)
 		if code == app.ExitInvalid && !*started {
 			fmt.Fprintln(streams.ErrOut, "Run 'fbctl --help' for usage.")
 		}
 	}
+	if signalled != nil {
+		if s := signalled(); s != nil && code != app.ExitHalted {
+			// The code the process exits with (Main), so that the error
+			// document says it too.
+			code = signalCode(s)
+		}
+	}
+	if g.Output != "" && *started {
+		output = g.Output
+	}
+	if (output == app.OutputJSON || output == app.OutputJSONL) && stdout.n == 0 {
+		name := ""
+		if cmd != nil && cmd != root {
+			name = cmd.Name()
+		}
+		_ = app.WriteErrorDoc(stdout, output, name, code, msg)
+	}
 	return code
+}
+
+// countingWriter counts what a command wrote on stdout.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// scanFlag finds the last value of a global string flag in the raw
+// arguments (-o json, -ojson, -o=json, --output json, --output=json),
+// before cobra has parsed them or when parsing fails: the format of an
+// error about the command line itself.
+func scanFlag(args []string, short, long string) string {
+	val := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		next := func() string {
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			return ""
+		}
+		switch {
+		case a == "--"+long || short != "" && a == "-"+short:
+			val = next()
+		case strings.HasPrefix(a, "--"+long+"="):
+			val = strings.TrimPrefix(a, "--"+long+"=")
+		case short != "" && strings.HasPrefix(a, "-"+short+"="):
+			val = strings.TrimPrefix(a, "-"+short+"=")
+		case short != "" && strings.HasPrefix(a, "-"+short) && !strings.HasPrefix(a, "--"):
+			val = strings.TrimPrefix(a, "-"+short)
+		}
+	}
+	return val
 }
 
 // singleDashFlags are the long flags that may also be spelled with one
@@ -70,7 +155,17 @@ func terraformStyleFlags(args []string) []string {
 // (testhook_test.go), so the release binary has none.
 var testHooks func(*app.Global)
 
-func newRootCmd(streams app.IO) (*cobra.Command, *bool) {
+// processLogger makes the logger of --log-level and --log-format the
+// process's slog.Default, which the standard library's log package and
+// the AWS SDK write through. Only Main sets it: tests that run commands in
+// one process must not race on a global.
+var processLogger bool
+
+// signalled returns the signal that interrupted the command, or nil; Main
+// sets it.
+var signalled func() os.Signal
+
+func newRootCmd(streams app.IO, stderr *app.LogStream) (*cobra.Command, *bool, *app.Global) {
 	g := &app.Global{}
 	if testHooks != nil {
 		testHooks(g)
@@ -87,7 +182,8 @@ primary in canary steps, rolling back the moment it falters.
 
 Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 3 invalid policy or command line, 4 locked, 5 rolled back or primary unhealthy,
-6 halted for a person to decide.`,
+6 halted for a person to decide, 7 refused (the failback's state does not allow
+the command), 8 waiting for a person (reconcile --wait).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -102,11 +198,17 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 			if err := app.CheckOutput(g.Output); err != nil {
 				return err
 			}
-			logger, err := app.NewLogger(streams.ErrOut, g.LogLevel, g.LogFormat)
+			logger, err := app.NewLogger(stderr.Raw(), g.LogLevel, g.LogFormat)
 			if err != nil {
 				return err
 			}
 			g.Logger = logger
+			if strings.EqualFold(g.LogFormat, "json") {
+				stderr.SetLogger(logger)
+			}
+			if processLogger {
+				slog.SetDefault(logger)
+			}
 			if err := g.ResolveActor(actor, cmd.Flags().Changed("actor")); err != nil {
 				return err
 			}
@@ -123,7 +225,7 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 
 	pf := root.PersistentFlags()
 	pf.StringArrayVarP(&g.Policies, "policy", "f", nil, "policy file or directory (repeatable; default ./fbctl.hcl or $FBCTL_POLICY)")
-	pf.StringVarP(&g.Output, "output", "o", app.OutputText, "output format: text or json")
+	pf.StringVarP(&g.Output, "output", "o", app.OutputText, "output format: text, json, or jsonl (JSON Lines: one object per failback or event)")
 	pf.StringArrayVar(&g.Vars, "var", nil, "set a variable: NAME=VALUE (repeatable)")
 	pf.StringArrayVar(&g.VarFiles, "var-file", nil, "read variables from an HCL or JSON file (repeatable)")
 	// pflag takes the back-quoted word of a usage as the argument's name:
@@ -151,7 +253,7 @@ Exit codes: 0 done, 1 error, 2 changes pending (plan --detailed-exitcode),
 	root.InitDefaultCompletionCmd()
 	strictCompletionCmd(root)
 	registerCompletions(root, g)
-	return root, &started
+	return root, &started, g
 }
 
 // completionShells are the shells cobra's completion command has a

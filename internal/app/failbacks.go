@@ -47,12 +47,12 @@ func (g *Global) openStateSession(streams IO, names []string) (*session, error) 
 func (g *Global) open(streams IO, names []string, mode policy.Mode) (*session, error) {
 	res := g.loadPolicy(streams, mode)
 	policy.SortDiagnostics(res.diags)
-	if g.Output == OutputJSON && res.diags.HasErrors() {
-		if err := writeJSON(streams.Out, newDiagnosticsDoc(res.diags, res.loader.Files())); err != nil {
+	if g.JSON() && res.diags.HasErrors() {
+		if err := g.writeData(streams.Out, newDiagnosticsDoc(res.diags, res.loader.Files())); err != nil {
 			return nil, err
 		}
 	} else {
-		printDiagnostics(streams, res.diags, res.loader.Files())
+		printDiagnostics(g, streams, res.diags, res.loader.Files())
 	}
 	if res.diags.HasErrors() {
 		return nil, silent(ExitInvalid)
@@ -229,6 +229,8 @@ func exitFor(err error) error {
 		return &ExitError{Code: ExitUnhealthy, Err: err}
 	case errors.Is(err, engine.ErrHalted):
 		return &ExitError{Code: ExitHalted, Err: err}
+	case errors.Is(err, engine.ErrRefused):
+		return &ExitError{Code: ExitRefused, Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
@@ -242,7 +244,7 @@ func exitFor(err error) error {
 // worst combines exit codes of several failbacks: the one that most needs
 // attention wins.
 func worst(a, b ExitCode) ExitCode {
-	rank := map[ExitCode]int{ExitOK: 0, ExitChanges: 1, ExitUnhealthy: 2, ExitLocked: 3, ExitHalted: 4, ExitFailure: 5, ExitInvalid: 6}
+	rank := map[ExitCode]int{ExitOK: 0, ExitChanges: 1, ExitWaiting: 2, ExitUnhealthy: 3, ExitLocked: 4, ExitHalted: 5, ExitRefused: 6, ExitFailure: 7, ExitInvalid: 8}
 	if rank[b] > rank[a] {
 		return b
 	}

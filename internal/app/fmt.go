@@ -39,8 +39,11 @@ func Fmt(streams IO, opts FmtOptions) error {
 	var diags hcl.Diagnostics
 	files := map[string]*hcl.File{}
 	unformatted := 0
+	changed := []string{}
+	stdin := false
 	for _, p := range paths {
 		if p == "-" {
+			stdin = true
 			src, err := safeio.ReadAll(streams.In, policy.MaxPolicyFileSize)
 			if errors.Is(err, safeio.ErrTooLarge) {
 				return Invalid("fmt: stdin is %s, the limit for a policy file", err)
@@ -90,9 +93,14 @@ func Fmt(streams IO, opts FmtOptions) error {
 				continue
 			}
 			unformatted++
-			fmt.Fprintln(streams.Out, name)
-			if opts.Diff {
-				streams.Out.Write(diff.Diff(name, src, name+" (formatted)", out))
+			changed = append(changed, name)
+			// With -o json the names are in the document, and a diff has
+			// no place in it.
+			if !opts.Global.JSON() {
+				fmt.Fprintln(streams.Out, name)
+				if opts.Diff {
+					streams.Out.Write(diff.Diff(name, src, name+" (formatted)", out))
+				}
 			}
 			if !opts.Check {
 				if err := writeFilePreservingMode(name, out); err != nil {
@@ -101,11 +109,34 @@ func Fmt(streams IO, opts FmtOptions) error {
 			}
 		}
 	}
-	printDiagnostics(streams, diags, files)
+	printDiagnostics(opts.Global, streams, diags, files)
+	code := ExitOK
 	if diags.HasErrors() || (opts.Check && unformatted > 0) {
-		return silent(ExitInvalid)
+		code = ExitInvalid
+	}
+	// "fmt -" prints the formatted policy on stdout, never a document.
+	if opts.Global.JSON() && !stdin {
+		doc := fmtDoc{FormatVersion: FormatVersion, Command: "fmt", Check: opts.Check, Files: changed,
+			ErrorCount: len(diags.Errs()), ExitCode: code}
+		if err := opts.Global.writeData(streams.Out, doc); err != nil {
+			return err
+		}
+	}
+	if code != ExitOK {
+		return silent(code)
 	}
 	return nil
+}
+
+// fmtDoc is the document of fmt -o json: the files that were (or, with
+// --check, would be) rewritten, and the number of files with syntax errors.
+type fmtDoc struct {
+	FormatVersion string   `json:"format_version"`
+	Command       string   `json:"command"`
+	Check         bool     `json:"check"`
+	Files         []string `json:"files"`
+	ErrorCount    int      `json:"error_count"`
+	ExitCode      ExitCode `json:"exit_code"`
 }
 
 // fmtFiles expands one fmt argument into the files to format.

@@ -24,6 +24,11 @@ type IO struct {
 const (
 	OutputText = "text"
 	OutputJSON = "json"
+	// OutputJSONL is JSON Lines, for log pipelines: the run commands print
+	// one compact object per failback, status one per failback, history
+	// one per event, each with format_version (and the run commands'
+	// command); the other commands print their one document on one line.
+	OutputJSONL = "jsonl"
 )
 
 // FormatVersion is the version of every JSON document fbctl prints.
@@ -31,8 +36,39 @@ const FormatVersion = "1.0"
 
 // CheckOutput validates an -o value.
 func CheckOutput(o string) error {
-	if o != OutputText && o != OutputJSON {
-		return Invalid("invalid --output %q: use text or json", o)
+	if o != OutputText && o != OutputJSON && o != OutputJSONL {
+		return Invalid("invalid --output %q: use text, json or jsonl", o)
+	}
+	return nil
+}
+
+// logJSON says whether --log-format is json: results are then log records
+// on stderr rather than text lines on stdout.
+func (g *Global) logJSON() bool { return strings.EqualFold(g.LogFormat, "json") }
+
+// JSON says whether -o asks for JSON (json or jsonl).
+func (g *Global) JSON() bool { return g.Output == OutputJSON || g.Output == OutputJSONL }
+
+// jsonLiner is a document that -o jsonl prints as several lines.
+type jsonLiner interface{ jsonLines() []any }
+
+// writeData prints a JSON document in the -o format: indented for json,
+// for jsonl one compact line per item of a jsonLiner, or the document on
+// one line.
+func (g *Global) writeData(w io.Writer, v any) error {
+	if g.Output != OutputJSONL {
+		return writeJSON(w, v)
+	}
+	items := []any{v}
+	if l, ok := v.(jsonLiner); ok {
+		items = l.jsonLines()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, it := range items {
+		if err := enc.Encode(it); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -64,6 +64,13 @@ func Shift(ctx context.Context, streams IO, opts ShiftOptions) error {
 	}
 	rep, err := s.engine.Shift(providers.WithRunCache(ctx), fb, engine.ShiftRequest{To: to, Force: opts.Force, Reason: opts.Reason, Actor: s.actor})
 	return s.finish(streams, "shift", fb.Name, rep, err, func() string {
+		switch d := rep.Decision; {
+		case d.Action == engine.ActionHold:
+			// The share and the phase are already what was asked.
+			return fmt.Sprintf("%s: %s", fb.Name, s.redact(d.Reason))
+		case !d.Writes:
+			return fmt.Sprintf("%s: %s; holding there until `fbctl resume %s`", fb.Name, s.redact(d.Reason), fb.Name)
+		}
 		return fmt.Sprintf("%s: shifted to %s and holding there until `fbctl resume %s`", fb.Name, rep.After.Share, fb.Name)
 	})
 }
@@ -138,10 +145,18 @@ func (s *session) finish(streams IO, command, name string, rep *engine.Report, e
 	if err != nil {
 		code = CodeOf(exitFor(err))
 	}
-	if s.g.Output == OutputJSON {
+	j := s.runJSON(name, rep, err, code)
+	if s.g.logJSON() {
+		msg := fmt.Sprintf("%s: error: %s", name, j.Error)
+		if err == nil {
+			msg = text()
+		}
+		s.logResult(context.Background(), command, msg, j)
+	}
+	if s.g.JSON() {
 		doc := runsDoc{FormatVersion: FormatVersion, Command: command, ExitCode: code,
-			Failbacks: []runJSON{s.runJSON(name, rep, err, code)}}
-		if werr := writeJSON(streams.Out, doc); werr != nil {
+			Failbacks: []runJSON{j}}
+		if werr := s.g.writeData(streams.Out, doc); werr != nil {
 			return werr
 		}
 		if code != ExitOK {
@@ -152,7 +167,9 @@ func (s *session) finish(streams IO, command, name string, rep *engine.Report, e
 	if err != nil {
 		return &ExitError{Code: code, Err: fmt.Errorf("%s", s.redact(err.Error()))}
 	}
-	fmt.Fprintln(streams.Out, text())
+	if !s.g.logJSON() {
+		fmt.Fprintln(streams.Out, text())
+	}
 	return nil
 }
 
@@ -233,11 +250,11 @@ func Status(ctx context.Context, streams IO, opts StatusOptions) error {
 		}
 		out = append(out, j)
 	}
-	if opts.Global.Output == OutputJSON {
-		return writeJSON(streams.Out, struct {
-			FormatVersion string       `json:"format_version"`
-			Failbacks     []statusJSON `json:"failbacks"`
-		}{FormatVersion, out})
+	if opts.Global.JSON() {
+		if out == nil {
+			out = []statusJSON{}
+		}
+		return opts.Global.writeData(streams.Out, statusDoc{FormatVersion, out})
 	}
 	tw := newTable(streams.Out)
 	tw.row("FAILBACK", "PHASE", "SHARE", "STEP", "SINCE", "LAST RUN", "NOTE")
@@ -394,11 +411,8 @@ func History(ctx context.Context, streams IO, opts HistoryOptions) error {
 			all = append(all, j)
 		}
 	}
-	if opts.Global.Output == OutputJSON {
-		return writeJSON(streams.Out, struct {
-			FormatVersion string      `json:"format_version"`
-			Events        []eventJSON `json:"events"`
-		}{FormatVersion, all})
+	if opts.Global.JSON() {
+		return opts.Global.writeData(streams.Out, historyDoc{FormatVersion, all})
 	}
 	tw := newTable(streams.Out)
 	tw.row("TIME", "FAILBACK", "EVENT", "CHANGE", "BY", "REASON")
@@ -426,4 +440,40 @@ type eventJSON struct {
 	To       *percent    `json:"to,omitempty"`
 	Actor    string      `json:"actor,omitempty"`
 	Reason   string      `json:"reason,omitempty"`
+}
+
+// statusDoc is the document of status -o json; -o jsonl prints one line
+// per failback.
+type statusDoc struct {
+	FormatVersion string       `json:"format_version"`
+	Failbacks     []statusJSON `json:"failbacks"`
+}
+
+func (d statusDoc) jsonLines() []any {
+	out := make([]any, len(d.Failbacks))
+	for i, f := range d.Failbacks {
+		out[i] = struct {
+			FormatVersion string `json:"format_version"`
+			statusJSON
+		}{d.FormatVersion, f}
+	}
+	return out
+}
+
+// historyDoc is the document of history -o json; -o jsonl prints one
+// line per event.
+type historyDoc struct {
+	FormatVersion string      `json:"format_version"`
+	Events        []eventJSON `json:"events"`
+}
+
+func (d historyDoc) jsonLines() []any {
+	out := make([]any, len(d.Events))
+	for i, e := range d.Events {
+		out[i] = struct {
+			FormatVersion string `json:"format_version"`
+			eventJSON
+		}{d.FormatVersion, e}
+	}
+	return out
 }

@@ -176,9 +176,26 @@ func unwrapPathErr(err error) string {
 	return err.Error()
 }
 
-// printDiagnostics writes diagnostics for people to ErrOut.
-func printDiagnostics(streams IO, diags hcl.Diagnostics, files map[string]*hcl.File) {
+// printDiagnostics writes diagnostics for people to ErrOut, or, with
+// --log-format json, logs each as one record (its summary, detail and
+// place) rather than as the lines of a source snippet.
+func printDiagnostics(g *Global, streams IO, diags hcl.Diagnostics, files map[string]*hcl.File) {
 	if len(diags) == 0 {
+		return
+	}
+	if g.logJSON() {
+		for _, d := range policy.JSONDiagnostics(diags, files) {
+			level := slog.LevelError
+			if d.Severity != "error" {
+				level = slog.LevelWarn
+			}
+			attrs := []slog.Attr{slog.String("detail", d.Detail)}
+			if d.Range != nil {
+				attrs = append(attrs, slog.String("file", d.Range.Filename),
+					slog.Int("line", d.Range.Start.Line), slog.Int("column", d.Range.Start.Column))
+			}
+			g.logger().LogAttrs(context.Background(), level, d.Summary, attrs...)
+		}
 		return
 	}
 	_ = policy.WriteText(streams.ErrOut, diags, files, streams.Width, streams.ErrTerminal)

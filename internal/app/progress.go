@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -18,6 +19,9 @@ type progress struct {
 	tty  bool
 	last map[string]string
 	drew bool
+	// json: --log-format json; each change is a log record with fields
+	// (session.logResult) and nothing is drawn.
+	json bool
 }
 
 func newProgress(streams IO, now func() time.Time) *progress {
@@ -26,6 +30,14 @@ func newProgress(streams IO, now func() time.Time) *progress {
 
 func (p *progress) show(fb *engine.Failback, rep *engine.Report, err error, s *session) {
 	msg := s.line(fb.Name, rep, err)
+	if p.json {
+		if p.last[fb.Name] != msg {
+			j := s.runJSON(fb.Name, rep, err, codeOf(rep, err, false))
+			s.logResult(context.Background(), "reconcile", msg, j)
+			p.last[fb.Name] = msg
+		}
+		return
+	}
 	if !p.tty {
 		if p.last[fb.Name] != msg {
 			fmt.Fprintln(p.w, p.now().UTC().Format(time.TimeOnly), msg)

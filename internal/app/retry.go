@@ -40,10 +40,13 @@ func retryable(err error, code ExitCode) bool {
 // that the line stays on the terminal.
 func (p *progress) retrying(fb string, n int, d time.Duration, msg string) {
 	line := fmt.Sprintf("%s: transient error, retry %d in %v: %s", fb, n, d, msg)
-	if p.tty {
+	switch {
+	case p.json:
+		// The wait logs the retry as a warning with fields.
+	case p.tty:
 		fmt.Fprintf(p.w, "\r\033[K%s\n", line)
 		p.drew = false
-	} else {
+	default:
 		fmt.Fprintln(p.w, p.now().UTC().Format(time.TimeOnly), line)
 	}
 	p.last[fb] = line

@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/fbctl/fbctl/internal/engine"
+	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/providers"
 )
 
@@ -19,7 +21,7 @@ func codeOf(rep *engine.Report, err error, detailed bool) ExitCode {
 		return ExitOK
 	}
 	if rep.DryRun {
-		if detailed && rep.Decision.Writes {
+		if detailed && pending(rep) {
 			return ExitChanges
 		}
 		return ExitOK
@@ -31,6 +33,15 @@ func codeOf(rep *engine.Report, err error, detailed bool) ExitCode {
 		return ExitHalted
 	}
 	return ExitOK
+}
+
+// pending says whether a plan found a change reconcile would make: a write
+// to the targets, a new position in the state (phase, step or share), or a
+// halt, which a person must then lift.
+func pending(rep *engine.Report) bool {
+	d := rep.Decision
+	return d.Writes || rep.After != rep.Before ||
+		d.Outcome == engine.OutcomeHalted && rep.Before.Phase != state.PhaseHalted
 }
 
 // ReconcileOptions are the options of `fbctl reconcile` and `fbctl plan`.
@@ -72,7 +83,13 @@ func Reconcile(ctx context.Context, streams IO, opts ReconcileOptions) error {
 		j := s.runJSON(fb.Name, rep, err, c)
 		j.Warnings = append(foreignWeight(ctx, fb), sidesOut(rep)...)
 		doc.Failbacks = append(doc.Failbacks, j)
-		if opts.Global.Output != OutputJSON {
+		s.logResult(ctx, command, s.line(fb.Name, rep, err), j)
+		if s.g.logJSON() {
+			for _, w := range j.Warnings {
+				s.log().Warn(w, "failback", fb.Name)
+			}
+		}
+		if !opts.Global.JSON() && !s.g.logJSON() {
 			fmt.Fprintln(streams.Out, s.line(fb.Name, rep, err))
 			for _, d := range j.Deliverable {
 				fmt.Fprintf(streams.Out, "  %s\n", deliverableLine(d))
@@ -88,8 +105,8 @@ func Reconcile(ctx context.Context, streams IO, opts ReconcileOptions) error {
 		}
 	}
 	doc.ExitCode = code
-	if opts.Global.Output == OutputJSON {
-		if err := writeJSON(streams.Out, doc); err != nil {
+	if opts.Global.JSON() {
+		if err := opts.Global.writeData(streams.Out, doc); err != nil {
 			return err
 		}
 	}
@@ -133,3 +150,56 @@ func foreignWeight(ctx context.Context, fb *engine.Failback) []string {
 	}
 	return out
 }
+
+// logResult logs a failback's result as one record with fields, with
+// --log-format json: what the text line says on stdout otherwise. msg is
+// that line.
+func (s *session) logResult(ctx context.Context, command, msg string, j runJSON) {
+	if !s.g.logJSON() {
+		return
+	}
+	attrs := []slog.Attr{slog.String("command", command), slog.String("failback", j.Name)}
+	if j.RunID != "" {
+		attrs = append(attrs, slog.String("run_id", j.RunID))
+	}
+	if j.Action != "" {
+		attrs = append(attrs, slog.String("action", j.Action))
+	}
+	if j.Before != nil {
+		attrs = append(attrs, slog.String("phase_before", string(j.Before.Phase)),
+			slog.Float64("share_before", providers.Share(j.Before.Share).Percent()))
+	}
+	if j.After != nil {
+		attrs = append(attrs, slog.String("phase", string(j.After.Phase)), slog.Int("step", j.After.Step),
+			slog.Float64("share", providers.Share(j.After.Share).Percent()))
+	}
+	if j.To != nil {
+		attrs = append(attrs, slog.Float64("to", providers.Share(*j.To).Percent()))
+	}
+	attrs = append(attrs, slog.Bool("dry_run", j.DryRun), slog.Bool("applied", j.Applied), slog.String("outcome", j.Outcome))
+	if j.Reason != "" {
+		attrs = append(attrs, slog.String("reason", j.Reason))
+	}
+	if j.Error != "" {
+		attrs = append(attrs, slog.String("error", j.Error))
+	}
+	if len(j.Deliverable) > 0 {
+		attrs = append(attrs, slog.Any("deliverable", j.Deliverable))
+	}
+	if len(j.Notes) > 0 && (len(j.Deliverable) > 0 || j.Writes) {
+		attrs = append(attrs, slog.Any("notes", j.Notes))
+	}
+	attrs = append(attrs, slog.Int("exit_code", int(j.ExitCode)))
+	level := slog.LevelInfo
+	switch j.ExitCode {
+	case ExitOK, ExitChanges:
+	case ExitUnhealthy, ExitWaiting, ExitLocked, ExitRefused:
+		level = slog.LevelWarn
+	default:
+		level = slog.LevelError
+	}
+	s.log().LogAttrs(ctx, level, msg, attrs...)
+}
+
+// log is the session's logger, which redacts.
+func (s *session) log() *slog.Logger { return redactingLogger(s.g.logger(), s.redact) }

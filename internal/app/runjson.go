@@ -1,6 +1,8 @@
 package app
 
 import (
+	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -165,4 +167,46 @@ func (s *session) runJSON(fb string, rep *engine.Report, err error, code ExitCod
 		}
 	}
 	return j
+}
+
+// jsonLines is the -o jsonl form of a run: one line per failback, each
+// with the document's format_version and command.
+func (d runsDoc) jsonLines() []any {
+	out := make([]any, len(d.Failbacks))
+	for i, f := range d.Failbacks {
+		out[i] = struct {
+			FormatVersion string `json:"format_version"`
+			Command       string `json:"command"`
+			runJSON
+		}{d.FormatVersion, d.Command, f}
+	}
+	return out
+}
+
+// ErrorDoc is what a command given -o json (or jsonl) prints on stdout
+// when it fails before it could print its own document: a usage error, an
+// unknown failback, a lock held, a provider error. stdout is never empty
+// with -o json.
+type ErrorDoc struct {
+	FormatVersion string    `json:"format_version"`
+	Command       string    `json:"command"`
+	ExitCode      ExitCode  `json:"exit_code"`
+	Error         ErrorJSON `json:"error"`
+}
+
+// ErrorJSON says what failed: kind is the exit code's name (ExitCode.Name).
+type ErrorJSON struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// WriteErrorDoc prints the error document of a failed command in the -o
+// format (indented for json, one line for jsonl).
+func WriteErrorDoc(w io.Writer, output, command string, code ExitCode, msg string) error {
+	if msg == "" {
+		msg = fmt.Sprintf("exit status %d (%s)", code, code.Name())
+	}
+	g := &Global{Output: output}
+	return g.writeData(w, ErrorDoc{FormatVersion: FormatVersion, Command: command, ExitCode: code,
+		Error: ErrorJSON{Kind: code.Name(), Message: msg}})
 }

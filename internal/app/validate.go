@@ -46,18 +46,18 @@ func Validate(streams IO, opts ValidateOptions) error {
 	policy.SortDiagnostics(res.diags)
 	files := res.loader.Files()
 
-	if g.Output == OutputJSON {
+	if g.JSON() {
 		doc := validateDoc{diagnosticsDoc: newDiagnosticsDoc(res.diags, files), Failbacks: []failbackSummary{}}
 		if res.policy != nil {
 			for _, fb := range res.policy.Failbacks {
 				doc.Failbacks = append(doc.Failbacks, summarize(fb))
 			}
 		}
-		if err := writeJSON(streams.Out, doc); err != nil {
+		if err := g.writeData(streams.Out, doc); err != nil {
 			return err
 		}
 	} else {
-		printDiagnostics(streams, res.diags, files)
+		printDiagnostics(g, streams, res.diags, files)
 		if res.policy != nil {
 			var nc, nt int
 			for _, fb := range res.policy.Failbacks {

@@ -84,8 +84,8 @@ type VersionOptions struct {
 // Version prints the version, commit and Go version.
 func Version(streams IO, opts VersionOptions) error {
 	v := BuildVersion()
-	if opts.Global.Output == OutputJSON {
-		return writeJSON(streams.Out, v)
+	if opts.Global.JSON() {
+		return opts.Global.writeData(streams.Out, v)
 	}
 	dirty := ""
 	if v.Dirty {

@@ -28,6 +28,16 @@ func settled(rep *engine.Report, err error) bool {
 	return false
 }
 
+// waitsForPerson says whether a settled failback stopped for a person (an
+// approval to give, or a pause or manual hold to resume) rather than being
+// done: reconcile --wait exits ExitWaiting for it.
+func waitsForPerson(rep *engine.Report) bool {
+	if rep == nil {
+		return false
+	}
+	return rep.Decision.NeedsApproval || rep.After.Phase == state.PhasePaused || rep.After.Phase == state.PhaseManual
+}
+
 // wait reconciles until every failback has settled or the timeout passes,
 // sleeping until the next timer or probe is due. A failback whose run
 // failed with a transient provider error runs again after a backoff
@@ -53,6 +63,7 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 	retryAt := map[string]time.Time{}
 	code := ExitOK
 	bar := newProgress(streams, g.now)
+	bar.json = g.logJSON()
 	for len(pending) > 0 {
 		var next, due []*engine.Failback
 		var wake time.Time
@@ -93,6 +104,12 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 				delete(retryAt, fb.Name)
 				bar.show(fb, rep, err, s)
 				if settled(rep, err) {
+					if c == ExitOK && waitsForPerson(rep) {
+						c = ExitWaiting
+						j := final[fb.Name]
+						j.ExitCode, j.Outcome = c, "waiting"
+						final[fb.Name] = j
+					}
 					code = worst(code, c)
 					continue
 				}
@@ -131,11 +148,25 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 	for _, fb := range s.failbacks {
 		doc.Failbacks = append(doc.Failbacks, final[fb.Name])
 	}
-	if g.Output == OutputJSON {
-		if err := writeJSON(streams.Out, doc); err != nil {
+	if g.JSON() {
+		if err := g.writeData(streams.Out, doc); err != nil {
 			return err
 		}
-	} else {
+	}
+	for _, j := range doc.Failbacks {
+		line := j.Name + ":"
+		if j.After != nil {
+			line += fmt.Sprintf(" %s at %s%%", j.After.Phase, fmtPercent(j.After.Share))
+		}
+		if j.Reason != "" {
+			line += ": " + j.Reason
+		}
+		if j.Error != "" {
+			line += ": error: " + j.Error
+		}
+		s.logResult(ctx, "reconcile", line, j)
+	}
+	if !g.JSON() && !g.logJSON() {
 		for _, j := range doc.Failbacks {
 			fmt.Fprintf(streams.Out, "%s:", j.Name)
 			if j.After != nil {

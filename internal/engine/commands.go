@@ -20,6 +20,23 @@ func decideShift(in Input) Decision {
 	if doc.Hold != nil && doc.Hold.Resume != "" {
 		resume = doc.Hold.Resume
 	}
+	// A shift to the share the state records and every target delivers
+	// moves nothing: it only makes the phase manual, or, when the failback
+	// is already held there, changes nothing and records nothing.
+	raise, lower, _ := moves(in, req.To)
+	if doc.Share == req.To && !raise && !lower {
+		if doc.Phase == state.PhaseManual {
+			d := keep(in)
+			d.Reason = fmt.Sprintf("already held at %s (manual): nothing changed, nothing recorded", req.To)
+			return d
+		}
+		d := keep(in)
+		d.Action, d.Forced, d.Event = ActionShift, req.Force, "manual_shift"
+		d.Phase, d.Step = state.PhaseManual, stepAtOrBelow(in.Rollout.Steps, req.To)
+		d.Hold = &state.Hold{By: req.Actor, At: in.Now, Reason: req.Reason, Forced: req.Force, Resume: resume}
+		d.Reason = fmt.Sprintf("manual shift: held at %s, the share the targets already deliver (%s -> manual)", req.To, doc.Phase)
+		return d
+	}
 	d := keep(in)
 	d.Action, d.To, d.Writes, d.Forced, d.Event = ActionShift, req.To, true, req.Force, "manual_shift"
 	d.Phase, d.Step = state.PhaseManual, stepAtOrBelow(in.Rollout.Steps, req.To)

@@ -418,6 +418,34 @@ func TestDecide(t *testing.T) {
 			}(), obs: obs(2500, 5000), req: Request{Command: CommandShift, To: 10000, Actor: "ops"},
 			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
 			want: want{Action: ActionHold, To: 5000, Phase: state.PhaseShifting, Step: 3, Outcome: OutcomeHalted}},
+		{name: "fixed/a shift to the share and phase already held changes nothing",
+			doc: func() *state.Document {
+				d := doc(state.PhaseManual, 2, 2500, now.Add(-time.Hour))
+				d.Hold = &state.Hold{By: "ops", Resume: state.PhaseShifting}
+				return d
+			}(), obs: obs(2500, 2500), req: Request{Command: CommandShift, To: 2500, Actor: "ops"},
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			check: func(t *testing.T, d Decision) {
+				if d.Event != "" {
+					t.Errorf("a shift that changes nothing records %q", d.Event)
+				}
+			},
+			want: want{Action: ActionHold, To: 2500, Phase: state.PhaseManual, Step: 2}},
+		{name: "fixed/a shift to the share the targets deliver only holds it (phase manual), writing nothing",
+			doc: doc(state.PhaseShifting, 2, 2500, now.Add(-time.Hour)), obs: obs(2500, 2500),
+			req:     Request{Command: CommandShift, To: 2500, Actor: "ops"},
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			check: func(t *testing.T, d Decision) {
+				if d.Event != "manual_shift" || d.Hold == nil || d.Hold.Resume != state.PhaseShifting {
+					t.Errorf("phase-only shift: event %q, hold %+v", d.Event, d.Hold)
+				}
+			},
+			want: want{Action: ActionShift, To: 2500, Phase: state.PhaseManual, Step: 2}},
+		{name: "fixed/a shift to the recorded share with a target elsewhere writes",
+			doc: doc(state.PhaseShifting, 2, 2500, now.Add(-time.Hour)), obs: obs(2500, 5000),
+			req:     Request{Command: CommandShift, To: 2500, Actor: "ops"},
+			primary: healthy(now.Add(-time.Hour)), secondary: healthy(t0),
+			want: want{Action: ActionShift, To: 2500, Phase: state.PhaseManual, Step: 2, Writes: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := testRollout()

@@ -161,6 +161,9 @@ var (
 	ErrUnhealthy = errors.New("health gate")
 	// ErrHalted: only a person should decide (exit 6).
 	ErrHalted = errors.New("halted")
+	// ErrRefused: the failback's state does not allow the command, such
+	// as approve on a paused failback (exit 7). Nothing was changed.
+	ErrRefused = errors.New("refused")
 )
 
 // Reconcile runs one step of the failback: it observes, assesses, decides

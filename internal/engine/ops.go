@@ -118,13 +118,13 @@ func (e *Engine) Approve(ctx context.Context, fb *Failback, actor, reason string
 		switch r.doc.Phase {
 		case state.PhaseSecondary, state.PhaseShifting:
 		default:
-			return fmt.Errorf("nothing to approve: the failback is %s", r.doc.Phase)
+			return fmt.Errorf("%w: nothing to approve: the failback is %s", ErrRefused, r.doc.Phase)
 		}
 		// The step approved is the next one above the recorded share, as
 		// the rollout will take it; the approval names its share.
 		to, ok := NextStep(fb.Rollout.Steps, r.doc.Share)
 		if !ok {
-			return fmt.Errorf("nothing to approve: the rollout is at its last step")
+			return fmt.Errorf("%w: nothing to approve: the rollout is at its last step", ErrRefused)
 		}
 		r.doc.Approvals = append(r.doc.Approvals, state.Approval{Cycle: r.doc.Cycle, Step: stepAtOrBelow(fb.Rollout.Steps, to),
 			To: to, By: actor, At: e.o.Now(), Reason: reason})

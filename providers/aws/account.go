@@ -167,6 +167,7 @@ func (a *account) load(ctx context.Context) error {
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(newRetryer),
+		config.WithLogger(sdkLogger{red: a.red}),
 		config.WithAPIOptions([]func(*middleware.Stack) error{a.addLimiter}),
 	}
 	if a.set.region != "" {
