@@ -27,7 +27,16 @@ import (
 // an "fbctl" on the scripts' PATH that re-executes this binary into Main, so
 // the scripts run the real command line in a real process, with real exit
 // codes and streams.
+//
+// Under -race, a process sleeps 1 s at exit (GORACE atexit_sleep_ms) so that
+// late reports can be printed; every fbctl a script or a process test runs
+// would pay it, some 400 seconds in all. The children inherit this
+// environment (testscript passes GORACE through), and a race is still
+// reported: the sleep only waits for goroutines still running at exit.
 func TestMain(m *testing.M) {
+	if !strings.Contains(os.Getenv("GORACE"), "atexit_sleep_ms") {
+		os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	}
 	testscript.Main(m, map[string]func(){
 		"fbctl": func() { os.Exit(int(Main())) },
 	})
