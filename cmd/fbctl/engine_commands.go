@@ -243,11 +243,16 @@ func newDemoCmd(g *app.Global, streams app.IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a whole failback on built-in emulators, no cloud needed",
-		Long: `Start fbctl's Route 53 and ELBv2 emulators and two local services on loopback,
-and move a service back from its secondary to its primary with the real
-engine, real AWS SDK calls and the file state store: stabilization, every
-step, completion. --break-primary makes the primary fail mid-rollout to show
-the rollback. Everything it starts is stopped when it ends.`,
+		Long: `Start fbctl's Route 53, ELBv2 and GCP Compute emulators and two local
+services on loopback, and move a service back from its secondary to its
+primary with the real engine, real SDK calls and the file state store:
+stabilization, every step, completion. --break-primary makes the primary fail mid-rollout to show
+the rollback. Everything it starts is stopped when it ends.
+
+--serve runs no failback: it leaves the emulators and services running as a
+sandbox, prints the fbctl commands to try against its policy (and a curl
+line that makes the primary fail), and stops everything on Ctrl-C. With
+-o json it prints one JSON document describing all that, for scripts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return app.Demo(cmd.Context(), streams, opts)
@@ -255,5 +260,6 @@ the rollback. Everything it starts is stopped when it ends.`,
 	}
 	cmd.Flags().BoolVar(&opts.BreakPrimary, "break-primary", false, "make the primary fail at 25 % to show a rollback")
 	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "keep the demo's policy, state and history and say where")
+	cmd.Flags().BoolVar(&opts.Serve, "serve", false, "leave the emulators running as a sandbox and print the commands to try, until Ctrl-C")
 	return cmd
 }
