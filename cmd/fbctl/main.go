@@ -20,7 +20,7 @@ func main() {
 // 130 or 143 once the change in flight is settled, unless the failback
 // halted (6), which says more.
 func Main() app.ExitCode {
-	streams := app.IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, ErrTerminal: isTerminal(os.Stderr)}
+	streams := app.IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, ErrTerminal: isTerminal(os.Stderr), OutTerminal: isTerminal(os.Stdout)}
 	ctx, got, stop := interruptible(os.Stderr)
 	defer stop()
 	code := run(ctx, os.Args[1:], streams)
