@@ -201,9 +201,11 @@ func (s *session) statuses(ctx context.Context) ([]statusJSON, error) {
 		if err != nil {
 			return nil, exitFor(err)
 		}
-		holder, err := s.engine.LockHolder(ctx, fb.Name)
-		if err != nil {
-			return nil, exitFor(err)
+		// A lock file that cannot be read stops every run: status says
+		// so rather than failing, since the state is still worth showing.
+		holder, lockErr := s.engine.LockHolder(ctx, fb.Name)
+		if lockErr != nil && ctx.Err() != nil {
+			return nil, exitFor(ctx.Err())
 		}
 		j := statusJSON{Name: fb.Name, Phase: d.Phase, Step: d.Step, StepNumber: d.Step + 1, Steps: len(fb.Rollout.Steps),
 			Share: percent(d.Share), Cycle: d.Cycle,
@@ -237,6 +239,9 @@ func (s *session) statuses(ctx context.Context) ([]statusJSON, error) {
 			// there are none instead.
 			j.Notes = append(j.Notes, "the rollout's steps depend on a value that was not given (a variable, a Terraform output or an environment variable): give it to see what this failback waits for")
 			j.Steps = 0
+			if lockErr != nil {
+				j.WaitingFor = append(j.WaitingFor, waitJSON{Kind: waitLock, Detail: s.redact(lockErr.Error())})
+			}
 			out = append(out, j)
 			continue
 		}
@@ -255,6 +260,9 @@ func (s *session) statuses(ctx context.Context) ([]statusJSON, error) {
 			j.Evidence[c.Name] = e
 		}
 		j.WaitingFor = s.waitsFor(fb, d, w, holder, now)
+		if lockErr != nil {
+			j.WaitingFor = append([]waitJSON{{Kind: waitLock, Detail: s.redact(lockErr.Error())}}, j.WaitingFor...)
+		}
 		if dec := w.Decision; dec.Writes || dec.Action != engine.ActionHold {
 			j.Next = &nextJSON{Action: dec.Action, To: percent(dec.To), Reason: s.redact(dec.Reason)}
 		}
@@ -318,7 +326,9 @@ func (s *session) waitsFor(fb *engine.Failback, d *state.Document, w engine.Wait
 			out = append(out, timer(waitBake, fmt.Sprintf(" (at %s, bake %s)", d.Share, fmtDuration(fb.Rollout.Bake)), dec.WaitUntil))
 		}
 	}
-	if dec.NeedsApproval && w.HasNext {
+	// An approval is listed while a timer runs too: it can be given
+	// before the timer ends, and the step waits for it after.
+	if (dec.NeedsApproval || dec.Action == engine.ActionHold && w.NextNeedsApproval) && w.HasNext {
 		sh := percent(w.Next)
 		out = append(out, waitJSON{Kind: waitApproval, Share: &sh,
 			Detail: fmt.Sprintf("`fbctl approve %s` for the step to %s (step %d of %d; approval = %s)",

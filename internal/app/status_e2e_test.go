@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,17 +95,17 @@ func TestStatusSaysWhatItWaitsFor(t *testing.T) {
     cooldown = "5m"
     approval = "every_step"`, e.hap.SocketPath, "primary")
 
-	j := e.requireWaits([2]string{"evidence", "dc1 (primary): never probed"})
+	j := e.requireWaits([2]string{"approval", "`fbctl approve web` for the step to 5% (step 1 of 5; approval = every_step)"}, [2]string{"evidence", "dc1 (primary): never probed"})
 	if j.Step != -1 || j.StepNumber != 0 || j.Steps != 5 {
 		t.Errorf("on the secondary: step %d, step_number %d, steps %d; want -1, 0, 5", j.Step, j.StepNumber, j.Steps)
 	}
 
 	e.reconcile()
-	e.requireWaits([2]string{"evidence", "dc1 (primary): 1 of 2 successes needed"})
+	e.requireWaits([2]string{"approval", "`fbctl approve web` for the step to 5% (step 1 of 5; approval = every_step)"}, [2]string{"evidence", "dc1 (primary): 1 of 2 successes needed"})
 
 	e.advance(10 * time.Second)
 	e.reconcile()
-	j = e.requireWaits([2]string{"stabilization", "50s left, until 03:01:00Z (the primary has been healthy for 10s of the 1m required)"})
+	j = e.requireWaits([2]string{"stabilization", "50s left, until 03:01:00Z (the primary has been healthy for 10s of the 1m required)"}, [2]string{"approval", "`fbctl approve web` for the step to 5% (step 1 of 5; approval = every_step)"})
 	if w := j.WaitingFor[0]; w.RemainingSeconds == nil || *w.RemainingSeconds != 50 || w.Until == nil || !w.Until.Equal(e.clock().Add(50*time.Second)) {
 		t.Errorf("stabilization wait %+v; want 50s left", w)
 	}
@@ -126,7 +127,7 @@ func TestStatusSaysWhatItWaitsFor(t *testing.T) {
 	}
 	e.reconcile()
 	e.advance(20 * time.Second)
-	j = e.requireWaits([2]string{"bake", "40s left, until 03:02:10Z (at 5%, bake 1m)"})
+	j = e.requireWaits([2]string{"bake", "40s left, until 03:02:10Z (at 5%, bake 1m)"}, [2]string{"approval", "for the step to 10% (step 2 of 5"})
 	if j.Step != 0 || j.StepNumber != 1 {
 		t.Errorf("at 5%%: step %d, step_number %d; want 0 and 1", j.Step, j.StepNumber)
 	}
@@ -144,7 +145,7 @@ func TestStatusSaysWhatItWaitsFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	j = e.requireWaits([2]string{"lock", "5m left, until 03:06:30Z (held by carol@ops1, pid 4242, run run-x"},
-		[2]string{"bake", "40s left"})
+		[2]string{"bake", "40s left"}, [2]string{"approval", "for the step to 10% (step 2 of 5"})
 	if j.Lock == nil || j.Lock.RunID != "run-x" || j.Lock.Stale != "" {
 		t.Errorf("lock %+v; want carol's live lock", j.Lock)
 	}
@@ -159,12 +160,23 @@ func TestStatusSaysWhatItWaitsFor(t *testing.T) {
 	// Evidence past its TTL (2 x the 1m schedule) is stale; resume probed
 	// last.
 	e.advance(7 * time.Minute)
-	e.requireWaits([2]string{"evidence", "dc1 (primary): stale: last probe 7m ago, limit 2m; its streak starts again at the next run (run fbctl at least every 2m)"})
+	e.requireWaits([2]string{"approval", "for the step to 10% (step 2 of 5"}, [2]string{"evidence", "dc1 (primary): stale: last probe 7m ago, limit 2m; its streak starts again at the next run (run fbctl at least every 2m)"})
 
 	// The primary fails: rolled back, then cooling down.
 	e.primary.SetHealthy(false)
 	e.reconcile()
-	e.requireWaits([2]string{"cooldown", "5m left"}, [2]string{"unhealthy", "dc1 (primary): unhealthy for 0s, 2 failures in a row: HTTP 503"})
+	j = e.requireWaits([2]string{"cooldown", "5m left"}, [2]string{"approval", "`fbctl approve web` for the step to 5% (step 1 of 5; approval = every_step)"}, [2]string{"unhealthy", "dc1 (primary): unhealthy for 0s, 2 failures in a row: HTTP 503"})
+	if j.Next != nil {
+		t.Errorf("cooling down, next = %+v; want none", j.Next)
+	}
+
+	// A lock file that cannot be read stops every run: status shows it
+	// first and still shows the rest.
+	if err := os.WriteFile(filepath.Join(e.dir, "state", "web.lock"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.requireWaits([2]string{"lock", "is corrupt"}, [2]string{"cooldown", "5m left"}, [2]string{"approval", "for the step to 5%"},
+		[2]string{"unhealthy", "dc1 (primary)"})
 }
 
 // TestStatusShowsAnUnfinishedChange: a run killed after its intent leaves a

@@ -78,6 +78,10 @@ type Wait struct {
 	// the last step); an approval, when Decision.NeedsApproval, is for it.
 	Next    providers.Share
 	HasNext bool
+	// NextNeedsApproval is set when the step to Next waits for `fbctl
+	// approve` that has not been given: during a timer too, since an
+	// approval can be given before the timer ends.
+	NextNeedsApproval bool
 }
 
 // Await is Wait for a failback's recorded state. It is pure: the time
@@ -89,5 +93,6 @@ func Await(r Rollout, checks []NamedCheck, doc *state.Document, scheduleGap time
 	// moves from the recorded share, as if the targets agreed with it.
 	w.Decision = Decide(Input{Rollout: r, State: doc, Primary: w.Primary, Secondary: w.Secondary, Now: now})
 	w.Next, w.HasNext = NextStep(r.Steps, doc.Share)
+	w.NextNeedsApproval = w.HasNext && needsApproval(r, doc, w.Next)
 	return w
 }

@@ -94,6 +94,13 @@ func TestAwait(t *testing.T) {
 			}(), action: ActionShift},
 		{name: "shifting, baking", doc: shifting(1000, 1, now.Add(-3*time.Minute), healthyFor(time.Hour)),
 			action: ActionHold, until: now.Add(7 * time.Minute), reason: "baking at 10%"},
+		{name: "shifting, baking, next step needs approval", rollout: func(r *Rollout) { r.Approval = rollout.EveryStep },
+			doc: shifting(1000, 1, now.Add(-3*time.Minute), healthyFor(time.Hour)), action: ActionHold, until: now.Add(7 * time.Minute), reason: "baking at 10%",
+			check: func(t *testing.T, w Wait) {
+				if !w.NextNeedsApproval || w.Next != 2500 {
+					t.Errorf("next %s, needs approval %v; want 25%% needing it", w.Next, w.NextNeedsApproval)
+				}
+			}},
 		{name: "shifting, baked", doc: shifting(1000, 1, now.Add(-time.Hour), healthyFor(time.Hour)), action: ActionShift},
 		{name: "shifting, every step approval", rollout: func(r *Rollout) { r.Approval = rollout.EveryStep },
 			doc: shifting(1000, 1, now.Add(-time.Hour), healthyFor(time.Hour)), action: ActionHold, approval: true, reason: "the next step (25%)"},
