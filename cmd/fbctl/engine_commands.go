@@ -204,14 +204,27 @@ Exits 7 (refused) when there is nothing to approve.`,
 
 func newStatusCmd(g *app.Global, streams app.IO) *cobra.Command {
 	opts := app.StatusOptions{Global: g}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "status [FAILBACK ...]",
-		Short: "Show the recorded state of failbacks",
+		Short: "Show the recorded state of failbacks and what each waits for",
+		Long: `Show the recorded state of failbacks and what each waits for before its next
+change: a run holding the lock, an unfinished change, a hold (pause, shift,
+halt), the cooldown, the primary's stabilization or the bake (as a countdown),
+an approval, and the evidence its checks lack. It is judged from the state
+files as the next run would judge them; status probes and observes nothing,
+takes no lock and needs no provider secret. Steps are counted from 1 in the
+text (STEP 2/5) and in JSON's step_number; JSON's step is the 0-based index.
+
+--watch shows it again every --every: redrawn in place on a terminal, one
+after another otherwise; Ctrl-C stops it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Names = args
 			return app.Status(cmd.Context(), streams, opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "refresh until Ctrl-C: redraw on a terminal, one refresh after another otherwise")
+	cmd.Flags().DurationVar(&opts.Every, "every", app.DefaultWatchEvery, "with --watch, how often to refresh (at least 1s)")
+	return cmd
 }
 
 func newHistoryCmd(g *app.Global, streams app.IO) *cobra.Command {

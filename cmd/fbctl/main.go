@@ -25,7 +25,7 @@ func Main() app.ExitCode {
 	// The signal handler's messages go through the same stream as the
 	// command's, so that they are log records with --log-format json.
 	stderr := app.NewLogStream(os.Stderr)
-	streams := app.IO{In: os.Stdin, Out: os.Stdout, ErrOut: stderr, ErrTerminal: isTerminal(os.Stderr)}
+	streams := app.IO{In: os.Stdin, Out: os.Stdout, ErrOut: stderr, ErrTerminal: isTerminal(os.Stderr), OutTerminal: isTerminal(os.Stdout)}
 	processLogger = true
 	// gRPC's logger must be set before any gRPC activity, so here, not
 	// per command.

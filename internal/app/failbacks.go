@@ -200,11 +200,7 @@ func buildFailback(reg *providers.Registry, fb *policy.Failback) (*engine.Failba
 		if err != nil {
 			return nil, fmt.Errorf("failback %q, check %q: %w", fb.Name, c.Name, err)
 		}
-		out.Checks = append(out.Checks, engine.NamedCheck{
-			Name: c.Name, Kind: c.Kind, Side: engine.Side(c.Of), Check: chk,
-			Interval: c.Interval, HealthyThreshold: c.HealthyThreshold, UnhealthyThreshold: c.UnhealthyThreshold,
-			Samples: c.Samples, EvidenceTTL: c.EvidenceTTL,
-		})
+		out.Checks = append(out.Checks, namedCheck(c, chk))
 	}
 	return out, nil
 }

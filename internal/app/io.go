@@ -16,6 +16,9 @@ type IO struct {
 	// ErrTerminal says whether ErrOut is a terminal: colour, widths and
 	// progress bars only then.
 	ErrTerminal bool
+	// OutTerminal says whether Out is a terminal: `status --watch`
+	// redraws in place only then.
+	OutTerminal bool
 	// Width of the terminal, or 0.
 	Width uint
 }

@@ -453,10 +453,7 @@ func (r *run) assess(ctx context.Context) error {
 	now := r.e.o.Now
 	var prim, sec []health.CheckVerdict
 	for _, c := range r.fb.Checks {
-		ttl := c.EvidenceTTL
-		if ttl <= 0 {
-			ttl = health.DefaultTTL(c.Interval, r.e.o.ScheduleGap)
-		}
+		ttl := EvidenceTTL(c, r.e.o.ScheduleGap)
 		prev := r.doc.Evidence[c.Name]
 		var stale *health.Staleness
 		if age := now().Sub(prev.LastProbe); !prev.LastProbe.IsZero() && age > ttl {

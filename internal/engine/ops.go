@@ -179,3 +179,21 @@ func (r *run) saveQuietly(ctx context.Context) {
 		r.e.o.Logger.Warn("saving evidence failed", "failback", r.fb.Name, "err", err)
 	}
 }
+
+// LockHolder returns who holds the failback's lock, or nil when it is free
+// or the store cannot say (it is not a state.LockReader). It neither takes
+// nor breaks the lock.
+func (e *Engine) LockHolder(ctx context.Context, name string) (*state.Holder, error) {
+	lr, ok := e.o.Store.(state.LockReader)
+	if !ok {
+		return nil, nil
+	}
+	return lr.LockHolder(ctx, name)
+}
+
+// Await is Await for fb's recorded document, with the engine's clock and
+// schedule; checks are fb's check blocks (status builds them without
+// their behaviour, since it probes nothing).
+func (e *Engine) Await(fb *Failback, checks []NamedCheck, doc *state.Document) Wait {
+	return Await(fb.Rollout, checks, doc, e.o.ScheduleGap, e.o.Now())
+}

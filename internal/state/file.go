@@ -118,6 +118,7 @@ type FileStore struct {
 }
 
 var _ Store = (*FileStore)(nil)
+var _ LockReader = (*FileStore)(nil)
 
 // afterStep, when set (by tests only), is called after each step of an
 // atomic write: "temp-created", "written", "synced", "renamed". A test
@@ -912,3 +913,22 @@ type guardLock struct{ f *os.File }
 // unlock releases the guard: closing the descriptor drops the flock (as the
 // death of the process would).
 func (g *guardLock) unlock() { g.f.Close() }
+
+// LockHolder reads who holds the failback's lock, for status: nil when the
+// lock is free. It takes neither the lock nor its guard and changes
+// nothing: NAME.lock is only ever replaced by rename, so the file read is
+// one whole holder. A holder past its expiry, or provably gone, is
+// returned with Stale saying why: the next run takes that lock over.
+func (s *FileStore) LockHolder(ctx context.Context, failback string) (*Holder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkName(failback); err != nil {
+		return nil, err
+	}
+	info, err := s.readLock(failback)
+	if err != nil || info == nil {
+		return nil, err
+	}
+	return &Holder{LockInfo: *info, Stale: staleReason(*info, s.now())}, nil
+}

@@ -1076,3 +1076,47 @@ func TestReadsCreateNothing(t *testing.T) {
 		t.Fatalf("after the first write: %v %v", fi, err)
 	}
 }
+
+// status reads the holder through LockHolder: it must see a live holder and
+// an expired one as they are, and never take, renew or break the lock.
+func TestLockHolderReadsWithoutTaking(t *testing.T) {
+	ctx := context.Background()
+	clock := newClock()
+	dir := t.TempDir()
+	s := openStore(t, dir, clock)
+	start := clock.Now()
+	if h, err := s.LockHolder(ctx, "web"); err != nil || h != nil {
+		t.Fatalf("LockHolder of a free lock = %+v, %v; want nil, nil", h, err)
+	}
+	info := LockInfo{Owner: "alice", Host: "host1", PID: 111, RunID: "run-1", Expires: start.Add(5 * time.Minute)}
+	l, err := s.Lock(ctx, "web", info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	before, err := os.ReadFile(filepath.Join(dir, "web.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.LockHolder(ctx, "web")
+	if err != nil || h == nil {
+		t.Fatalf("LockHolder of a held lock = %+v, %v", h, err)
+	}
+	if h.RunID != "run-1" || h.Owner != "alice" || !h.Expiry().Equal(info.Expires) || h.Stale != "" {
+		t.Errorf("LockHolder = %+v; want alice's live lock until %s", h, info.Expires)
+	}
+	clock.Set(info.Expires)
+	if h, err = s.LockHolder(ctx, "web"); err != nil || h == nil || !strings.Contains(h.Stale, "expired at") {
+		t.Errorf("LockHolder of an expired lock = %+v, %v; want Stale to say it expired", h, err)
+	}
+	after, err := os.ReadFile(filepath.Join(dir, "web.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(before) != string(after) {
+		t.Errorf("LockHolder changed the lock file:\n%s\n->\n%s", before, after)
+	}
+	if evs, _ := s.History(ctx, "web"); len(evs) != 0 {
+		t.Errorf("LockHolder wrote history: %v", evs)
+	}
+}

@@ -260,6 +260,22 @@ func (e *LockedError) Error() string {
 		e.Holder.Acquired.UTC().Format(time.RFC3339), e.Holder.Expiry().UTC().Format(time.RFC3339))
 }
 
+// Holder is a lock's holder as read by LockReader.
+type Holder struct {
+	LockInfo
+	// Stale says why the next run would take the lock over (expired, or
+	// the holder provably gone); "" while the lock is live.
+	Stale string
+}
+
+// LockReader is implemented by stores that can say who holds a lock
+// without taking it (the file store does): status shows the holder.
+type LockReader interface {
+	// LockHolder returns the failback's lock holder, or nil when the lock
+	// is free. It changes nothing.
+	LockHolder(ctx context.Context, failback string) (*Holder, error)
+}
+
 // Store keeps documents, histories and locks. See the package doc for the
 // contract.
 type Store interface {
