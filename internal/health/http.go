@@ -10,17 +10,20 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fbctl/fbctl/internal/safeio"
 	"github.com/fbctl/fbctl/providers"
 )
 
 // maxBody is how much of a response body an http check reads (and matches
 // body_regex against); the rest is never read.
+// maxCAFile bounds the ca_file read: a bundle of CAs is well under it.
+const maxCAFile = 4 << 20
+
 const maxBody = 1 << 20
 
 // userAgent is sent unless the headers attribute sets one.
@@ -139,7 +142,8 @@ func buildHTTPCheck(a *attrs, cfg providers.Config) (*httpCheck, error) {
 		tlsCfg.ServerName = hostOnly(c.host)
 	}
 	if caFile, ok := a.str("ca_file"); ok && caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		// Bounded and regular files only, as every input (see safeio).
+		pem, err := safeio.ReadFile(caFile, maxCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("ca_file: %v", err)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"google.golang.org/api/impersonate"
 	"google.golang.org/api/option"
 
+	"github.com/fbctl/fbctl/internal/safeio"
 	"github.com/fbctl/fbctl/providers"
 )
 
@@ -189,10 +189,15 @@ func (a *account) clientOptions(ctx context.Context) ([]option.ClientOption, err
 	return []option.ClientOption{option.WithTokenSource(ts)}, nil
 }
 
+// maxCredentialsFile bounds the credentials_file read.
+const maxCredentialsFile = 1 << 20
+
 // credentialsType reads the "type" of a credentials file. The file's
 // content never appears in an error: only its path and the type.
 func credentialsType(path string) (option.CredentialsType, error) {
-	b, err := os.ReadFile(path)
+	// Bounded and regular files only: a credentials file is a few KiB, and
+	// a path to a device or a FIFO must not hang or exhaust a run.
+	b, err := safeio.ReadFile(path, maxCredentialsFile)
 	if err != nil {
 		return "", fmt.Errorf("reading credentials_file: %w", err)
 	}
