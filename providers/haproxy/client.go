@@ -31,7 +31,7 @@ const maxReply = 16 << 20
 type Client struct {
 	network, address string
 	// name is how errors name the API: the address as configured, or
-	// "(sensitive)".
+	// providers.Redacted.
 	name string
 	// Timeout bounds a command when the context has no deadline;
 	// DefaultTimeout when zero.

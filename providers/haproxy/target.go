@@ -2,7 +2,6 @@ package haproxy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -79,8 +78,9 @@ type Target struct {
 	// lock serializes Apply across every Target of this process on the
 	// same API and backend; a channel so that waiting honours ctx.
 	lock chan struct{}
-	// secrets are sensitive attribute values, hidden from every error.
-	secrets []string
+	// red holds the sensitive attribute values, hidden from every error
+	// through the one redactor every provider uses.
+	red *providers.Redactor
 }
 
 var (
@@ -113,7 +113,7 @@ func NewTarget(cfg providers.Config) (*Target, error) {
 		return nil, d.hide(d.errorf("%v", err))
 	}
 	if d.isSecret(addr) {
-		client.name = "(sensitive)"
+		client.name = providers.Redacted
 	}
 	if maxWeight < 1 || maxWeight > MaxWeight {
 		return nil, d.errorf("max_weight must be a whole number between 1 and %d", MaxWeight)
@@ -152,7 +152,7 @@ func NewTarget(cfg providers.Config) (*Target, error) {
 		maxWeight: maxWeight,
 		res:       providers.SplitResolution(len(primary), len(secondary), maxWeight),
 		lock:      lock.(chan struct{}),
-		secrets:   d.secrets,
+		red:       &d.red,
 	}, nil
 }
 
@@ -179,9 +179,9 @@ func (t *Target) ObserveSides(ctx context.Context) (providers.Share, providers.S
 		PrimaryOut:   outWhy("primary", t.primary, w.primaryOut),
 		SecondaryOut: outWhy("secondary", t.secondary, w.secondaryOut),
 	}
-	if len(t.secrets) > 0 {
-		sides.PrimaryOut = hideSecrets(errors.New(sides.PrimaryOut), t.secrets).Error()
-		sides.SecondaryOut = hideSecrets(errors.New(sides.SecondaryOut), t.secrets).Error()
+	if t.red != nil {
+		sides.PrimaryOut = t.red.Redact(sides.PrimaryOut)
+		sides.SecondaryOut = t.red.Redact(sides.SecondaryOut)
 	}
 	return s, sides, nil
 }
@@ -463,42 +463,10 @@ func validName(s string) bool {
 	return true
 }
 
-// quote quotes a name for a message, or says "(sensitive)".
-func (t *Target) quote(s string) string {
-	for _, x := range t.secrets {
-		if x == s {
-			return "(sensitive)"
-		}
-	}
-	return strconv.Quote(s)
-}
+// quote quotes a name for a message, or says providers.Redacted.
+func (t *Target) quote(s string) string { return t.red.Quote(s) }
 
-func (t *Target) hide(err error) error { return hideSecrets(err, t.secrets) }
-
-// hideSecrets rewrites err's message so that no sensitive value shows,
-// keeping the chain for errors.Is and errors.As.
-func hideSecrets(err error, secrets []string) error {
-	if err == nil || len(secrets) == 0 {
-		return err
-	}
-	msg := err.Error()
-	for _, s := range secrets {
-		msg = strings.ReplaceAll(msg, strconv.Quote(s), "(sensitive)")
-		msg = strings.ReplaceAll(msg, s, "(sensitive)")
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return &hiddenError{msg: msg, err: err}
-}
-
-type hiddenError struct {
-	msg string
-	err error
-}
-
-func (e *hiddenError) Error() string { return e.msg }
-func (e *hiddenError) Unwrap() error { return e.err }
+func (t *Target) hide(err error) error { return t.red.Hide(err) }
 
 // decoder reads a block's attributes, remembering the first error and the
 // sensitive values it met.
@@ -506,7 +474,7 @@ type decoder struct {
 	kind, name string
 	obj        cty.Value
 	err        error
-	secrets    []string
+	red        providers.Redactor
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
@@ -536,22 +504,13 @@ func (d *decoder) get(name string) (cty.Value, bool) {
 
 func (d *decoder) secret(v cty.Value, s string) {
 	if v.ContainsMarked() && s != "" {
-		d.secrets = append(d.secrets, s)
-		// Longest first, so that hiding one never leaves part of another.
-		sort.Slice(d.secrets, func(i, j int) bool { return len(d.secrets[i]) > len(d.secrets[j]) })
+		d.red.Add(s)
 	}
 }
 
-func (d *decoder) isSecret(s string) bool {
-	for _, x := range d.secrets {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func (d *decoder) isSecret(s string) bool { return d.red.IsSecret(s) }
 
-func (d *decoder) hide(err error) error { return hideSecrets(err, d.secrets) }
+func (d *decoder) hide(err error) error { return d.red.Hide(err) }
 
 func (d *decoder) str(name string) string {
 	raw, ok := d.get(name)

@@ -280,7 +280,7 @@ func TestSensitiveValuesStayHidden(t *testing.T) {
 		"primary": []string{"p1"}, "secondary": []string{"s1"},
 	})
 	_, err := tg.Observe(context.Background())
-	if err == nil || strings.Contains(err.Error(), addr) || err.Error() != "haproxy runtime API at (sensitive): connection refused" {
+	if err == nil || strings.Contains(err.Error(), addr) || err.Error() != "haproxy runtime API at (sensitive value): connection refused" {
 		t.Errorf("Observe: %v", err)
 	}
 	if !errors.Is(err, syscall.ECONNREFUSED) {
@@ -294,7 +294,7 @@ func TestSensitiveValuesStayHidden(t *testing.T) {
 		"secondary": []string{"s1"},
 	})
 	_, err = tg.Apply(context.Background(), 5000)
-	if err == nil || strings.Contains(err.Error(), "secretsrv") || !strings.Contains(err.Error(), "(sensitive)") {
+	if err == nil || strings.Contains(err.Error(), "secretsrv") || !strings.Contains(err.Error(), "(sensitive value)") {
 		t.Errorf("Apply with a sensitive missing server: %v", err)
 	}
 }
