@@ -3,7 +3,6 @@
 package safeio
 
 import (
-	"errors"
 	"os"
 )
 
@@ -25,14 +24,5 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := ReadAll(f, limit)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return nil, err
-		}
-		return nil, &os.PathError{Op: "read", Path: path, Err: err}
-	}
-	return b, nil
+	return readOpen(f, path, limit)
 }

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 var (
@@ -80,6 +81,21 @@ func ReadAll(r io.Reader, limit int64) ([]byte, error) {
 	}
 	if int64(len(b)) > limit {
 		return nil, &SizeError{Limit: limit}
+	}
+	return b, nil
+}
+
+// readOpen reads an opened, checked file up to limit and closes it; every
+// error is an *os.PathError naming path.
+func readOpen(f *os.File, path string, limit int64) ([]byte, error) {
+	defer f.Close()
+	b, err := ReadAll(f, limit)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, err
+		}
+		return nil, &os.PathError{Op: "read", Path: path, Err: err}
 	}
 	return b, nil
 }

@@ -15,8 +15,20 @@ import (
 // have. It does not run the kind's Validate: see ValidBody.
 func Body(t testing.TB, k *providers.Kind, given map[string]any) cty.Value {
 	t.Helper()
+	for name := range given {
+		if k.Attribute(name) == nil {
+			t.Fatalf("body: %s has no attribute %q", k.Name, name)
+		}
+	}
+	return cty.ObjectVal(attrValues(t, k.Attributes, given))
+}
+
+// attrValues gives every attribute of a schema its value: the one given,
+// else its default, else null.
+func attrValues(t testing.TB, attrs []providers.Attribute, given map[string]any) map[string]cty.Value {
+	t.Helper()
 	obj := map[string]cty.Value{}
-	for _, a := range k.Attributes {
+	for _, a := range attrs {
 		v, ok := given[a.Name]
 		switch {
 		case !ok && a.Default != cty.NilVal:
@@ -27,12 +39,7 @@ func Body(t testing.TB, k *providers.Kind, given map[string]any) cty.Value {
 			obj[a.Name] = value(t, v)
 		}
 	}
-	for name := range given {
-		if k.Attribute(name) == nil {
-			t.Fatalf("body: %s has no attribute %q", k.Name, name)
-		}
-	}
-	return cty.ObjectVal(obj)
+	return obj
 }
 
 // ValidBody is Body, and fails the test when the kind's Validate rejects
@@ -68,17 +75,8 @@ func value(t testing.TB, v any) cty.Value {
 // schema declares Sensitive are marked, as the policy language marks them.
 func ProviderBody(t testing.TB, p *providers.ProviderType, given map[string]any) cty.Value {
 	t.Helper()
-	obj := map[string]cty.Value{}
+	obj := attrValues(t, p.Attributes, given)
 	for _, a := range p.Attributes {
-		v, ok := given[a.Name]
-		switch {
-		case !ok && a.Default != cty.NilVal:
-			obj[a.Name] = a.Default
-		case !ok:
-			obj[a.Name] = cty.NullVal(a.Type)
-		default:
-			obj[a.Name] = value(t, v)
-		}
 		if a.Sensitive {
 			obj[a.Name] = obj[a.Name].Mark(sensitiveMark)
 		}
