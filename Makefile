@@ -6,7 +6,10 @@ GO       ?= go
 # moto and the AWS CLI come with the machine image's Python (pyenv).
 export PATH := $(PATH):$(HOME)/.pyenv/shims
 GOFILES   = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
-FUZZTIME ?= 10s
+# The smoke run's fuzzing per target: the unit step already runs every
+# seed corpus; this adds a short random search. `make fuzz FUZZTIME=5m` for
+# a real one.
+FUZZTIME ?= 5s
 
 .PHONY: test deps lint unit fuzz-smoke fuzz bench build
 
