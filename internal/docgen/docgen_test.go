@@ -184,7 +184,7 @@ var fragmentProviders = map[string]string{
 
 // completeFragment turns an hcl fragment of the docs into a policy: its
 // target and check blocks go into a failback, its other top-level blocks
-// (provider, variable, state) stay at the top, and what it refers to but
+// (provider, variable, state) and arguments (schedule) stay at the top, and what it refers to but
 // does not declare (var.NAME, aws.NAME, gcp.NAME, libdns.NAME) is declared
 // with placeholder values. The failback gets a tcp check of the primary,
 // and a haproxy_backend target when the fragment has none.
@@ -194,11 +194,13 @@ func completeFragment(where, src string) (string, error) {
 		return "", fmt.Errorf("the hcl snippet does not parse: %s", diags.Error())
 	}
 	body := f.Body.(*hclsyntax.Body)
-	if len(body.Attributes) > 0 {
-		return "", fmt.Errorf("the hcl snippet has top-level arguments: it cannot be completed into a policy")
-	}
 	declared := map[string]bool{}
 	var top, inner []string
+	// Top-level arguments (schedule) stay at the top; the loader judges
+	// whether the policy language has them.
+	for _, a := range body.Attributes {
+		top = append(top, string(a.SrcRange.SliceBytes([]byte(src))))
+	}
 	hasTarget := false
 	for _, b := range body.Blocks {
 		text := string(b.Range().SliceBytes([]byte(src)))
