@@ -76,7 +76,6 @@ func (l *Loader) overlaps(fbs []*Failback) hcl.Diagnostics {
 			// sensitive variable in one target and plainly in the other).
 			what = "one object, whose name holds a sensitive value and is not shown"
 		}
-		what = strings.ReplaceAll(what, providers.Redacted, Redacted)
 		if p.more > 0 {
 			what += fmt.Sprintf(" (and %d more in common)", p.more)
 		}

@@ -147,3 +147,20 @@ failback "web" {
 		t.Errorf("status lacks the approximation note:\n%s", out.String())
 	}
 }
+
+// TestTableEscapesControlCharacters: a cell from a state file or a flag
+// (an actor, a reason) cannot break a table or send an escape sequence to
+// the terminal.
+func TestTableEscapesControlCharacters(t *testing.T) {
+	var b strings.Builder
+	tw := newTable(&b)
+	tw.row("A", "B")
+	tw.row("x\ty", "evil\x1b[2J\nline")
+	if err := tw.flush(); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\t") || strings.Count(out, "\n") != 2 || !strings.Contains(out, `evil\x1b[2J\nline`) {
+		t.Fatalf("control characters not escaped:\n%q", out)
+	}
+}
