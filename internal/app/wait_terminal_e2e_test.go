@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fbctl/fbctl/internal/engine"
 )
 
 // termWait runs `reconcile --wait` with stderr on a (pretend) terminal and
@@ -309,5 +311,23 @@ func TestReconcileWaitTerminalLogJSON(t *testing.T) {
 	inOrder(t, msgs, `^web: shift 0% -> 50%`, `^web: shift 50% -> 100%`, `^web: primary at 100%`)
 	if strings.Contains(raw.String(), "exit 0:") || strings.Contains(raw.String(), `\r`) || out.Len() != 0 {
 		t.Errorf("terminal output with JSON logs:\nstderr:\n%s\nstdout:\n%s", raw.String(), out.String())
+	}
+}
+
+// With several failbacks the live line has a part for each still waiting,
+// in the order they run, cut to the terminal's width.
+func TestProgressLiveLineSeveralFailbacks(t *testing.T) {
+	var buf bytes.Buffer
+	at := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	p := newProgress(IO{ErrOut: &buf, ErrTerminal: true, Width: 80}, func() time.Time { return at })
+	for _, name := range []string{"web", "api"} {
+		p.retrying(&engine.Failback{Name: name}, 1, time.Second, "refused", nil)
+		p.scheduled(name, at.Add(time.Second))
+	}
+	buf.Reset()
+	p.redraw()
+	want := "\r\033[K[--------------------] web 0%: transient error: refused, retry in 1s | [----..."
+	if got := buf.String(); got != want {
+		t.Errorf("live line\n%q, want\n%q", got, want)
 	}
 }
