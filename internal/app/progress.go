@@ -92,6 +92,9 @@ func (p *progress) show(ctx context.Context, fb *engine.Failback, rep *engine.Re
 	}
 	lf := p.track(s, fb)
 	lf.rep, lf.err, lf.retry = rep, err, ""
+	// Without the saved state the live line says less rather than
+	// counting down from an older one.
+	lf.doc = nil
 	if d, lerr := s.engine.Status(ctx, fb.Name); lerr == nil {
 		lf.doc = d
 	}
@@ -107,7 +110,9 @@ func (p *progress) show(ctx context.Context, fb *engine.Failback, rep *engine.Re
 // track returns the live state of fb, adding it in the order first seen
 // (the wait runs the failbacks in the policy's order).
 func (p *progress) track(s *session, fb *engine.Failback) *liveFailback {
-	p.s = s
+	if s != nil {
+		p.s = s
+	}
 	lf, ok := p.live[fb.Name]
 	if !ok {
 		lf = &liveFailback{fb: fb}
@@ -125,8 +130,8 @@ func (p *progress) scheduled(name string, at time.Time) {
 	}
 }
 
-// permanent prints a line that stays: the live line is cleared, the line
-// printed, and the live line drawn again under it.
+// permanent prints a line that stays: the live line is cleared and the
+// line printed; the next redraw puts the live line under it.
 func (p *progress) permanent(line string) {
 	if p.drew {
 		fmt.Fprint(p.w, "\r\033[K")
@@ -263,14 +268,10 @@ func (s *session) checkTrouble(c engine.CheckEvidence) string {
 
 // failingCheck is the first of the primary's checks whose last probe
 // failed, in checkTrouble's words, or "".
-func (p *progress) failingCheck(lf *liveFailback) string {
-	if lf.doc == nil {
-		return ""
-	}
-	w := p.s.engine.Await(lf.fb, lf.fb.Checks, lf.doc)
+func (s *session) failingCheck(w engine.Wait) string {
 	for _, c := range w.Checks {
 		if c.Side != engine.Secondary && !c.Evidence.LastProbe.IsZero() && !c.Evidence.LastHealthy && !c.Stale {
-			return p.s.checkTrouble(c)
+			return s.checkTrouble(c)
 		}
 	}
 	return ""
@@ -291,12 +292,12 @@ func (p *progress) change(lf *liveFailback) (key, line string) {
 	verb := strings.ReplaceAll(string(d.Action), "_", " ")
 	reason := p.s.redact(d.Reason)
 	failing := ""
-	if !d.Writes {
-		failing = p.failingCheck(lf)
-	}
 	var kinds []string
 	if lf.doc != nil {
 		w := p.s.engine.Await(lf.fb, lf.fb.Checks, lf.doc)
+		if !d.Writes {
+			failing = p.s.failingCheck(w)
+		}
 		for _, wj := range p.s.waitsFor(lf.fb, lf.doc, w, nil, p.now()) {
 			kinds = append(kinds, wj.Kind)
 		}
