@@ -30,7 +30,7 @@ func Main() app.ExitCode {
 	// gRPC's logger must be set before any gRPC activity, so here, not
 	// per command.
 	grpclog.SetLoggerV2(grpcLogger{})
-	ctx, got, stop := interruptible(stderr)
+	ctx, got, stop := interruptible(stderr, streams.ErrTerminal)
 	defer stop()
 	signalled = got
 	code := run(ctx, os.Args[1:], streams)

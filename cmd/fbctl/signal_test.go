@@ -177,3 +177,28 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 		t.Fatalf("weights %d %d after abort", w1, w2)
 	}
 }
+
+// On a terminal the signal's message clears the line first, so that it
+// does not run on from the live line `reconcile --wait` draws there.
+func TestInterruptibleClearsTheLineOnATerminal(t *testing.T) {
+	for _, tty := range []bool{true, false} {
+		var buf syncBuf
+		ctx, got, stop := interruptible(&buf, tty)
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			stop()
+			t.Fatal(err)
+		}
+		<-ctx.Done() // the message is written before the cancel
+		stop()
+		if got() != os.Interrupt {
+			t.Errorf("got %v", got())
+		}
+		prefix := "fbctl: interrupt: making no new decision"
+		if tty {
+			prefix = "\r\033[K" + prefix
+		}
+		if !strings.HasPrefix(buf.String(), prefix) {
+			t.Errorf("tty %v: %q", tty, buf.String())
+		}
+	}
+}

@@ -19,8 +19,14 @@ import (
 // code. A second signal exits at once, with the lock left behind (a run
 // that dies is taken over once its lease ends).
 //
-// got reports the first signal received, or nil; stop stops listening.
-func interruptible(errOut io.Writer) (ctx context.Context, got func() os.Signal, stop func()) {
+// got reports the first signal received, or nil; stop stops listening. On
+// a terminal (tty) each message first clears the line: `reconcile --wait`
+// may be drawing its live line there.
+func interruptible(errOut io.Writer, tty bool) (ctx context.Context, got func() os.Signal, stop func()) {
+	wipe := ""
+	if tty {
+		wipe = "\r\033[K"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
@@ -31,11 +37,11 @@ func interruptible(errOut io.Writer) (ctx context.Context, got func() os.Signal,
 			select {
 			case s := <-ch:
 				if first.CompareAndSwap(nil, s) {
-					fmt.Fprintf(errOut, "fbctl: %s: making no new decision; finishing or putting back the change in flight, then saving and unlocking (send it again to exit at once)\n", s)
+					fmt.Fprintf(errOut, "%sfbctl: %s: making no new decision; finishing or putting back the change in flight, then saving and unlocking (send it again to exit at once)\n", wipe, s)
 					cancel()
 					continue
 				}
-				fmt.Fprintf(errOut, "fbctl: %s again: exiting at once; the lock is left until its lease ends\n", s)
+				fmt.Fprintf(errOut, "%sfbctl: %s again: exiting at once; the lock is left until its lease ends\n", wipe, s)
 				os.Exit(int(signalCode(s)))
 			case <-done:
 				return

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/fbctl/fbctl/providers"
@@ -33,21 +32,4 @@ func retryBackoff(n int) time.Duration {
 // whatever it wraps.
 func retryable(err error, code ExitCode) bool {
 	return err != nil && code == ExitFailure && providers.IsTransient(err)
-}
-
-// retrying tells, on the progress side, that a failback's run failed with
-// a transient error and runs again after d. It ends a bar being drawn, so
-// that the line stays on the terminal.
-func (p *progress) retrying(fb string, n int, d time.Duration, msg string) {
-	line := fmt.Sprintf("%s: transient error, retry %d in %v: %s", fb, n, d, msg)
-	switch {
-	case p.json:
-		// The wait logs the retry as a warning with fields.
-	case p.tty:
-		fmt.Fprintf(p.w, "\r\033[K%s\n", line)
-		p.drew = false
-	default:
-		fmt.Fprintln(p.w, p.now().UTC().Format(time.TimeOnly), line)
-	}
-	p.last[fb] = line
 }

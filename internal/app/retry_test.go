@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fbctl/fbctl/internal/engine"
 )
 
 // flakyAPI is a runtime API socket in front of a real HAProxy's that can
@@ -255,23 +257,28 @@ func TestRetryBackoff(t *testing.T) {
 	}
 }
 
-// On a terminal, a retry line ends the bar being drawn and stays; the
-// next state draws the bar again.
+// On a terminal, a retry line is printed above the live line and stays;
+// the live line is drawn again under it with the retry's countdown.
 func TestProgressRetryingOnTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	now := func() time.Time { return time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC) }
+	fb := &engine.Failback{Name: "web"}
 	p := newProgress(IO{ErrOut: &buf, ErrTerminal: true}, now)
 	p.drew = true
-	p.retrying("web", 1, time.Second, "connection refused")
-	if got, want := buf.String(), "\r\033[Kweb: transient error, retry 1 in 1s: connection refused\n"; got != want {
-		t.Errorf("terminal: %q, want %q", got, want)
+	p.retrying(fb, 1, time.Second, "connection refused", nil)
+	p.scheduled("web", now().Add(time.Second))
+	p.redraw()
+	want := "\r\033[K03:00:00 web: transient error, retry 1 in 1s: connection refused\n" +
+		"\r\033[K[--------------------] web 0%: transient error: connection refused, retry in 1s"
+	if got := buf.String(); got != want {
+		t.Errorf("terminal:\n%q\nwant\n%q", got, want)
 	}
-	if p.drew {
-		t.Error("the bar is still marked drawn")
+	if !p.drew {
+		t.Error("the live line is not marked drawn")
 	}
 	buf.Reset()
 	p = newProgress(IO{ErrOut: &buf}, now)
-	p.retrying("web", 2, 2*time.Second, "connection refused")
+	p.retrying(fb, 2, 2*time.Second, "connection refused", nil)
 	if got, want := buf.String(), "03:00:00 web: transient error, retry 2 in 2s: connection refused\n"; got != want {
 		t.Errorf("not a terminal: %q, want %q", got, want)
 	}

@@ -45,6 +45,9 @@ func waitsForPerson(rep *engine.Report) bool {
 // rounds in between.
 func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) error {
 	g := opts.Global
+	// parent is the context before the timeout: its cancellation is a
+	// signal (Ctrl-C), which the terminal summary tells apart.
+	parent := ctx
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
@@ -64,6 +67,11 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 	code := ExitOK
 	bar := newProgress(streams, g.now)
 	bar.json = g.logJSON()
+	bar.s, bar.names = s, opts.Names
+	// The terminal reads the saved state after each run even once a
+	// signal cancelled ctx: the summary says what the run left behind.
+	readCtx := context.WithoutCancel(ctx)
+	interrupted := false
 	for len(pending) > 0 {
 		var next, due []*engine.Failback
 		var wake time.Time
@@ -94,7 +102,7 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 					d := retryBackoff(n)
 					retryAt[fb.Name] = g.now().Add(d)
 					msg := s.redact(err.Error())
-					bar.retrying(fb.Name, n, d, msg)
+					bar.retrying(fb, n, d, msg, s)
 					logger.Warn("transient error; retrying the failback", "failback", fb.Name, "retry", n, "backoff", d, "error", msg)
 					next = append(next, fb)
 					soonest(retryAt[fb.Name])
@@ -102,7 +110,7 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 				}
 				delete(retries, fb.Name)
 				delete(retryAt, fb.Name)
-				bar.show(fb, rep, err, s)
+				bar.show(readCtx, fb, rep, err, s)
 				if settled(rep, err) {
 					if c == ExitOK && waitsForPerson(rep) {
 						c = ExitWaiting
@@ -118,11 +126,24 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 			}
 		}
 		pending = next
+		for _, fb := range due {
+			bar.scheduled(fb.Name, time.Time{})
+		}
+		for _, fb := range pending {
+			at, ok := retryAt[fb.Name]
+			if !ok {
+				// Every pending failback not backing off runs at wake.
+				at = wake
+			}
+			bar.scheduled(fb.Name, at)
+		}
+		bar.redraw()
 		if len(pending) == 0 {
 			break
 		}
-		if err := sleep(ctx, wake.Sub(g.now())); err != nil {
+		if err := bar.sleep(ctx, sleep, wake); err != nil {
 			bar.done()
+			interrupted = errors.Is(err, context.Canceled)
 			for _, fb := range pending {
 				j := final[fb.Name]
 				msg := "timed out waiting: " + err.Error()
@@ -144,9 +165,20 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 		}
 	}
 	bar.done()
+	// A signal during a run: the engine settled the change in flight and
+	// the failbacks whose run it stopped settled with an error.
+	during := !interrupted && errors.Is(parent.Err(), context.Canceled)
+	interrupted = interrupted || during
 	doc := runsDoc{FormatVersion: FormatVersion, Command: "reconcile", Failbacks: []runJSON{}, ExitCode: code}
 	for _, fb := range s.failbacks {
 		doc.Failbacks = append(doc.Failbacks, final[fb.Name])
+	}
+	if bar.drawing() {
+		if interrupted {
+			bar.interrupted(readCtx, doc, during)
+		} else {
+			bar.final(doc)
+		}
 	}
 	if g.JSON() {
 		if err := g.writeData(streams.Out, doc); err != nil {
