@@ -318,3 +318,18 @@ func KnownEventType(t string) bool {
 	}
 	return false
 }
+
+// CheckName reports whether failback is a valid failback name, the same
+// rule in every store (it names files and object keys).
+func CheckName(failback string) error { return checkName(failback) }
+
+// DecodeDocument checks a stored document named name (a path, an object's
+// URL) of failback against its invariants, as every store does on Load:
+// every failure names the object, and nothing is ever reset silently.
+func DecodeDocument(name, failback string, data []byte) (*Document, error) {
+	return decodeDoc(name, failback, data)
+}
+
+// DecodeEvent decodes one stored event of failback; an event that is not
+// one of fbctl's, or of another failback, is an error.
+func DecodeEvent(data []byte, failback string) (Event, error) { return decodeEvent(data, failback) }
