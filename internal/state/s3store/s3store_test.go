@@ -1,6 +1,7 @@
 package s3store_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,3 +46,5 @@ func TestConformanceOnEmulator(t *testing.T) {
 		}}
 	})
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
