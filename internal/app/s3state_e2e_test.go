@@ -1,0 +1,107 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	s3sim "github.com/fbctl/fbctl/internal/sim/s3"
+)
+
+// TestS3StateSharedByTwoHosts: two fbctl "hosts" (two working directories,
+// two policy files) share one bucket on a real HAProxy. The operator's
+// shift on host B is seen by host A's next reconciles, which hold at 25
+// until B resumes; neither host keeps any state on its disk.
+func TestS3StateSharedByTwoHosts(t *testing.T) {
+	srv := s3sim.New(s3sim.Options{Buckets: []string{"fbctl-state"}})
+	url, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	// The SDK's default chain, from the environment only: dummy keys, no
+	// shared files, no instance metadata.
+	empty := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKIDFBCTLTEST", "AWS_SECRET_ACCESS_KEY": "secret-never-printed",
+		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_REGION": "us-east-1",
+		"AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty, "AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		t.Setenv(k, v)
+	}
+
+	e := newE2E(t, `bake = "1m"
+    primary_healthy_for = "1m"`)
+	e.stateBlock = fmt.Sprintf(`state "s3" {
+  bucket       = "fbctl-state"
+  prefix       = "prod"
+  endpoint_url = %q
+}`, url)
+	e.writePolicy(`bake = "1m"
+    primary_healthy_for = "1m"`, e.hap.SocketPath, "primary")
+	hostA := e.policy
+	src, err := os.ReadFile(hostA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostB := filepath.Join(t.TempDir(), "fbctl.hcl")
+	if err := os.WriteFile(hostB, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	on := func(policy string, f func(g *Global, s IO) error) (ExitCode, string) {
+		t.Helper()
+		e.policy = policy
+		defer func() { e.policy = hostA }()
+		return e.run(f)
+	}
+
+	e.reconcile() // host A: first evidence
+	e.advance(10 * time.Second)
+	code, out := on(hostB, func(g *Global, s IO) error {
+		return Shift(context.Background(), s, ShiftOptions{Global: g, Name: "web", Percent: "25", Reason: "cutover"})
+	})
+	if code != ExitOK {
+		t.Fatalf("shift on host B exited %d: %s", code, out)
+	}
+	for range 5 {
+		e.advance(time.Minute)
+		e.reconcile()
+		if fb := e.lastJSON.Failbacks[0]; fb.Writes || fb.After.Phase != "manual" {
+			t.Fatalf("host A moved host B's manual share: %+v", fb)
+		}
+	}
+	if f := e.primaryFraction(); f < 20 || f > 30 {
+		t.Fatalf("after host A's reconciles: primary at %.1f%%", f)
+	}
+	code, out = on(hostB, func(g *Global, s IO) error {
+		return Resume(context.Background(), s, ControlOptions{Global: g, Name: "web"})
+	})
+	if code != ExitOK {
+		t.Fatalf("resume on host B exited %d: %s", code, out)
+	}
+	e.advance(2 * time.Minute)
+	e.reconcile()
+	if fb := e.lastJSON.Failbacks[0]; fb.Action != "shift" || fb.To == nil || *fb.To != 50 {
+		t.Fatalf("host A after host B's resume: %+v", fb)
+	}
+	// The last command's output (stdout, stderr, error) holds no credential.
+	if strings.Contains(out, "secret-never-printed") || strings.Contains(out, "AKIDFBCTLTEST") {
+		t.Fatal("the secret key was printed")
+	}
+	for _, dir := range []string{filepath.Dir(hostA), filepath.Dir(hostB)} {
+		for _, name := range []string{"state", ".fbctl"} {
+			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+				t.Fatalf("%s/%s exists: with state \"s3\" nothing is kept on disk", dir, name)
+			}
+		}
+	}
+	keys := srv.Keys("fbctl-state")
+	if len(keys) == 0 || !strings.HasPrefix(keys[0], "prod/web/") {
+		t.Fatalf("bucket keys = %v, want the failback's objects under prod/web/", keys)
+	}
+	t.Logf("bucket: %v; requests: %v", keys, srv.Calls())
+}
