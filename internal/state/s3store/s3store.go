@@ -234,6 +234,20 @@ func (s *Store) put(ctx context.Context, key string, data []byte, ifMatch string
 	return aws.ToString(out.ETag), nil
 }
 
+// landed reports whether key holds exactly data, with its ETag: whether a
+// conditional write that failed was in fact our own earlier attempt. The
+// SDK retries a request whose answer was lost (a 5xx, a reset
+// connection); when the first attempt landed, the retry fails its own
+// condition. Our data is unique (a run id, a version, a time), so equal
+// bytes are our write.
+func (s *Store) landed(ctx context.Context, key string, data []byte) (string, bool) {
+	cur, etag, found, err := s.get(ctx, key, int64(len(data)))
+	if err != nil || !found || !bytes.Equal(cur, data) {
+		return "", false
+	}
+	return etag, true
+}
+
 // Load returns the failback's document, or a new one (Version 0) when the
 // bucket has none.
 func (s *Store) Load(ctx context.Context, failback string) (*state.Document, error) {
@@ -316,6 +330,11 @@ func (s *Store) Save(ctx context.Context, doc *state.Document) error {
 	}
 	data = append(data, '\n')
 	etag, err := s.put(ctx, key, data, ifMatch)
+	if conditionFailed(err) {
+		if e, ok := s.landed(ctx, key, data); ok {
+			etag, err = e, nil
+		}
+	}
 	switch {
 	case err == nil:
 	case conditionFailed(err) && doc.Version == 0:
@@ -366,6 +385,11 @@ func (s *Store) Lock(ctx context.Context, failback string, info state.LockInfo) 
 			}
 		}
 		newTag, err := s.put(ctx, key, data, etag)
+		if conditionFailed(err) {
+			if e, ok := s.landed(ctx, key, data); ok {
+				newTag, err = e, nil
+			}
+		}
 		if conditionFailed(err) || (etag != "" && notFound(err)) {
 			continue // another run's write landed first: read it
 		}
@@ -579,6 +603,11 @@ func (s *Store) Append(ctx context.Context, failback string, ev state.Event) err
 	for range appendAttempts {
 		key := s.eventKey(failback, seq)
 		_, err := s.put(ctx, key, data, "")
+		if conditionFailed(err) {
+			if _, ok := s.landed(ctx, key, data); ok {
+				err = nil
+			}
+		}
 		if err == nil {
 			s.seqs.Store(failback, seq+1)
 			return nil
