@@ -373,47 +373,43 @@ func (s *Store) Lock(ctx context.Context, failback string, info state.LockInfo) 
 		return nil, fmt.Errorf("state s3: encoding the lock of failback %q: %w", failback, err)
 	}
 	key := s.lockKey(failback)
-	for range lockAttempts {
-		held, etag, err := s.readLock(ctx, failback)
-		if err != nil {
-			return nil, err
-		}
-		why := ""
-		if held != nil {
-			if why = state.StaleReason(*held, now); why == "" {
-				return nil, &state.LockedError{Failback: failback, Holder: *held}
+	// The first attempt writes without reading: a free lock, the common
+	// case, costs one request. Only a lost write reads who holds it.
+	var held *state.LockInfo
+	etag, why := "", ""
+	for attempt := range lockAttempts {
+		if attempt > 0 {
+			raw, tag, found, err := s.get(ctx, key, state.MaxDocumentSize)
+			if err != nil {
+				return nil, err
+			}
+			if found && bytes.Equal(raw, data) {
+				// Our own write, whose answer was lost and whose retry
+				// by the SDK failed its condition: the lock is ours.
+				return s.locked(ctx, failback, info, tag, held, why)
+			}
+			held, etag, why = nil, "", ""
+			if found {
+				if held, err = state.DecodeLock(s.URL(key), raw); err != nil {
+					return nil, err
+				}
+				etag = tag
+				if why = state.StaleReason(*held, now); why == "" {
+					return nil, &state.LockedError{Failback: failback, Holder: *held}
+				}
 			}
 		}
 		newTag, err := s.put(ctx, key, data, etag)
-		if conditionFailed(err) {
-			if e, ok := s.landed(ctx, key, data); ok {
-				newTag, err = e, nil
-			}
-		}
 		if conditionFailed(err) || (etag != "" && notFound(err)) {
-			continue // another run's write landed first: read it
+			continue // another write landed first: read it
 		}
 		if err != nil {
 			return nil, s.wrap("writing", key, err)
 		}
-		l := &s3Lock{s: s, failback: failback, info: info, etag: newTag,
-			stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
-		if held != nil {
-			// Recorded once the takeover is ours: a lost race records
-			// nothing. A takeover that cannot be recorded is undone.
-			ev := state.Event{Time: now, RunID: info.RunID, Failback: failback, Type: "lock_takeover", Actor: info.Owner,
-				Reason: fmt.Sprintf("lock of %s@%s pid %d (run %s) %s", held.Owner, held.Host, held.PID, held.RunID, why)}
-			if err := s.Append(ctx, failback, ev); err != nil {
-				s.c.DeleteObject(context.WithoutCancel(ctx), &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key, IfMatch: &newTag}) //nolint:errcheck // best effort: it expires anyway
-				return nil, fmt.Errorf("state s3: recording the takeover of a stale lock: %w", err)
-			}
-		}
-		ticks, stop := s.ticker(max(info.Lease/3, time.Millisecond))
-		go l.renew(ticks, stop)
-		return l, nil
+		return s.locked(ctx, failback, info, newTag, held, why)
 	}
 	// Every attempt lost a race: someone holds it now.
-	held, _, err := s.readLock(ctx, failback)
+	held, _, err = s.readLock(ctx, failback)
 	if err != nil {
 		return nil, err
 	}
@@ -421,6 +417,28 @@ func (s *Store) Lock(ctx context.Context, failback string, info state.LockInfo) 
 		return nil, fmt.Errorf("state s3: %s: the lock kept changing under %d attempts; try again", s.URL(key), lockAttempts)
 	}
 	return nil, &state.LockedError{Failback: failback, Holder: *held}
+}
+
+// locked completes a Lock whose write of the lock object (ETag etag)
+// landed: it records a takeover of held, and starts the renewal.
+func (s *Store) locked(ctx context.Context, failback string, info state.LockInfo, etag string, held *state.LockInfo, why string) (state.Lock, error) {
+	newTag := etag
+	key := s.lockKey(failback)
+	l := &s3Lock{s: s, failback: failback, info: info, etag: newTag,
+		stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
+	if held != nil {
+		// Recorded once the takeover is ours: a lost race records
+		// nothing. A takeover that cannot be recorded is undone.
+		ev := state.Event{Time: s.now(), RunID: info.RunID, Failback: failback, Type: "lock_takeover", Actor: info.Owner,
+			Reason: fmt.Sprintf("lock of %s@%s pid %d (run %s) %s", held.Owner, held.Host, held.PID, held.RunID, why)}
+		if err := s.Append(ctx, failback, ev); err != nil {
+			s.c.DeleteObject(context.WithoutCancel(ctx), &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key, IfMatch: &newTag}) //nolint:errcheck // best effort: it expires anyway
+			return nil, fmt.Errorf("state s3: recording the takeover of a stale lock: %w", err)
+		}
+	}
+	ticks, stop := s.ticker(max(info.Lease/3, time.Millisecond))
+	go l.renew(ticks, stop)
+	return l, nil
 }
 
 // readLock reads the lock object and its ETag; nil when there is none.
