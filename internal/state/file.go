@@ -502,6 +502,9 @@ func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (L
 		if err := s.appendLocked(failback, ev); err != nil {
 			return nil, fmt.Errorf("state: recording the takeover of a stale lock: %w", err)
 		}
+		if err := s.fence(failback); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.writeLock(failback, &info); err != nil {
 		return nil, err
@@ -552,6 +555,23 @@ func PrepareLock(failback string, info LockInfo, now time.Time) (LockInfo, error
 		}
 	}
 	return info, nil
+}
+
+// fence advances the stored document's version on a takeover, under the
+// guard, so that the old holder's next Save, of a document it loaded
+// before, fails with ErrConflict however late it comes. No document, no
+// fence: the old holder's Save of a new one would conflict with ours too.
+func (s *FileStore) fence(failback string) error {
+	cur, err := s.readDoc(failback)
+	if err != nil || cur == nil {
+		return err
+	}
+	cur.Version++
+	data, err := json.MarshalIndent(cur, "", "  ")
+	if err != nil {
+		return fmt.Errorf("state: encoding the document of failback %q: %w", failback, err)
+	}
+	return s.writeAtomic(s.docPath(failback), append(data, '\n'))
 }
 
 // StaleReason says why the lock held is stale at now ("" while live): its

@@ -17,6 +17,9 @@
 //     (LockInfo.Expiry), or whose holder is provably gone, is taken over,
 //     and the takeover is recorded in the history. A held lock is renewed
 //     at a third of its lease until Unlock.
+//   - A takeover fences the previous holder: before Lock returns, the
+//     stored document's version is advanced, so a Save by the old holder
+//     of a document it loaded before the takeover fails with ErrConflict.
 //   - Everything read from the store is input: a document that breaks its
 //     invariants, a lock or history that fbctl did not write, is an error
 //     naming the file and the field, and is never rewritten.

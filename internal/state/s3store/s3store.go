@@ -11,29 +11,35 @@
 //	P/NAME/history/<20 digits>.json   one event per object, by sequence number
 //
 // How the contract is kept:
+//
 //   - Save is a compare-and-swap on the ETag read: a new document is put
 //     with If-None-Match: *, a loaded one with If-Match: <the ETag Load
 //     saw>. A 412 (or 409 ConditionalRequestConflict, or 404 when the
 //     document is gone) is state.ErrConflict, as in the file store. The
 //     version inside the document only grows, so an ETag (the MD5 of the
 //     content) never comes back: no ABA.
+//
 //   - The lock object is created only if absent (If-None-Match: *). An
 //     expired lock is taken over by a put conditional on its exact ETag,
 //     then the takeover is recorded in the history; renewals are puts on
 //     the holder's own ETag; Unlock deletes with If-Match on that ETag, so
 //     it never removes a successor's lock.
+//
 //   - History events are create-only objects (If-None-Match: *) keyed by a
 //     per-failback sequence number, not by time (hosts' clocks differ), so
 //     listing order is append order; two appenders racing for one number
 //     get one winner, and the loser takes the next.
+//
 //   - Everything read is input: objects are read with a size limit
 //     (state.MaxDocumentSize for documents and locks, maxEventSize per
 //     event, state.MaxHistorySize per history), decoded by the same checks
 //     as the file store's, and an object fbctl did not write is an error
 //     naming s3://BUCKET/KEY.
 //
-// Not done yet: fencing a run whose lease was taken over by writing the
-// document on takeover, the `state` commands, migration from a file store.
+//   - A takeover fences the old holder: it advances the document's version
+//     with a CAS before Lock returns, so the old holder's next Save fails.
+//
+// Not done yet: the `state` commands, migration from a file store.
 package s3store
 
 import (
@@ -435,10 +441,44 @@ func (s *Store) locked(ctx context.Context, failback string, info state.LockInfo
 			s.c.DeleteObject(context.WithoutCancel(ctx), &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key, IfMatch: &newTag}) //nolint:errcheck // best effort: it expires anyway
 			return nil, fmt.Errorf("state s3: recording the takeover of a stale lock: %w", err)
 		}
+		if err := s.fence(ctx, failback); err != nil {
+			s.c.DeleteObject(context.WithoutCancel(ctx), &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key, IfMatch: &newTag}) //nolint:errcheck // best effort: it expires anyway
+			return nil, err
+		}
 	}
 	ticks, stop := s.ticker(max(info.Lease/3, time.Millisecond))
 	go l.renew(ticks, stop)
 	return l, nil
+}
+
+// fence advances the stored document's version after a takeover, with a
+// CAS on its ETag, so that the old holder's next Save (conditioned on the
+// ETag it read before) fails with state.ErrConflict, however late it
+// comes. A save of the old holder's that lands first is fenced by the
+// next attempt.
+func (s *Store) fence(ctx context.Context, failback string) error {
+	key := s.docKey(failback)
+	for range lockAttempts {
+		cur, etag, err := s.readDoc(ctx, failback)
+		if err != nil || cur == nil {
+			return err
+		}
+		cur.Version++
+		data, err := json.MarshalIndent(cur, "", "  ")
+		if err != nil {
+			return fmt.Errorf("state s3: encoding the document of failback %q: %w", failback, err)
+		}
+		newTag, err := s.put(ctx, key, append(data, '\n'), etag)
+		if conditionFailed(err) || notFound(err) {
+			continue
+		}
+		if err != nil {
+			return s.wrap("fencing", key, err)
+		}
+		s.etags.Store(failback, docTag{cur.Version, newTag})
+		return nil
+	}
+	return fmt.Errorf("state s3: %s kept changing while the takeover fenced it; try again", s.URL(key))
 }
 
 // readLock reads the lock object and its ETag; nil when there is none.

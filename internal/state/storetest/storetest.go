@@ -70,6 +70,7 @@ func run(t *testing.T, newStore func(t *testing.T, env Env) Subject, races bool)
 		{"LockRaceOneWinner", testLockRace},
 		{"LockTakeoverOfExpired", testTakeover},
 		{"UnlockOfAnothersRefused", testUnlockOthers},
+		{"TakeoverFencesOldHolder", testFence},
 		{"LockRenewal", testRenewal},
 		{"LockLostOnTakeover", testLost},
 		{"HistoryOrder", testHistoryOrder},
@@ -435,6 +436,45 @@ func testUnlockOthers(t *testing.T, h *harness) {
 		t.Fatalf("Lock after the holder's Unlock: %v", err)
 	}
 	c.Unlock()
+}
+
+func testFence(t *testing.T, h *harness) {
+	first := state.NewDocument("web", h.Now())
+	if err := h.Store.Save(ctx(t), first); err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.Store.Lock(ctx(t), "web", h.info("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Unlock()
+	old, err := h.Store.Load(ctx(t), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.advance(lease + time.Second)
+	b, err := h.Store.Lock(ctx(t), "web", h.info("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Unlock()
+	// The old holder, unaware, saves what it loaded before the takeover.
+	old.Cycle = 5
+	if err := h.Store.Save(ctx(t), old); !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("the old holder's Save after a takeover = %v, want state.ErrConflict (the takeover fences it)", err)
+	}
+	cur, err := h.Store.Load(ctx(t), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Cycle != 0 || cur.Version != 2 {
+		t.Fatalf("after the fence: cycle %d version %d, want the document as it was at version 2", cur.Cycle, cur.Version)
+	}
+	// The new holder saves as usual.
+	cur.Cycle = 6
+	if err := h.Store.Save(ctx(t), cur); err != nil {
+		t.Fatalf("the new holder's Save: %v", err)
+	}
 }
 
 func testRenewal(t *testing.T, h *harness) {
