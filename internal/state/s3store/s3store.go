@@ -92,6 +92,10 @@ type Options struct {
 // bytes; anything far larger was not written by fbctl.
 const maxEventSize = 64 << 10
 
+// maxHistoryEvents bounds the objects of one history, empty ones included,
+// as state.MaxHistorySize bounds their bytes: a listing is input too.
+const maxHistoryEvents = 1 << 20
+
 // Store is the S3 store. Safe for concurrent use.
 type Store struct {
 	c      Client
@@ -728,8 +732,8 @@ func (s *Store) listHistory(ctx context.Context, failback string) ([]histEntry, 
 			if size > maxEventSize {
 				return nil, fmt.Errorf("state s3: %s is larger than %d bytes, more than an fbctl event; move it aside after checking what it is", s.URL(key), maxEventSize)
 			}
-			if total += size; total > state.MaxHistorySize {
-				return nil, fmt.Errorf("state s3: the history under %s is larger than %d bytes; archive old events", s.URL(dir), state.MaxHistorySize)
+			if total += size; total > state.MaxHistorySize || len(out) >= maxHistoryEvents {
+				return nil, fmt.Errorf("state s3: the history under %s is larger than %d bytes or %d events; archive old events", s.URL(dir), state.MaxHistorySize, maxHistoryEvents)
 			}
 			out = append(out, histEntry{key: key, seq: seq, size: size})
 		}
