@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,10 +85,52 @@ func TestS3StateSharedByTwoHosts(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("resume on host B exited %d: %s", code, out)
 	}
+	// 20 reconciles at once, half on each host, when a step is due:
+	// exactly one applies it; the others find the lock held (exit 4) or,
+	// coming after, the step done.
 	e.advance(2 * time.Minute)
-	e.reconcile()
-	if fb := e.lastJSON.Failbacks[0]; fb.Action != "shift" || fb.To == nil || *fb.To != 50 {
-		t.Fatalf("host A after host B's resume: %+v", fb)
+	type result struct {
+		code ExitCode
+		doc  runsDoc
+		out  string
+	}
+	results := make(chan result, 20)
+	for i := range 20 {
+		policy := []string{hostA, hostB}[i%2]
+		go func() {
+			var stdout, stderr bytes.Buffer
+			g := &Global{Policies: []string{policy}, Output: OutputJSON, Now: e.clock,
+				LookupEnv: func(string) (string, bool) { return "", false }}
+			err := Reconcile(context.Background(), IO{Out: &stdout, ErrOut: &stderr}, ReconcileOptions{Global: g})
+			var doc runsDoc
+			_ = json.Unmarshal(stdout.Bytes(), &doc)
+			results <- result{CodeOf(err), doc, stdout.String() + stderr.String() + Message(err)}
+		}()
+	}
+	applied := 0
+	for range 20 {
+		r := <-results
+		switch {
+		case r.code == ExitLocked:
+		case r.code == ExitOK && len(r.doc.Failbacks) == 1:
+			if fb := r.doc.Failbacks[0]; fb.Writes {
+				applied++
+				if fb.Action != "shift" || fb.To == nil || *fb.To != 50 {
+					t.Errorf("the applying run after host B's resume: %+v", fb)
+				}
+			}
+		default:
+			t.Errorf("a concurrent reconcile exited %d: %s", r.code, r.out)
+		}
+		if strings.Contains(r.out, "secret-never-printed") || strings.Contains(r.out, "AKIDFBCTLTEST") {
+			t.Fatalf("a credential was printed: %s", r.out)
+		}
+	}
+	if applied != 1 {
+		t.Fatalf("%d of 20 concurrent reconciles applied the step, want exactly 1", applied)
+	}
+	if f := e.primaryFraction(); f < 45 || f > 55 {
+		t.Fatalf("after the concurrent reconciles: primary at %.1f%%", f)
 	}
 	// The last command's output (stdout, stderr, error) holds no credential.
 	if strings.Contains(out, "secret-never-printed") || strings.Contains(out, "AKIDFBCTLTEST") {
