@@ -11,7 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	s3sim "github.com/fbctl/fbctl/internal/sim/s3"
+	"github.com/fbctl/fbctl/internal/state"
+	"github.com/fbctl/fbctl/internal/state/s3store"
 )
 
 // TestS3StateSharedByTwoHosts: two fbctl "hosts" (two working directories,
@@ -85,6 +91,30 @@ func TestS3StateSharedByTwoHosts(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("resume on host B exited %d: %s", code, out)
 	}
+	// A third host's run holds the lock: host A's status names it, and
+	// host A's reconcile is refused with exit 4.
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+	hostC, err := s3store.New(s3store.Options{Client: c, Bucket: "fbctl-state", Prefix: "prod", Now: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := hostC.Lock(context.Background(), "web", state.LockInfo{Owner: "carol", Host: "ops3", PID: 4242, RunID: "run-c", Expires: e.clock().Add(5 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := e.statusWeb(); j.Lock == nil || j.Lock.RunID != "run-c" || j.Lock.Host != "ops3" || j.Lock.Stale != "" {
+		t.Fatalf("host A's status: lock %+v, want host C's live lock", j.Lock)
+	}
+	if code, out := e.run(func(g *Global, s IO) error {
+		return Reconcile(context.Background(), s, ReconcileOptions{Global: g})
+	}); code != ExitLocked || !strings.Contains(out, "carol@ops3") {
+		t.Fatalf("host A's reconcile while host C holds the lock exited %d: %s", code, out)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+
 	// 20 reconciles at once, half on each host, when a step is due:
 	// exactly one applies it; the others find the lock held (exit 4) or,
 	// coming after, the step done.
