@@ -23,7 +23,10 @@ import (
 // TestS3StateSharedByTwoHosts: two fbctl "hosts" (two working directories,
 // two policy files) share one bucket on a real HAProxy. The operator's
 // shift on host B is seen by host A's next reconciles, which hold at 25
-// until B resumes; neither host keeps any state on its disk.
+// until B resumes; a third host's lock shows in A's status and refuses A's
+// reconcile (exit 4); of 20 concurrent reconciles across A and B exactly
+// one applies the due step; neither host keeps any state on its disk, and
+// no credential is printed.
 func TestS3StateSharedByTwoHosts(t *testing.T) {
 	srv := s3sim.New(s3sim.Options{Buckets: []string{"fbctl-state"}})
 	url, err := srv.Start()
