@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -202,7 +204,7 @@ func (l *Loader) decodeProviders(blocks []*hcl.Block) hcl.Diagnostics {
 	return diags
 }
 
-var stateTypes = []string{"file"}
+var stateTypes = []string{"file", "s3"}
 
 // decodeSchedule reads the top-level schedule, which one file at most may
 // set: two would leave the runs' cadence to the order of -f.
@@ -246,6 +248,11 @@ func (l *Loader) decodeState(blocks []*hcl.Block) (*State, hcl.Diagnostics) {
 	}
 	b := blocks[0]
 	st.DeclRange = b.DefRange
+	if b.Labels[0] == "s3" {
+		st.Type, st.Path = "s3", ""
+		st.S3, diags = l.decodeS3State(b, diags)
+		return st, diags
+	}
 	if b.Labels[0] != "file" {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -281,6 +288,75 @@ func (l *Loader) decodeState(blocks []*hcl.Block) (*State, hcl.Diagnostics) {
 		}
 	}
 	return st, diags
+}
+
+// s3BucketRE is S3's rule for bucket names (general purpose buckets).
+var s3BucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+var s3StateSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "bucket", Required: true}, {Name: "prefix"}, {Name: "region"}, {Name: "endpoint_url"}, {Name: "profile"},
+}}
+
+// decodeS3State decodes the body of `state "s3"`.
+func (l *Loader) decodeS3State(b *hcl.Block, diags hcl.Diagnostics) (*S3State, hcl.Diagnostics) {
+	s := &S3State{}
+	content, d := b.Body.Content(s3StateSchema)
+	diags = append(diags, d...)
+	if content == nil {
+		return s, diags
+	}
+	str := func(name string) (string, *hcl.Attribute) {
+		attr, ok := content.Attributes[name]
+		if !ok {
+			return "", nil
+		}
+		v, d := l.eval(attr.Expr, cty.String, name)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return "", nil
+		}
+		if !v.IsKnown() {
+			if l.opts.Mode == ModeState {
+				diags = append(diags, attrError(attr, "State "+name+" not known",
+					name+" depends on a value that was not given (a variable, a Terraform output or an environment variable): give it, since this command reads the state."))
+			}
+			return "", nil
+		}
+		v, _ = v.UnmarkDeep()
+		if v.IsNull() {
+			return "", attr
+		}
+		return v.AsString(), attr
+	}
+	var attr *hcl.Attribute
+	if s.Bucket, attr = str("bucket"); attr != nil && (!s3BucketRE.MatchString(s.Bucket) || strings.Contains(s.Bucket, "..")) {
+		diags = append(diags, attrError(attr, "Invalid bucket",
+			"bucket must be an S3 bucket name: 3 to 63 lowercase letters, digits, '.' or '-', beginning and ending with a letter or digit."))
+	}
+	if s.Prefix, attr = str("prefix"); attr != nil {
+		for _, part := range strings.Split(strings.Trim(s.Prefix, "/"), "/") {
+			if part == "." || part == ".." || strings.ContainsAny(part, "\x00") {
+				diags = append(diags, attrError(attr, "Invalid prefix", "prefix must be a key prefix such as \"fbctl/prod\", without \".\" or \"..\" parts."))
+				break
+			}
+		}
+	}
+	s.Region, _ = str("region")
+	s.Profile, _ = str("profile")
+	if s.EndpointURL, attr = str("endpoint_url"); attr != nil {
+		u, err := url.Parse(s.EndpointURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			diags = append(diags, attrError(attr, "Invalid endpoint_url", "endpoint_url must be an http or https URL, such as \"https://minio.example.com:9000\"."))
+		case u.User != nil:
+			// It would be printed in errors and plans: credentials come
+			// from the AWS chain, never from the policy.
+			diags = append(diags, attrError(attr, "Credentials in endpoint_url",
+				"endpoint_url must not carry a user or password: fbctl takes credentials from the AWS SDK's chain (environment, profile, SSO, instance role)."))
+			s.EndpointURL = ""
+		}
+	}
+	return s, diags
 }
 
 // fbDecoder holds what decoding one failback needs to remember.

@@ -53,11 +53,26 @@ type Variable struct {
 
 // State is the state block: where fbctl keeps state between runs.
 type State struct {
-	Type string // "file"
+	Type string // "file" or "s3"
 	// Path is the directory of the file store, made absolute against the
 	// directory of the file that declared it.
-	Path      string
+	Path string
+	// S3 is the bucket of `state "s3"`; nil for the file store.
+	S3        *S3State
 	DeclRange hcl.Range
+}
+
+// S3State is the body of `state "s3"`. Credentials come from the AWS
+// SDK's default chain (with Profile), never from the policy.
+type S3State struct {
+	Bucket string
+	// Prefix is the key prefix of every object ("" for the bucket root).
+	Prefix string
+	Region string
+	// EndpointURL is an S3-compatible endpoint; requests then use
+	// path-style addressing.
+	EndpointURL string
+	Profile     string
 }
 
 // DefaultStatePath is the file store's directory when no state block says

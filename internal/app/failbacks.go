@@ -82,7 +82,7 @@ func (g *Global) open(streams IO, names []string, mode policy.Mode) (*session, e
 		}
 		s.failbacks = append(s.failbacks, efb)
 	}
-	store, err := state.OpenFile(p.State.Path, state.FileOptions{Now: g.now})
+	store, err := g.openStore(p.State)
 	if err != nil {
 		return nil, fmt.Errorf("opening the state store: %w", err)
 	}

@@ -32,6 +32,8 @@ type e2e struct {
 	primaryCheck, secondaryCheck string
 	// top is put at the top level of the policy (e.g. a schedule).
 	top string
+	// stateBlock replaces the policy's `state "file" { path = "state" }`.
+	stateBlock string
 	// dieBeforeApply and dieBeforeSave, when set, make the next command
 	// die (panic) at that point, as a kill would: after its intent, or
 	// after its writes and before its save.
@@ -70,8 +72,11 @@ func (e *e2e) writePolicy(rollout, runtimeAPI, primaryServer string) {
     healthy_threshold = 1
     evidence_ttl      = "1h"`
 	}
-	src := e.top + fmt.Sprintf(`
-state "file" { path = "state" }
+	stateBlock := e.stateBlock
+	if stateBlock == "" {
+		stateBlock = `state "file" { path = "state" }`
+	}
+	src := e.top + "\n" + stateBlock + fmt.Sprintf(`
 
 failback "web" {
   primary   = "dc1"

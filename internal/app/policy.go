@@ -164,7 +164,7 @@ func (g *Global) loadPolicy(streams IO, mode policy.Mode) loaded {
 		log.Debug("diagnostic", attrs...)
 	}
 	if p != nil {
-		log.Debug("policy loaded", "failbacks", len(p.Failbacks), "state", p.State.Path)
+		log.Debug("policy loaded", "failbacks", len(p.Failbacks), "state", stateLocation(p.State))
 	}
 	return loaded{policy: p, diags: diags, loader: l}
 }

@@ -467,35 +467,10 @@ func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (L
 	if err := checkName(failback); err != nil {
 		return nil, err
 	}
-	if info.RunID == "" {
-		return nil, errors.New("state: a lock needs a run id: Unlock uses it to tell its own lock from a successor's")
-	}
 	now := s.now()
-	if info.Acquired.IsZero() {
-		info.Acquired = now
-	}
-	if info.Renewed.IsZero() {
-		info.Renewed = now
-	}
-	if !info.Expires.After(now) {
-		return nil, fmt.Errorf("state: lock of failback %q would expire at %s, not after now (%s)",
-			failback, info.Expires.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
-	}
-	if info.Lease <= 0 {
-		info.Lease = info.Expires.Sub(info.Acquired)
-		if info.Lease <= 0 {
-			info.Lease = info.Expires.Sub(now)
-		}
-	}
-	if info.Lease > MaxLease {
-		return nil, fmt.Errorf("state: lock of failback %q: a lease of %s is longer than %s; the lock is renewed while the run lasts, so a long lease is never needed",
-			failback, info.Lease, MaxLease)
-	}
-	if info.PID == os.Getpid() && info.BootID == "" && info.PIDNS == "" && info.StartTime == 0 {
-		id := hostIdentity()
-		if start, _, err := procStart(info.PID); err == nil && id.boot != "" && id.pidNS != "" {
-			info.BootID, info.PIDNS, info.StartTime = id.boot, id.pidNS, start
-		}
+	info, err := PrepareLock(failback, info, now)
+	if err != nil {
+		return nil, err
 	}
 	g, err := s.guard(ctx, failback)
 	if err != nil {
@@ -527,6 +502,9 @@ func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (L
 		if err := s.appendLocked(failback, ev); err != nil {
 			return nil, fmt.Errorf("state: recording the takeover of a stale lock: %w", err)
 		}
+		if err := s.fence(failback); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.writeLock(failback, &info); err != nil {
 		return nil, err
@@ -537,6 +515,69 @@ func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (L
 	go l.renew(ticks, stop)
 	return l, nil
 }
+
+// PrepareLock checks and completes the LockInfo of a Lock call at now, as
+// every store does: a run id is required and Expires must be after now; a
+// zero Acquired or Renewed becomes now, a zero Lease Expires-Acquired (at
+// most MaxLease); when PID is this process, its boot id, PID namespace and
+// start time are recorded so that a reader can prove it gone after a crash.
+func PrepareLock(failback string, info LockInfo, now time.Time) (LockInfo, error) {
+	if err := checkName(failback); err != nil {
+		return info, err
+	}
+	if info.RunID == "" {
+		return info, errors.New("state: a lock needs a run id: Unlock uses it to tell its own lock from a successor's")
+	}
+	if info.Acquired.IsZero() {
+		info.Acquired = now
+	}
+	if info.Renewed.IsZero() {
+		info.Renewed = now
+	}
+	if !info.Expires.After(now) {
+		return info, fmt.Errorf("state: lock of failback %q would expire at %s, not after now (%s)",
+			failback, info.Expires.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
+	}
+	if info.Lease <= 0 {
+		info.Lease = info.Expires.Sub(info.Acquired)
+		if info.Lease <= 0 {
+			info.Lease = info.Expires.Sub(now)
+		}
+	}
+	if info.Lease > MaxLease {
+		return info, fmt.Errorf("state: lock of failback %q: a lease of %s is longer than %s; the lock is renewed while the run lasts, so a long lease is never needed",
+			failback, info.Lease, MaxLease)
+	}
+	if info.PID == os.Getpid() && info.BootID == "" && info.PIDNS == "" && info.StartTime == 0 {
+		id := hostIdentity()
+		if start, _, err := procStart(info.PID); err == nil && id.boot != "" && id.pidNS != "" {
+			info.BootID, info.PIDNS, info.StartTime = id.boot, id.pidNS, start
+		}
+	}
+	return info, nil
+}
+
+// fence advances the stored document's version on a takeover, under the
+// guard, so that the old holder's next Save, of a document it loaded
+// before, fails with ErrConflict however late it comes. No document, no
+// fence: the old holder's Save of a new one would conflict with ours too.
+func (s *FileStore) fence(failback string) error {
+	cur, err := s.readDoc(failback)
+	if err != nil || cur == nil {
+		return err
+	}
+	cur.Version++
+	data, err := json.MarshalIndent(cur, "", "  ")
+	if err != nil {
+		return fmt.Errorf("state: encoding the document of failback %q: %w", failback, err)
+	}
+	return s.writeAtomic(s.docPath(failback), append(data, '\n'))
+}
+
+// StaleReason says why the lock held is stale at now ("" while live): its
+// expiry passed, or its holder is provably gone. Every store takes a lock
+// over on the same grounds.
+func StaleReason(held LockInfo, now time.Time) string { return staleReason(held, now) }
 
 // staleReason says why the lock held is stale at now ("" while live): its
 // expiry passed, or its holder is provably gone.
@@ -595,9 +636,16 @@ func (s *FileStore) readLock(failback string) (*LockInfo, error) {
 	if err != nil || data == nil {
 		return nil, err
 	}
+	return DecodeLock(path, data)
+}
+
+// DecodeLock decodes a stored lock named name (a path, an object's URL).
+// A lock that does not decode, or lacks what every lock has, is an error:
+// taking it over would ignore a holder that may well be alive.
+func DecodeLock(name string, data []byte) (*LockInfo, error) {
 	var info LockInfo
 	if err := json.Unmarshal(data, &info); err != nil {
-		return nil, fmt.Errorf("state: lock file %s is corrupt (%v); remove it only if no fbctl run holds the lock", path, err)
+		return nil, fmt.Errorf("state: lock %s is corrupt (%v); remove it only if no fbctl run holds the lock", name, err)
 	}
 	bad := ""
 	switch {
@@ -611,7 +659,7 @@ func (s *FileStore) readLock(failback string) (*LockInfo, error) {
 		bad = "field lease: negative"
 	}
 	if bad != "" {
-		return nil, fmt.Errorf("state: lock file %s is invalid (%s); remove it only if no fbctl run holds the lock", path, bad)
+		return nil, fmt.Errorf("state: lock %s is invalid (%s); remove it only if no fbctl run holds the lock", name, bad)
 	}
 	return &info, nil
 }

@@ -17,6 +17,9 @@
 //     (LockInfo.Expiry), or whose holder is provably gone, is taken over,
 //     and the takeover is recorded in the history. A held lock is renewed
 //     at a third of its lease until Unlock.
+//   - A takeover fences the previous holder: before Lock returns, the
+//     stored document's version is advanced, so a Save by the old holder
+//     of a document it loaded before the takeover fails with ErrConflict.
 //   - Everything read from the store is input: a document that breaks its
 //     invariants, a lock or history that fbctl did not write, is an error
 //     naming the file and the field, and is never rewritten.
@@ -318,3 +321,18 @@ func KnownEventType(t string) bool {
 	}
 	return false
 }
+
+// CheckName reports whether failback is a valid failback name, the same
+// rule in every store (it names files and object keys).
+func CheckName(failback string) error { return checkName(failback) }
+
+// DecodeDocument checks a stored document named name (a path, an object's
+// URL) of failback against its invariants, as every store does on Load:
+// every failure names the object, and nothing is ever reset silently.
+func DecodeDocument(name, failback string, data []byte) (*Document, error) {
+	return decodeDoc(name, failback, data)
+}
+
+// DecodeEvent decodes one stored event of failback; an event that is not
+// one of fbctl's, or of another failback, is an error.
+func DecodeEvent(data []byte, failback string) (Event, error) { return decodeEvent(data, failback) }

@@ -1,5 +1,5 @@
-# The only state store so far is "file".
-state "s3" { # ERROR: Unknown state type
+# The state stores so far are "file" and "s3"; GCS is yet to come.
+state "gcs" { # ERROR: Unknown state type
   bucket = "fbctl-state"
 }
 

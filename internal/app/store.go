@@ -1,0 +1,41 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fbctl/fbctl/internal/state"
+	"github.com/fbctl/fbctl/internal/state/s3store"
+	"github.com/fbctl/fbctl/policy"
+)
+
+// openStore opens the policy's state store: the file store unless a
+// `state "s3"` block names a bucket. An unknown type is an error, never a
+// silent fallback to the file store: two hosts would each keep their own
+// state.
+func (g *Global) openStore(st *policy.State) (state.Store, error) {
+	switch st.Type {
+	case "", "file":
+		return state.OpenFile(st.Path, state.FileOptions{Now: g.now})
+	case "s3":
+		if st.S3 == nil {
+			return nil, fmt.Errorf("state s3: no bucket")
+		}
+		// The SDK reads its configuration files and environment here; no
+		// request is made until the first Load or Lock.
+		return s3store.Open(context.Background(), s3store.Config{
+			Bucket: st.S3.Bucket, Prefix: st.S3.Prefix, Region: st.S3.Region,
+			EndpointURL: st.S3.EndpointURL, Profile: st.S3.Profile,
+		}, s3store.Options{Now: g.now})
+	}
+	return nil, fmt.Errorf("unknown state store %q", st.Type)
+}
+
+// stateLocation says where the state is, for logs: a directory or
+// s3://BUCKET/PREFIX. It holds no credential.
+func stateLocation(st *policy.State) string {
+	if st.Type == "s3" && st.S3 != nil {
+		return "s3://" + st.S3.Bucket + "/" + st.S3.Prefix
+	}
+	return st.Path
+}

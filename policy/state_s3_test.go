@@ -1,0 +1,39 @@
+package policy_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fbctl/fbctl/policy"
+)
+
+func TestStateS3(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{"p.hcl": failbackHCL("web", `"web"`, `"x:1"`) + `
+state "s3" {
+  bucket       = "fbctl-state"
+  prefix       = "team/prod"
+  region       = "eu-west-1"
+  endpoint_url = "http://127.0.0.1:9000"
+  profile      = "ops"
+}
+`})
+	p := mustLoad(t, newLoader(policy.Options{}), filepath.Join(dir, "p.hcl"))
+	want := &policy.S3State{Bucket: "fbctl-state", Prefix: "team/prod", Region: "eu-west-1",
+		EndpointURL: "http://127.0.0.1:9000", Profile: "ops"}
+	if p.State.Type != "s3" || p.State.Path != "" {
+		t.Fatalf("state = %s %q, want s3 and no path", p.State.Type, p.State.Path)
+	}
+	if d := cmp.Diff(want, p.State.S3); d != "" {
+		t.Fatalf("(-want +got):\n%s", d)
+	}
+}
+
+func TestStateS3NeedsBucket(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{"p.hcl": failbackHCL("web", `"web"`, `"x:1"`) + "state \"s3\" {\n  prefix = \"x\"\n}\n"})
+	_, diags := newLoader(policy.Options{}).Load(filepath.Join(dir, "p.hcl"))
+	if d := cmp.Diff([]string{"error: Missing required argument"}, summaries(diags)); d != "" {
+		t.Fatalf("(-want +got):\n%s", d)
+	}
+}
