@@ -206,6 +206,16 @@ func (l *Loader) decodeProviders(blocks []*hcl.Block) hcl.Diagnostics {
 
 var stateTypes = []string{"file", "s3"}
 
+// noteUnknown records a setting of the engine (a duration, a count, an
+// enumeration of a rollout, a check or the schedule) whose value is not
+// known, so that a command that loads the policy leniently (ModeState) does
+// not judge on the default that stands in for it.
+func (l *Loader) noteUnknown(attr *hcl.Attribute, v cty.Value, diags hcl.Diagnostics) {
+	if !diags.HasErrors() && !v.IsKnown() {
+		l.unknownSettings = append(l.unknownSettings, attr.Name)
+	}
+}
+
 // decodeSchedule reads the top-level schedule, which one file at most may
 // set: two would leave the runs' cadence to the order of -f.
 func (l *Loader) decodeSchedule(attrs []*hcl.Attribute) (time.Duration, hcl.Diagnostics) {
@@ -798,6 +808,7 @@ func (d *fbDecoder) decodeRollout(b *hcl.Block) hcl.Diagnostics {
 			r.Steps = steps
 		} else if !dd.HasErrors() {
 			r.StepsUnknown = true
+			l.unknownSettings = append(l.unknownSettings, "steps")
 		}
 		if v, _ := l.eval(attr.Expr, cty.DynamicPseudoType, "steps"); IsSensitive(v) {
 			d.stepsSensitive = true
@@ -933,6 +944,7 @@ func (l *Loader) durationValue(attr *hcl.Attribute, def time.Duration) (time.Dur
 	}
 	v, diags := l.eval(attr.Expr, cty.String, attr.Name)
 	if diags.HasErrors() || !v.IsKnown() {
+		l.noteUnknown(attr, v, diags)
 		return def, false, diags
 	}
 	if v.IsNull() {
@@ -964,6 +976,7 @@ func (l *Loader) countValue(attr *hcl.Attribute, def, lo, hi int) (int, bool, hc
 	}
 	v, diags := l.eval(attr.Expr, cty.Number, attr.Name)
 	if diags.HasErrors() || !v.IsKnown() {
+		l.noteUnknown(attr, v, diags)
 		return def, false, diags
 	}
 	if v.IsNull() {
@@ -986,6 +999,7 @@ func (l *Loader) countValue(attr *hcl.Attribute, def, lo, hi int) (int, bool, hc
 func (l *Loader) enum(attr *hcl.Attribute, allowed []string) (string, bool, hcl.Diagnostics) {
 	v, diags := l.eval(attr.Expr, cty.String, attr.Name)
 	if diags.HasErrors() || !v.IsKnown() {
+		l.noteUnknown(attr, v, diags)
 		return "", false, diags
 	}
 	raw, _ := v.UnmarkDeep()

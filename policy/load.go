@@ -112,8 +112,11 @@ type Loader struct {
 	firstDir string
 	// schedule is the policy's schedule, once decoded, for the checks'
 	// warnings.
-	schedule   time.Duration
-	sourceDirs map[string]string
+	schedule time.Duration
+	// unknownSettings collects the engine settings of the block being
+	// decoded whose values are not known (see noteUnknown).
+	unknownSettings []string
+	sourceDirs      map[string]string
 }
 
 // NewLoader returns a loader with the given options.
@@ -393,6 +396,8 @@ func (l *Loader) load(srcs []Source) (*Policy, hcl.Diagnostics) {
 	p.Schedule, d = l.decodeSchedule(top.schedules)
 	diags = append(diags, d...)
 	l.schedule = p.Schedule
+	p.ScheduleUnknown = len(l.unknownSettings) > 0
+	l.unknownSettings = nil
 
 	seen := map[string]*hcl.Block{}
 	for _, b := range top.failbacks {
@@ -405,8 +410,10 @@ func (l *Loader) load(srcs []Source) (*Policy, hcl.Diagnostics) {
 		fb, d := l.decodeFailback(b)
 		diags = append(diags, d...)
 		if fb != nil {
+			fb.UnknownSettings = l.unknownSettings
 			p.Failbacks = append(p.Failbacks, fb)
 		}
+		l.unknownSettings = nil
 	}
 	diags = append(diags, l.overlaps(p.Failbacks)...)
 	if len(top.failbacks) == 0 && !diags.HasErrors() {

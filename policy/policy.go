@@ -24,6 +24,9 @@ type Policy struct {
 	// between decisions). Evidence freshness derives from it, the same
 	// for every command on every machine. Zero when unset.
 	Schedule time.Duration
+	// ScheduleUnknown is set in ModeState (and ModeValidate) when the
+	// schedule depends on a value that was not given.
+	ScheduleUnknown bool
 }
 
 // MaxSchedule bounds the policy's schedule: evidence stays fresh for two
@@ -111,6 +114,11 @@ type Failback struct {
 	Targets       []*Target
 	Rollout       Rollout
 	DeclRange     hcl.Range
+	// UnknownSettings names the settings of the rollout and the checks
+	// (bake, approval, healthy_threshold, of, ...) that depend on a value
+	// that was not given, in ModeState (and ModeValidate); the defaults
+	// stand in for them and must not be judged on. Empty in ModeRun.
+	UnknownSettings []string
 }
 
 // Check is a check block.

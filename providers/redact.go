@@ -2,6 +2,7 @@ package providers
 
 import (
 	"net"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,7 +76,8 @@ func (r *Redactor) IsSecret(s string) bool {
 	return false
 }
 
-// Redact replaces every secret in s, quoted forms first, ignoring case (DNS
+// Redact replaces every secret in s, quoted forms first, then the raw and
+// URL-escaped forms, ignoring case (DNS
 // names and URL hosts come back lower-cased in errors). Secrets of fewer
 // than three characters, spaces aside, are left alone: replacing every
 // space or every "a" of a message would destroy it without hiding
@@ -96,6 +98,13 @@ func (r *Redactor) Redact(s string) string {
 			s = replaceFold(s, inner, Redacted)
 		}
 		s = replaceFold(s, sec, Redacted)
+		// The URL-escaped forms, as a secret in a URL's path or query
+		// comes back in an error that quotes the URL.
+		for _, esc := range []string{url.PathEscape(sec), url.QueryEscape(sec)} {
+			if esc != sec {
+				s = replaceFold(s, esc, Redacted)
+			}
+		}
 	}
 	return s
 }

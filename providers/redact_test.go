@@ -63,3 +63,18 @@ func TestRedactorShortSecrets(t *testing.T) {
 		t.Error(`IsSecret("ab") = false`)
 	}
 }
+
+// TestRedactorURLEscapedForms: a secret in a URL's path or query comes back
+// escaped in errors that quote the URL; those forms are redacted too.
+func TestRedactorURLEscapedForms(t *testing.T) {
+	r := &providers.Redactor{}
+	r.Add("s3cr et/ü?x")
+	for _, msg := range []string{
+		`Get "http://h/a/s3cr%20et%2F%C3%BC%3Fx": refused`,
+		`Get "http://h/?k=s3cr+et%2F%C3%BC%3Fx": refused`,
+	} {
+		if got := r.Redact(msg); strings.Contains(got, "s3cr") {
+			t.Errorf("Redact(%q) = %q", msg, got)
+		}
+	}
+}

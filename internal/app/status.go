@@ -234,11 +234,14 @@ func (s *session) statuses(ctx context.Context) ([]statusJSON, error) {
 				Acquired: holder.Acquired.UTC(), Expires: holder.Expiry().UTC(), Stale: holder.Stale}
 		}
 		pfb := s.policy.Failback(fb.Name)
-		if pfb != nil && pfb.Rollout.StepsUnknown {
-			// Waits judged on default steps would be wrong: say why
-			// there are none instead.
-			j.Notes = append(j.Notes, "the rollout's steps depend on a value that was not given (a variable, a Terraform output or an environment variable): give it to see what this failback waits for")
-			j.Steps = 0
+		if unknown := unknownSettings(s.policy, pfb); len(unknown) > 0 {
+			// Waits judged on the defaults that stand in for them
+			// would be wrong (a hidden approval, another evidence
+			// TTL): say why there are none instead.
+			j.Notes = append(j.Notes, fmt.Sprintf("%s depend on values that were not given (variables, Terraform outputs or environment variables): give them to see what this failback waits for", strings.Join(unknown, ", ")))
+			if pfb.Rollout.StepsUnknown {
+				j.Steps = 0
+			}
 			if lockErr != nil {
 				j.WaitingFor = append(j.WaitingFor, waitJSON{Kind: waitLock, Detail: s.redact(lockErr.Error())})
 			}
@@ -482,4 +485,25 @@ func namedCheck(c *policy.Check, chk providers.Check) engine.NamedCheck {
 		Interval: c.Interval, HealthyThreshold: c.HealthyThreshold, UnhealthyThreshold: c.UnhealthyThreshold,
 		Samples: c.Samples, EvidenceTTL: c.EvidenceTTL,
 	}
+}
+
+// unknownSettings names the settings status needs to judge a failback's
+// waits that depend on values not given: the policy's schedule, and the
+// rollout's and checks' settings (policy.Failback.UnknownSettings).
+func unknownSettings(p *policy.Policy, fb *policy.Failback) []string {
+	if fb == nil {
+		return nil
+	}
+	var out []string
+	if p.ScheduleUnknown {
+		out = append(out, "schedule")
+	}
+	seen := map[string]bool{}
+	for _, n := range fb.UnknownSettings {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
