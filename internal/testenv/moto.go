@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -223,12 +224,7 @@ func motoCtx(t testing.TB) context.Context {
 // with a hint.
 func (m *Moto) CLI(t testing.TB, args ...string) []byte {
 	t.Helper()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Fatal("the AWS CLI (aws) is not installed (not on PATH): run `make deps`, or pip install awscli " +
-			"(moto's EC2 seeding uses it); a missing tool is a failure, not a skip")
-		return nil
-	}
+	bin := AWSCLI(t)
 	full := append([]string{"--endpoint-url", m.URL, "--region", MotoRegion, "--output", "json"}, args...)
 	cmd := exec.Command(bin, full...)
 	cmd.Env = append(os.Environ(), m.Env()...)
@@ -546,4 +542,23 @@ func (m *Moto) Rules(t testing.TB, listenerARN string) []elbtypes.Rule {
 		t.Fatalf("DescribeRules %s: %v", listenerARN, err)
 	}
 	return out.Rules
+}
+
+// AWSCLI returns the path of the AWS CLI, an independent client the
+// emulators are checked with: on PATH, or beside moto in the machine
+// image's pyenv. A missing client fails the test: it must not turn the
+// suite green.
+func AWSCLI(t testing.TB) string {
+	t.Helper()
+	if p, err := exec.LookPath("aws"); err == nil {
+		return p
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		p := filepath.Join(home, ".pyenv", "shims", "aws")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatal("the AWS CLI is missing: install it (pip install awscli, or Debian's awscli) and run make test; a missing tool is a failure, not a skip")
+	return ""
 }

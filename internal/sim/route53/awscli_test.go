@@ -8,25 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fbctl/fbctl/internal/testenv"
 )
 
-// awsCLI finds the AWS CLI: on PATH, or beside moto in the machine image's
-// pyenv (the Makefile adds that directory to PATH).
-func awsCLI(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("aws"); err == nil {
-		return p
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		p := filepath.Join(home, ".pyenv", "shims", "aws")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	// A missing client must not turn the suite green (see internal/testenv).
-	t.Fatal("the AWS CLI is missing: install it (pip install awscli, or Debian's awscli) and run make test")
-	return ""
-}
+// awsCLI finds the AWS CLI (testenv.AWSCLI): a missing one fails the test.
+func awsCLI(t *testing.T) string { return testenv.AWSCLI(t) }
 
 // TestAWSCLI: an independent client, botocore rather than the Go SDK,
 // lists and changes records against the emulator.

@@ -9,24 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fbctl/fbctl/internal/testenv"
 )
 
-// awsCLI finds the AWS CLI: on PATH, or beside moto in the machine image's
-// pyenv. A missing client fails the test: it must not turn the suite green.
-func awsCLI(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("aws"); err == nil {
-		return p
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		p := filepath.Join(home, ".pyenv", "shims", "aws")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Fatal("the AWS CLI is missing: install it (pip install awscli, or Debian's awscli) and run make test")
-	return ""
-}
+// awsCLI finds the AWS CLI (testenv.AWSCLI): a missing one fails the test.
+func awsCLI(t *testing.T) string { return testenv.AWSCLI(t) }
 
 // runCLI runs the CLI against url with dummy credentials and nothing from
 // the environment's AWS configuration: no real endpoint is ever reached.
