@@ -13,23 +13,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	elbv2sim "github.com/fbctl/fbctl/internal/sim/elbv2"
+	"github.com/fbctl/fbctl/internal/testenv"
 )
 
 // awsCLI runs the AWS CLI, an independent client, against the emulator.
 func awsCLI(t *testing.T, endpoint string, args ...string) (string, error) {
 	t.Helper()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		for _, p := range []string{filepath.Join(os.Getenv("HOME"), ".pyenv", "shims", "aws")} {
-			if _, err2 := os.Stat(p); err2 == nil {
-				bin, err = p, nil
-			}
-		}
-	}
-	if err != nil {
-		// In CI a missing client is a failure: `make deps` provides it.
-		t.Fatal("the AWS CLI (aws) is not installed: run `make deps`")
-	}
+	bin := testenv.AWSCLI(t)
 	dir := t.TempDir()
 	cmd := exec.Command(bin, append(append([]string{"elbv2"}, args...), "--endpoint-url", endpoint, "--region", "us-east-1", "--output", "json")...)
 	// Only these AWS settings: no profile, credentials or config of the
