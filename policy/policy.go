@@ -76,6 +76,9 @@ type S3State struct {
 	// path-style addressing.
 	EndpointURL string
 	Profile     string
+	// AssumeRole is an IAM role ARN to assume through STS with the
+	// credentials of the default chain.
+	AssumeRole string
 }
 
 // DefaultStatePath is the file store's directory when no state block says
