@@ -44,7 +44,8 @@ import (
 //     its intent and its second write: host B's status names hostA as the
 //     holder, host B's reconcile is refused (exit 4) until the lease has
 //     run out, and then takes the lock over (a lock_takeover event naming
-//     hostA) and finishes the dead run's change (a recover event): the
+//     hostA) and finishes the dead run's change (recorded as the dead
+//     command's own event, a shift whose reason names the dead run): the
 //     state, the history and HAProxy's weights agree on 75 %;
 //  4. 20 reconciles at once, 10 on each host, when the step to 100 is
 //     due: exactly one applies it (one shift event to 100), every other
