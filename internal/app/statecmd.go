@@ -121,10 +121,11 @@ func (ps *policyStore) storeType() string {
 type stateEntryJSON struct {
 	Name string `json:"name"`
 	// InPolicy is false for a failback the store holds and the policy no
-	// longer names; Stored is false for a policy failback with no state
-	// yet (its first run creates it).
+	// longer names; InStore is false for a policy failback with no state
+	// yet (its first run creates it). Version is the document's, 0 when
+	// there is none (a failback with only a history or a lock).
 	InPolicy bool        `json:"in_policy"`
-	Stored   bool        `json:"stored"`
+	InStore  bool        `json:"in_store"`
 	Version  int64       `json:"version"`
 	Phase    state.Phase `json:"phase,omitempty"`
 	Share    *percent    `json:"share,omitempty"`
@@ -175,7 +176,7 @@ func StateList(ctx context.Context, streams IO, opts StateListOptions) error {
 	doc := stateListDoc{FormatVersion: FormatVersion, Store: ps.where, Failbacks: []stateEntryJSON{}}
 	failed := 0
 	for _, name := range names {
-		e := stateEntryJSON{Name: name, InPolicy: slices.Contains(inPolicy, name)}
+		e := stateEntryJSON{Name: name, InPolicy: slices.Contains(inPolicy, name), InStore: slices.Contains(stored, name)}
 		d, err := ps.store.Load(ctx, name)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -185,7 +186,7 @@ func StateList(ctx context.Context, streams IO, opts StateListOptions) error {
 			failed++
 		} else if d.Version > 0 {
 			share := percent(d.Share)
-			e.Stored, e.Version, e.Phase, e.Share = true, d.Version, d.Phase, &share
+			e.Version, e.Phase, e.Share = d.Version, d.Phase, &share
 			if !d.LastRun.IsZero() {
 				t := d.LastRun.UTC()
 				e.LastRun = &t
@@ -249,15 +250,19 @@ func printStateList(streams IO, g *Global, doc stateListDoc) error {
 	tw.row("FAILBACK", "PHASE", "SHARE", "VERSION", "LOCK", "NOTE")
 	for _, e := range doc.Failbacks {
 		phase, share, version := "-", "-", "-"
-		if e.Stored {
+		if e.Version > 0 {
 			phase, share, version = string(e.Phase), fmtPercent(*e.Share)+"%", fmt.Sprint(e.Version)
 		}
 		var notes []string
 		if !e.InPolicy {
 			notes = append(notes, "not in the policy")
 		}
-		if !e.Stored && e.Error == "" {
+		switch {
+		case e.Error != "":
+		case !e.InStore:
 			notes = append(notes, "no state yet")
+		case e.Version == 0:
+			notes = append(notes, "no document")
 		}
 		if e.Error != "" {
 			notes = append(notes, "unreadable (below)")
