@@ -870,14 +870,8 @@ func testForceUnlock(t *testing.T, h *harness) {
 	if !state.KnownEventType(ev.Type) {
 		t.Fatalf("event type %q is not in state.EventTypes", ev.Type)
 	}
-	// The lock is free at once, long before its expiry.
-	b, err := h.Store.Lock(ctx(t), "web", h.info("b"))
-	if err != nil {
-		t.Fatalf("Lock after ForceUnlock: %v", err)
-	}
-	defer b.Unlock()
-	// The old holder's renewal finds its lock gone: it is lost, and it
-	// does not come back.
+	// The old holder's next renewal finds its lock gone: the lock is lost,
+	// and the renewal does not bring it back.
 	rl, ok := a.(state.RenewedLock)
 	if !ok {
 		t.Fatal("the store's locks are not state.RenewedLock")
@@ -892,6 +886,12 @@ func testForceUnlock(t *testing.T, h *harness) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Lost() was not closed after a renewal found the lock force-unlocked")
 	}
+	// The lock is free at once, long before its expiry.
+	b, err := h.Store.Lock(ctx(t), "web", h.info("b"))
+	if err != nil {
+		t.Fatalf("Lock after ForceUnlock (and the old holder's renewal): %v", err)
+	}
+	defer b.Unlock()
 	if err := a.Unlock(); !errors.Is(err, state.ErrLockLost) {
 		t.Fatalf("the old holder's Unlock after a force-unlock and a new Lock = %v, want state.ErrLockLost", err)
 	}
