@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -364,11 +365,11 @@ func StateShow(ctx context.Context, streams IO, opts StateShowOptions) error {
 		tw.row("approval:", fmt.Sprintf("to %s%% in cycle %d by %s at %s", fmtPercent(percent(a.To)), a.Cycle, a.By, fmtTimeValue(a.At)))
 	}
 	var observed []string
-	for _, t := range slices.Sorted(mapKeys(d.Observed)) {
+	for _, t := range slices.Sorted(maps.Keys(d.Observed)) {
 		observed = append(observed, fmt.Sprintf("%s=%s%%", t, fmtPercent(percent(d.Observed[t]))))
 	}
 	tw.row("observed:", strings.Join(observed, " "))
-	for _, c := range slices.Sorted(mapKeys(d.Evidence)) {
+	for _, c := range slices.Sorted(maps.Keys(d.Evidence)) {
 		ev := d.Evidence[c]
 		verdict := "failing"
 		if ev.LastHealthy {
@@ -396,16 +397,6 @@ func StateShow(ctx context.Context, streams IO, opts StateShowOptions) error {
 		return &ExitError{Code: ExitFailure, Err: herr}
 	}
 	return nil
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func orDash(s string) string {

@@ -277,7 +277,7 @@ func TestStateListCorrupt(t *testing.T) {
 func TestStateShow(t *testing.T) {
 	e := newStateEnv(t)
 	dir := e.stateDir()
-	saved := e.save(dir, "web", state.PhaseShifting, 1000)
+	e.save(dir, "web", state.PhaseShifting, 1000)
 	// A hold whose reason quotes the sensitive value: show redacts it as
 	// history does.
 	s := e.store(dir)
@@ -291,7 +291,6 @@ func TestStateShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.lockFile(dir, "web", "3f9c0a1b2c4d")
-	_ = saved
 
 	code, out, errOut, _ := e.run(OutputText, showCmd("web"))
 	wantCode(t, "state show web", code, ExitOK, errOut)
