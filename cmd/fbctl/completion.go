@@ -18,18 +18,41 @@ func isCompletionRequest(cmd *cobra.Command) bool {
 }
 
 // failbackArgs is how many failback names each command that takes them
-// accepts; 0 means any number. TestFailbackCommandsComplete keeps it in
-// step with the commands whose usage names a FAILBACK.
+// accepts, by its path under fbctl ("state show"); 0 means any number.
+// TestFailbackCommandsComplete keeps it in step with the commands whose
+// usage names a FAILBACK.
 var failbackArgs = map[string]int{
 	"plan": 0, "reconcile": 0, "status": 0, "history": 0,
 	"shift": 1, "pause": 1, "resume": 1, "abort": 1, "approve": 1,
+	"state show": 1, "state unlock": 1,
+}
+
+// commandPath is c's path under the root: "state show", "plan".
+func commandPath(c *cobra.Command) string {
+	if !c.HasParent() {
+		return ""
+	}
+	if p := commandPath(c.Parent()); p != "" {
+		return p + " " + c.Name()
+	}
+	return c.Name()
+}
+
+// allCommands returns the commands under c, depth first.
+func allCommands(c *cobra.Command) []*cobra.Command {
+	var out []*cobra.Command
+	for _, sub := range c.Commands() {
+		out = append(out, sub)
+		out = append(out, allCommands(sub)...)
+	}
+	return out
 }
 
 // registerCompletions teaches cobra's completion the failback names of the
 // policy and the values of the flags that take a fixed set.
 func registerCompletions(root *cobra.Command, g *app.Global) {
-	for _, c := range root.Commands() {
-		if n, ok := failbackArgs[c.Name()]; ok {
+	for _, c := range allCommands(root) {
+		if n, ok := failbackArgs[commandPath(c)]; ok {
 			c.ValidArgsFunction = completeFailbacks(g, n)
 		}
 		if c.Name() == "history" {

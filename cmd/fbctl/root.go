@@ -69,7 +69,9 @@ func run(ctx context.Context, args []string, streams app.IO) app.ExitCode {
 	if (output == app.OutputJSON || output == app.OutputJSONL) && stdout.n == 0 {
 		name := ""
 		if cmd != nil && cmd != root {
-			name = cmd.Name()
+			// "state unlock", not "unlock": the document names the
+			// command as it is typed.
+			name = commandPath(cmd)
 		}
 		_ = app.WriteErrorDoc(stdout, output, name, code, msg)
 	}
@@ -244,6 +246,7 @@ the command), 8 waiting for a person (reconcile --wait).`,
 		newShiftCmd(g, streams),
 		newStatusCmd(g, streams),
 		newHistoryCmd(g, streams),
+		newStateCmd(g, streams),
 		newDemoCmd(g, streams),
 	)
 	root.AddCommand(newControlCmds(g, streams)...)

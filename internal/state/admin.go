@@ -53,7 +53,11 @@ type Importer interface {
 	// not exactly these, it returns an error matching ErrExists and
 	// changes nothing more. Importing the same document and events again
 	// succeeds and changes nothing (an interrupted migration is finished
-	// by running it again).
+	// by running it again). A document of Version 0 (Load's answer for
+	// a failback never saved, which may still have a history) imports
+	// the events alone, and conflicts with a stored document. Nothing is
+	// written before doc and every event have passed the checks Load and
+	// History make.
 	Import(ctx context.Context, doc *Document, events []Event) error
 }
 

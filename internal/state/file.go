@@ -6,7 +6,8 @@
 //	NAME.history.jsonl  the history: one JSON Event per line, append-only
 //	NAME.lock           the lock holder (JSON LockInfo); present while held
 //	NAME.guard          empty; flock'd around every check-then-write
-//	.tmp-<16 hex>.NAME.json, .tmp-<16 hex>.NAME.lock
+//	.tmp-<16 hex>.NAME.json, .tmp-<16 hex>.NAME.lock,
+//	.tmp-<16 hex>.NAME.history.jsonl (Import only)
 //	                    a write in progress, or one a crash interrupted
 //
 // The four suffixes end differently, so no two names map to the same file,
@@ -70,6 +71,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,6 +123,9 @@ type FileStore struct {
 
 var _ Store = (*FileStore)(nil)
 var _ LockReader = (*FileStore)(nil)
+var _ Lister = (*FileStore)(nil)
+var _ Unlocker = (*FileStore)(nil)
+var _ Importer = (*FileStore)(nil)
 
 // afterStep, when set (by tests only), is called after each step of an
 // atomic write: "temp-created", "written", "synced", "renamed". A test
@@ -429,7 +435,8 @@ func (s *FileStore) removeTemps(failback string) {
 		}
 		return
 	}
-	for _, suffix := range []string{".json", ".lock"} {
+	// Import's temp files end in .history.jsonl too.
+	for _, suffix := range []string{".json", ".lock", ".history.jsonl"} {
 		pattern := filepath.Join(s.dir, ".tmp-????????????????."+failback+suffix)
 		matches, _ := filepath.Glob(pattern)
 		for _, m := range matches {
@@ -991,4 +998,300 @@ func (s *FileStore) LockHolder(ctx context.Context, failback string) (*Holder, e
 		return nil, err
 	}
 	return &Holder{LockInfo: *info, Stale: staleReason(*info, s.now())}, nil
+}
+
+// MaxListEntries bounds the directory entries Failbacks reads: a state
+// directory holds four files per failback, so this is a quarter of a
+// million failbacks. A directory larger than that was not filled by fbctl,
+// and listing it whole could exhaust memory.
+const MaxListEntries = 1 << 20
+
+// Failbacks returns the names of the failbacks with a document
+// (NAME.json), a lock (NAME.lock) or a history (NAME.history.jsonl) in the
+// directory, sorted; none when the directory does not exist yet. Any other
+// entry (a guard file, a temp file, a stray file whose name is not a
+// failback name) is skipped. The entries are not opened: a NAME.json that
+// is a link or a FIFO is listed, and reading it is the error that names it.
+func (s *FileStore) Failbacks(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d, err := os.Open(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return []string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: listing %s: %w", s.dir, err)
+	}
+	defer d.Close()
+	seen := map[string]bool{}
+	read := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		names, err := d.Readdirnames(4096)
+		read += len(names)
+		if read > MaxListEntries {
+			return nil, fmt.Errorf("state: %s holds more than %d entries, more than fbctl ever writes there; it is not only a state directory", s.dir, MaxListEntries)
+		}
+		for _, n := range names {
+			if fb, ok := failbackOfFile(n); ok {
+				seen[fb] = true
+			}
+		}
+		if errors.Is(err, io.EOF) || (err == nil && len(names) == 0) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("state: listing %s: %w", s.dir, err)
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for fb := range seen {
+		out = append(out, fb)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// failbackOfFile returns the failback a state file name belongs to: NAME
+// of NAME.json, NAME.lock or NAME.history.jsonl, when NAME is a valid
+// failback name. The history's suffix is tried first: "x.history.jsonl"
+// is x's history, never a document.
+func failbackOfFile(name string) (string, bool) {
+	for _, suffix := range []string{".history.jsonl", ".json", ".lock"} {
+		if fb, ok := strings.CutSuffix(name, suffix); ok {
+			return fb, checkName(fb) == nil
+		}
+	}
+	return "", false
+}
+
+// ForceUnlock removes the failback's lock if its holder's run id is runID
+// (Terraform's force-unlock), under the guard, so that no Lock, renewal or
+// Unlock comes in between. Before the lock file is removed, an "unlock"
+// event naming actor and reason is appended to the history, and the
+// stored document's version is advanced, as a takeover does: a holder
+// still running fails its next Save with ErrConflict, and its next renewal
+// finds the lock gone and closes Lost. A lock held by another run is a
+// *LockIDError and stays; no lock is ErrNotLocked. A corrupt lock or
+// document is an error naming the file, and nothing is changed.
+func (s *FileStore) ForceUnlock(ctx context.Context, failback, runID, actor, reason string) (*LockInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkName(failback); err != nil {
+		return nil, err
+	}
+	if runID == "" {
+		return nil, fmt.Errorf("state: unlocking failback %q: no lock id given", failback)
+	}
+	// Without a lock file there is nothing to do, and nothing (not even
+	// the directory or the guard file) is created to find that out.
+	if held, err := s.readLock(failback); err != nil {
+		return nil, err
+	} else if held == nil {
+		return nil, fmt.Errorf("state: failback %q: %w", failback, ErrNotLocked)
+	}
+	g, err := s.guard(ctx, failback)
+	if err != nil {
+		return nil, err
+	}
+	defer g.unlock()
+	s.removeTemps(failback)
+	held, err := s.readLock(failback)
+	if err != nil {
+		return nil, err
+	}
+	if held == nil {
+		return nil, fmt.Errorf("state: failback %q: %w", failback, ErrNotLocked)
+	}
+	if held.RunID != runID {
+		return nil, &LockIDError{Failback: failback, Want: runID, Holder: *held}
+	}
+	// The document must be readable for the fence: find out before the
+	// event is recorded.
+	if _, err := s.readDoc(failback); err != nil {
+		return nil, err
+	}
+	why := fmt.Sprintf("lock of %s@%s pid %d (run %s) removed by hand", held.Owner, held.Host, held.PID, held.RunID)
+	if reason != "" {
+		why += ": " + reason
+	}
+	ev := Event{Time: s.now(), RunID: held.RunID, Failback: failback, Type: "unlock", Actor: actor, Reason: why}
+	if err := s.appendLocked(failback, ev); err != nil {
+		return nil, fmt.Errorf("state: recording the unlock: %w", err)
+	}
+	if err := s.fence(failback); err != nil {
+		return nil, err
+	}
+	path := s.lockPath(failback)
+	if err := os.Remove(path); err != nil {
+		return nil, fmt.Errorf("state: removing %s: %w", path, err)
+	}
+	return held, s.syncDir()
+}
+
+// Import stores doc and events as the failback's document and history,
+// never overwriting: under the guard it first compares what the directory
+// holds, then creates the history and then the document, each through a
+// temp file that is fsync'd and linked into place (link(2) fails when the
+// name exists, so even a writer that ignored the guard is never
+// overwritten), and fsyncs the directory. A file already there with
+// exactly the bytes Import would write is kept: importing again changes
+// nothing, and an import interrupted between the history and the document
+// is finished by the next. Anything else already there (another document,
+// other events, a lock, a corrupt file) is an error matching ErrExists,
+// or naming the file, and nothing is written.
+//
+// A doc of Version 0 is a failback never saved (what Load returns when
+// there is no document): only its events are imported, and a document
+// already in the store is a conflict.
+func (s *FileStore) Import(ctx context.Context, doc *Document, events []Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	docData, histData, err := encodeImport(doc, events)
+	if err != nil {
+		return err
+	}
+	fb := doc.Failback
+	g, err := s.guard(ctx, fb)
+	if err != nil {
+		return err
+	}
+	defer g.unlock()
+	s.removeTemps(fb)
+
+	if held, err := s.readLock(fb); err != nil {
+		return err
+	} else if held != nil {
+		return fmt.Errorf("state: %s: %w: the failback is locked by %s@%s (run %s)", s.lockPath(fb), ErrExists, held.Owner, held.Host, held.RunID)
+	}
+	writeHist, err := s.importable(s.historyPath(fb), histData, MaxHistorySize)
+	if err != nil {
+		return err
+	}
+	writeDoc, err := s.importable(s.docPath(fb), docData, MaxDocumentSize)
+	if err != nil {
+		return err
+	}
+	if writeHist {
+		if err := s.createFile(s.historyPath(fb), histData); err != nil {
+			return err
+		}
+	}
+	if writeDoc {
+		if err := s.createFile(s.docPath(fb), docData); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeImport checks what Import is given and encodes it as the file
+// store writes it: the document as Save does (nil for a Version 0 one),
+// the history as Append does, one line per event.
+func encodeImport(doc *Document, events []Event) (docData, histData []byte, err error) {
+	if doc == nil {
+		return nil, nil, errors.New("state: Import of a nil document")
+	}
+	fb := doc.Failback
+	if err := checkName(fb); err != nil {
+		return nil, nil, err
+	}
+	if doc.SchemaVersion != SchemaVersion {
+		return nil, nil, fmt.Errorf("state: document of failback %q has schema version %d; this build writes %d", fb, doc.SchemaVersion, SchemaVersion)
+	}
+	if doc.Version < 0 {
+		return nil, nil, fmt.Errorf("state: document of failback %q has negative version %d", fb, doc.Version)
+	}
+	if doc.Version > 0 {
+		if err := checkDoc(doc); err != nil {
+			return nil, nil, fmt.Errorf("state: document of failback %q is invalid: %w", fb, err)
+		}
+		docData, err = json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			return nil, nil, fmt.Errorf("state: encoding the document of failback %q: %w", fb, err)
+		}
+		docData = append(docData, '\n')
+		if len(docData) > MaxDocumentSize {
+			return nil, nil, fmt.Errorf("state: the document of failback %q is larger than %d bytes", fb, MaxDocumentSize)
+		}
+	}
+	for i, ev := range events {
+		if ev.Failback == "" {
+			ev.Failback = fb
+		}
+		switch {
+		case ev.Failback != fb:
+			return nil, nil, fmt.Errorf("state: event %d of the import of failback %q is of failback %q", i+1, fb, ev.Failback)
+		case ev.Time.IsZero():
+			return nil, nil, fmt.Errorf("state: event %d of the import of failback %q has no time", i+1, fb)
+		case ev.Type == "":
+			return nil, nil, fmt.Errorf("state: event %d of the import of failback %q has no type", i+1, fb)
+		}
+		line, err := json.Marshal(&ev)
+		if err != nil {
+			return nil, nil, fmt.Errorf("state: encoding event %d of failback %q: %w", i+1, fb, err)
+		}
+		histData = append(append(histData, line...), '\n')
+		if len(histData) > MaxHistorySize {
+			return nil, nil, fmt.Errorf("state: the history of failback %q is larger than %d bytes", fb, MaxHistorySize)
+		}
+	}
+	return docData, histData, nil
+}
+
+// importable says whether Import must create path with data (nil data: it
+// must not exist, or be an empty history): false when path already
+// holds exactly data, an error matching ErrExists when it holds anything
+// else. The caller holds the guard.
+func (s *FileStore) importable(path string, data []byte, limit int64) (bool, error) {
+	have, err := readRegular(path, limit)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case have == nil:
+		return data != nil, nil
+	case bytes.Equal(have, data):
+		return false, nil
+	case len(have) == 0 && data == nil && strings.HasSuffix(path, ".history.jsonl"):
+		// An empty history holds no events.
+		return false, nil
+	}
+	return false, fmt.Errorf("state: %s: %w, which is not what is being imported; nothing was overwritten", path, ErrExists)
+}
+
+// createFile creates path with data, durably, failing if it exists: temp
+// file, write, fsync, link to path, remove the temp file, fsync of the
+// directory. The caller holds the guard.
+func (s *FileStore) createFile(path string, data []byte) error {
+	tmp, f, err := s.createTemp(filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("state: writing %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("state: syncing %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("state: closing %s: %w", tmp, err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("state: %s: %w: it appeared while importing; nothing was overwritten", path, ErrExists)
+		}
+		return fmt.Errorf("state: creating %s: %w", path, err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("state: removing %s: %w", tmp, err)
+	}
+	return s.syncDir()
 }

@@ -318,7 +318,7 @@ var EventTypes = []string{
 	"apply_failed",      // a write failed and the targets were put back
 	"revert_failed",     // putting the targets back failed too: halted
 	"lock_takeover",     // an expired or dead holder's lock was taken over
-	"unlock",            // `fbctl state unlock` released a lock by hand
+	"unlock",            // `fbctl state unlock`: a person removed a lock by hand
 }
 
 // KnownEventType reports whether t is one of EventTypes.

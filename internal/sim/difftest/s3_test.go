@@ -84,8 +84,18 @@ func s3Get(key, ifMatch string) func(context.Context, *s3.Client, map[string]str
 }
 
 func s3List(prefix string, pageSize int32) func(context.Context, *s3.Client, map[string]string) (string, error) {
+	return s3ListDelimited(prefix, "", pageSize)
+}
+
+// s3ListDelimited lists with a delimiter: objects and common prefixes,
+// page by page (how the store lists its failbacks).
+func s3ListDelimited(prefix, delim string, pageSize int32) func(context.Context, *s3.Client, map[string]string) (string, error) {
 	return func(ctx context.Context, c *s3.Client, _ map[string]string) (string, error) {
-		p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String("state"), Prefix: aws.String(prefix), MaxKeys: aws.Int32(pageSize)})
+		in := &s3.ListObjectsV2Input{Bucket: aws.String("state"), Prefix: aws.String(prefix), MaxKeys: aws.Int32(pageSize)}
+		if delim != "" {
+			in.Delimiter = aws.String(delim)
+		}
+		p := s3.NewListObjectsV2Paginator(c, in)
 		var pages []string
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
@@ -95,6 +105,9 @@ func s3List(prefix string, pageSize int32) func(context.Context, *s3.Client, map
 			var keys []string
 			for _, o := range page.Contents {
 				keys = append(keys, fmt.Sprintf("%s(%d)", aws.ToString(o.Key), aws.ToInt64(o.Size)))
+			}
+			for _, cp := range page.CommonPrefixes {
+				keys = append(keys, "prefix "+aws.ToString(cp.Prefix))
 			}
 			pages = append(pages, fmt.Sprint(keys))
 		}
@@ -123,6 +136,11 @@ var s3Steps = []s3Step{
 	{"history 2 again", s3Put("fb/history/00000000000000000002.json", "e2'", "", "*", "")},
 	{"list in pages of 2", s3List("fb/", 2)},
 	{"list of an empty prefix", s3List("none/", 2)},
+	{"a failback's document", s3Put("fb/state.json", "d", "", "*", "")},
+	{"a third failback", s3Put("fb3/state.json", "d", "", "*", "")},
+	{"an object beside the failbacks", s3Put("notes.txt", "n", "", "*", "")},
+	{"list the failbacks, delimited, in pages of 2", s3ListDelimited("", "/", 2)},
+	{"list one failback, delimited", s3ListDelimited("fb/", "/", 1000)},
 }
 
 // TestS3Differential runs the state store's S3 calls on s3sim and moto.

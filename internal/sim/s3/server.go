@@ -440,16 +440,22 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, bucket, key stri
 }
 
 type listResult struct {
-	XMLName               xml.Name      `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListBucketResult"`
-	Name                  string        `xml:"Name"`
-	Prefix                string        `xml:"Prefix"`
-	StartAfter            string        `xml:"StartAfter,omitempty"`
-	ContinuationToken     string        `xml:"ContinuationToken,omitempty"`
-	NextContinuationToken string        `xml:"NextContinuationToken,omitempty"`
-	KeyCount              int           `xml:"KeyCount"`
-	MaxKeys               int           `xml:"MaxKeys"`
-	IsTruncated           bool          `xml:"IsTruncated"`
-	Contents              []listedEntry `xml:"Contents"`
+	XMLName               xml.Name       `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListBucketResult"`
+	Name                  string         `xml:"Name"`
+	Prefix                string         `xml:"Prefix"`
+	StartAfter            string         `xml:"StartAfter,omitempty"`
+	ContinuationToken     string         `xml:"ContinuationToken,omitempty"`
+	NextContinuationToken string         `xml:"NextContinuationToken,omitempty"`
+	KeyCount              int            `xml:"KeyCount"`
+	MaxKeys               int            `xml:"MaxKeys"`
+	Delimiter             string         `xml:"Delimiter,omitempty"`
+	IsTruncated           bool           `xml:"IsTruncated"`
+	Contents              []listedEntry  `xml:"Contents"`
+	CommonPrefixes        []commonPrefix `xml:"CommonPrefixes"`
+}
+
+type commonPrefix struct {
+	Prefix string `xml:"Prefix"`
 }
 
 type listedEntry struct {
@@ -462,9 +468,7 @@ type listedEntry struct {
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, bucket string) *s3Error {
 	q := r.URL.Query()
-	if q.Get("delimiter") != "" {
-		return errf(http.StatusNotImplemented, "NotImplemented", "the fbctl S3 emulator does not implement delimiter")
-	}
+	delim := q.Get("delimiter")
 	maxKeys := 1000
 	if v := q.Get("max-keys"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -495,21 +499,47 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, bucket string) *s3
 		}
 	}
 	sort.Strings(keys)
-	res := listResult{Name: bucket, Prefix: prefix, StartAfter: q.Get("start-after"), ContinuationToken: token, MaxKeys: maxKeys}
-	if len(keys) > maxKeys {
-		keys = keys[:maxKeys]
+	// With a delimiter, the keys that hold it after the prefix roll up
+	// into one common prefix each, listed in key order among the objects
+	// and counted against max-keys like them; a page that ended on a
+	// common prefix goes on after every key below it.
+	type item struct {
+		key string
+		dir bool
+	}
+	var items []item
+	for _, k := range keys {
+		if delim != "" {
+			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
+				cp := k[:len(prefix)+i+len(delim)]
+				if strings.HasPrefix(after, cp) || len(items) > 0 && items[len(items)-1].key == cp {
+					continue
+				}
+				items = append(items, item{cp, true})
+				continue
+			}
+		}
+		items = append(items, item{k, false})
+	}
+	res := listResult{Name: bucket, Prefix: prefix, StartAfter: q.Get("start-after"), ContinuationToken: token, MaxKeys: maxKeys, Delimiter: delim}
+	if len(items) > maxKeys {
+		items = items[:maxKeys]
 		res.IsTruncated = true
 		if maxKeys > 0 {
-			res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(keys[len(keys)-1]))
+			res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(items[len(items)-1].key))
 		}
 	}
-	for _, k := range keys {
-		o := b[k]
-		res.Contents = append(res.Contents, listedEntry{Key: k, LastModified: o.modified.Format("2006-01-02T15:04:05.000Z"),
+	for _, it := range items {
+		if it.dir {
+			res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{Prefix: it.key})
+			continue
+		}
+		o := b[it.key]
+		res.Contents = append(res.Contents, listedEntry{Key: it.key, LastModified: o.modified.Format("2006-01-02T15:04:05.000Z"),
 			ETag: o.etag, Size: len(o.data), StorageClass: "STANDARD"})
 	}
 	s.mu.Unlock()
-	res.KeyCount = len(res.Contents)
+	res.KeyCount = len(res.Contents) + len(res.CommonPrefixes)
 	writeXML(w, http.StatusOK, res)
 	return nil
 }

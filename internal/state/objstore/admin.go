@@ -113,7 +113,11 @@ func unlockReason(held state.LockInfo, reason string) string {
 // create-only. An object already there with the same bytes is a previous
 // import's (an interrupted migration runs again to the end); any other is
 // state.ErrExists. The document goes last: a failback whose document is
-// in the store was imported whole.
+// in the store was imported whole, so its history must then be exactly
+// these events. A document of Version 0 (a failback never saved in its
+// old store, which had only a history) imports the events alone, and
+// conflicts with a stored document. Everything is checked before the
+// first write.
 func (s *Store) Import(ctx context.Context, doc *state.Document, events []state.Event) error {
 	if doc == nil {
 		return fmt.Errorf("%s: Import of a nil document", s.label)
@@ -125,46 +129,66 @@ func (s *Store) Import(ctx context.Context, doc *state.Document, events []state.
 	if err := state.CheckName(fb); err != nil {
 		return err
 	}
-	docData, err := json.MarshalIndent(doc, "", "  ")
+	var docData []byte
+	if doc.Version > 0 {
+		data, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			return fmt.Errorf("%s: encoding the document of failback %q: %w", s.label, fb, err)
+		}
+		docData = append(data, '\n')
+		if _, err := state.DecodeDocument(s.URL(s.docKey(fb)), fb, docData); err != nil {
+			return fmt.Errorf("%s: importing failback %q: %w", s.label, fb, err)
+		}
+	} else if doc.SchemaVersion != state.SchemaVersion {
+		return fmt.Errorf("%s: importing failback %q: schema version %d; this build writes %d", s.label, fb, doc.SchemaVersion, state.SchemaVersion)
+	}
+	evData := make([][]byte, len(events))
+	for i, ev := range events {
+		data, err := json.Marshal(&ev)
+		if err != nil {
+			return fmt.Errorf("%s: encoding an event of failback %q: %w", s.label, fb, err)
+		}
+		if _, err := state.DecodeEvent(data, fb); err != nil {
+			return fmt.Errorf("%s: importing failback %q: event %d: %w", s.label, fb, i+1, err)
+		}
+		evData[i] = data
+	}
+	// Refuse before writing anything when the store holds another
+	// document, or a history that is not a prefix of this one (exactly
+	// this one, when the document is there: it was imported whole).
+	cur, _, found, err := s.get(ctx, s.docKey(fb), state.MaxDocumentSize)
 	if err != nil {
-		return fmt.Errorf("%s: encoding the document of failback %q: %w", s.label, fb, err)
-	}
-	docData = append(docData, '\n')
-	if _, err := state.DecodeDocument(s.URL(s.docKey(fb)), fb, docData); err != nil {
-		return fmt.Errorf("%s: importing failback %q: %w", s.label, fb, err)
-	}
-	// Refuse before writing anything when the store already has another
-	// document, or a history that is not a prefix of this one.
-	if cur, _, found, err := s.get(ctx, s.docKey(fb), state.MaxDocumentSize); err != nil {
 		return err
-	} else if found && !bytes.Equal(cur, docData) {
+	}
+	if found && (docData == nil || !bytes.Equal(cur, docData)) {
 		return fmt.Errorf("%w: %s holds another document", state.ErrExists, s.URL(s.docKey(fb)))
 	}
 	entries, err := s.listHistory(ctx, fb)
 	if err != nil {
 		return err
 	}
-	if len(entries) > len(events) {
+	if len(entries) > len(events) || found && len(entries) != len(events) {
 		return fmt.Errorf("%w: %s holds %d events, the source %d", state.ErrExists, s.URL(s.histDir(fb)), len(entries), len(events))
 	}
 	for i, e := range entries {
 		if e.seq != uint64(i+1) {
 			return fmt.Errorf("%w: %s is not event %d of an import", state.ErrExists, s.URL(e.key), i+1)
 		}
+		if data, _, ok, err := s.get(ctx, e.key, maxEventSize); err != nil {
+			return err
+		} else if !ok || !bytes.Equal(data, evData[i]) {
+			return fmt.Errorf("%w: %s is another event than the source's %d", state.ErrExists, s.URL(e.key), i+1)
+		}
 	}
-	for i, ev := range events {
-		if ev.Failback != fb {
-			return fmt.Errorf("%s: importing failback %q: event %d is of failback %q", s.label, fb, i+1, ev.Failback)
-		}
-		data, err := json.Marshal(&ev)
-		if err != nil {
-			return fmt.Errorf("%s: encoding an event of failback %q: %w", s.label, fb, err)
-		}
-		if err := s.create(ctx, s.eventKey(fb, uint64(i+1)), data); err != nil {
+	for i := len(entries); i < len(events); i++ {
+		if err := s.create(ctx, s.eventKey(fb, uint64(i+1)), evData[i]); err != nil {
 			return err
 		}
 	}
 	s.seqs.Delete(fb)
+	if docData == nil {
+		return nil
+	}
 	return s.create(ctx, s.docKey(fb), docData)
 }
 

@@ -7,7 +7,9 @@
 // (*state.LockedError naming the holder), an expired lock is taken over
 // and the takeover recorded, nobody unlocks another's lock, a held lock is
 // renewed, histories keep their order and their failback, a corrupt object
-// is an error naming it, and a cancelled context stops every call.
+// is an error naming it, and a cancelled context stops every call. It also
+// checks the administration every store must offer (state.Lister,
+// state.Unlocker, state.Importer): a store without one fails.
 //
 // The suite drives time itself: the store under test takes its clock and
 // its renewal ticker from Env, so no case sleeps.
@@ -79,6 +81,21 @@ func run(t *testing.T, newStore func(t *testing.T, env Env) Subject, races bool)
 		{"CorruptLock", testCorruptLock},
 		{"CorruptHistory", testCorruptHistory},
 		{"Cancelled", testCancelled},
+		// The administration of a store (state.Lister, state.Unlocker,
+		// state.Importer): every store implements it.
+		{"FailbacksListsEveryFailback", testFailbacks},
+		{"FailbacksSkipsForeignNames", testFailbacksForeign},
+		{"ForceUnlockWrongIDRefused", testForceUnlockWrongID},
+		{"ForceUnlockNotLocked", testForceUnlockNotLocked},
+		{"ForceUnlockRemovesAndRecords", testForceUnlock},
+		{"ForceUnlockFencesOldHolder", testForceUnlockFence},
+		{"ForceUnlockCorruptLock", testForceUnlockCorrupt},
+		{"ImportRoundTrip", testImport},
+		{"ImportAgainIdempotent", testImportAgain},
+		{"ImportConflictChangesNothing", testImportConflict},
+		{"ImportNeverSavedDocument", testImportNeverSaved},
+		{"ImportRefusesBadInput", testImportBad},
+		{"AdminCancelled", testAdminCancelled},
 	}
 	for _, c := range cases {
 		if !races && strings.Contains(c.name, "Race") {
@@ -667,5 +684,516 @@ func testCancelled(t *testing.T, h *harness) {
 	got, err := h.Store.Load(t.Context(), "web")
 	if err != nil || got.Version != 0 {
 		t.Fatalf("after cancelled calls: Load = version %v, %v; want nothing stored", got, err)
+	}
+}
+
+func lister(t *testing.T, h *harness) state.Lister {
+	t.Helper()
+	l, ok := h.Store.(state.Lister)
+	if !ok {
+		t.Fatalf("%T does not implement state.Lister: every store must (fbctl state list)", h.Store)
+	}
+	return l
+}
+
+func unlocker(t *testing.T, h *harness) state.Unlocker {
+	t.Helper()
+	u, ok := h.Store.(state.Unlocker)
+	if !ok {
+		t.Fatalf("%T does not implement state.Unlocker: every store must (fbctl state unlock)", h.Store)
+	}
+	return u
+}
+
+func importer(t *testing.T, h *harness) state.Importer {
+	t.Helper()
+	i, ok := h.Store.(state.Importer)
+	if !ok {
+		t.Fatalf("%T does not implement state.Importer: every store must (fbctl state migrate)", h.Store)
+	}
+	return i
+}
+
+func listed(t *testing.T, h *harness) []string {
+	t.Helper()
+	got, err := lister(t, h).Failbacks(ctx(t))
+	if err != nil {
+		t.Fatalf("Failbacks: %v", err)
+	}
+	return got
+}
+
+func testFailbacks(t *testing.T, h *harness) {
+	if got := listed(t, h); len(got) != 0 {
+		t.Fatalf("Failbacks of an empty store = %q, want none", got)
+	}
+	// A document only, a lock only, a history only; names that share
+	// prefixes and suffixes with each other and with the stores' own
+	// names for their objects.
+	for _, fb := range []string{"web", "a.b", "web.json", "x.history"} {
+		doc := state.NewDocument(fb, h.Now())
+		if err := h.Store.Save(ctx(t), doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held, err := h.Store.Lock(ctx(t), "locked", h.info("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Unlock()
+	for _, fb := range []string{"a", "ab", "Z9", "history"} {
+		if err := h.Store.Append(ctx(t), fb, state.Event{Type: "shift"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Loading a missing failback creates nothing to list.
+	if _, err := h.Store.Load(ctx(t), "ghost"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Z9", "a", "a.b", "ab", "history", "locked", "web", "web.json", "x.history"}
+	if d := cmp.Diff(want, listed(t, h)); d != "" {
+		t.Fatalf("Failbacks (-want +got):\n%s", d)
+	}
+	// A lock released and nothing else stored: nothing left to list.
+	if err := held.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	for _, fb := range listed(t, h) {
+		if fb == "locked" {
+			t.Fatalf("Failbacks lists %q after its only object, the lock, was released", fb)
+		}
+	}
+}
+
+func testFailbacksForeign(t *testing.T, h *harness) {
+	if err := h.Store.Append(ctx(t), "web", state.Event{Type: "shift"}); err != nil {
+		t.Fatal(err)
+	}
+	// Objects under names that are not failback names (written around the
+	// store, as another tool or a person would) are skipped, not errors.
+	for _, fb := range []string{"-stray", "_x", ".hidden"} {
+		h.Corrupt(t, fb, "document", []byte("{}"))
+	}
+	// A corrupt document is still a failback: listing it is how a person
+	// finds it.
+	h.Corrupt(t, "broken", "document", []byte("\x00garbage"))
+	if d := cmp.Diff([]string{"broken", "web"}, listed(t, h)); d != "" {
+		t.Fatalf("Failbacks with foreign objects (-want +got):\n%s", d)
+	}
+}
+
+func lockIDError(t *testing.T, err error, want, holder string) {
+	t.Helper()
+	var le *state.LockIDError
+	if !errors.As(err, &le) {
+		t.Fatalf("ForceUnlock with the wrong id = %v, want a *state.LockIDError", err)
+	}
+	if le.Failback != "web" || le.Want != want || le.Holder.RunID != holder || le.Holder.Owner != "user-"+holder {
+		t.Fatalf("LockIDError = %+v, want failback web, id %s, holder run %s", le, want, holder)
+	}
+	if !strings.Contains(err.Error(), holder) {
+		t.Fatalf("LockIDError %q does not name the holder's run %s", err, holder)
+	}
+}
+
+func testForceUnlockWrongID(t *testing.T, h *harness) {
+	a, err := h.Store.Lock(ctx(t), "web", h.info("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Unlock()
+	_, err = unlocker(t, h).ForceUnlock(ctx(t), "web", "b", "alice", "stuck")
+	lockIDError(t, err, "b", "a")
+	// A prefix of the id is not the id.
+	_, err = unlocker(t, h).ForceUnlock(ctx(t), "web", "", "alice", "stuck")
+	if err == nil {
+		t.Fatal("ForceUnlock with an empty id succeeded")
+	}
+	// The lock is intact, and nothing was recorded.
+	_, err = h.Store.Lock(ctx(t), "web", h.info("c"))
+	lockedBy(t, err, "a")
+	hist, err := h.Store.History(ctx(t), "web")
+	if err != nil || len(hist) != 0 {
+		t.Fatalf("history after a refused unlock = %+v, %v; want none", hist, err)
+	}
+	if err := a.Unlock(); err != nil {
+		t.Fatalf("the holder's Unlock after a refused force-unlock: %v", err)
+	}
+}
+
+func testForceUnlockNotLocked(t *testing.T, h *harness) {
+	_, err := unlocker(t, h).ForceUnlock(ctx(t), "web", "a", "alice", "")
+	if !errors.Is(err, state.ErrNotLocked) {
+		t.Fatalf("ForceUnlock of a failback never locked = %v, want state.ErrNotLocked", err)
+	}
+	a, err := h.Store.Lock(ctx(t), "web", h.info("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = unlocker(t, h).ForceUnlock(ctx(t), "web", "a", "alice", "")
+	if !errors.Is(err, state.ErrNotLocked) {
+		t.Fatalf("ForceUnlock of a released lock = %v, want state.ErrNotLocked", err)
+	}
+	if got := listed(t, h); len(got) != 0 {
+		t.Fatalf("Failbacks after ForceUnlock of nothing = %q, want none: it must create nothing", got)
+	}
+}
+
+func testForceUnlock(t *testing.T, h *harness) {
+	a, err := h.Store.Lock(ctx(t), "web", h.info("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.lastTicker(t)
+	removed, err := unlocker(t, h).ForceUnlock(ctx(t), "web", "a", "alice (CHG-1)", "run died with its host")
+	if err != nil {
+		t.Fatalf("ForceUnlock with the holder's id: %v", err)
+	}
+	if removed == nil || removed.RunID != "a" || removed.Owner != "user-a" || removed.Host != "host-a" {
+		t.Fatalf("ForceUnlock returned %+v, want the holder removed (run a)", removed)
+	}
+	hist, err := h.Store.History(ctx(t), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 1 {
+		t.Fatalf("history after ForceUnlock = %+v, want one unlock event", hist)
+	}
+	ev := hist[0]
+	if ev.Type != "unlock" || ev.Actor != "alice (CHG-1)" || ev.Failback != "web" || ev.Time.IsZero() ||
+		!strings.Contains(ev.Reason, "run died with its host") || !strings.Contains(ev.Reason, "user-a@host-a") {
+		t.Fatalf("unlock event = %+v, want type unlock by alice (CHG-1), its reason and the holder removed", ev)
+	}
+	if !state.KnownEventType(ev.Type) {
+		t.Fatalf("event type %q is not in state.EventTypes", ev.Type)
+	}
+	// The old holder's next renewal finds its lock gone: the lock is lost,
+	// and the renewal does not bring it back.
+	rl, ok := a.(state.RenewedLock)
+	if !ok {
+		t.Fatal("the store's locks are not state.RenewedLock")
+	}
+	select {
+	case c <- time.Time{}:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the old holder's lock took no renewal tick")
+	}
+	select {
+	case <-rl.Lost():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Lost() was not closed after a renewal found the lock force-unlocked")
+	}
+	// The lock is free at once, long before its expiry.
+	b, err := h.Store.Lock(ctx(t), "web", h.info("b"))
+	if err != nil {
+		t.Fatalf("Lock after ForceUnlock (and the old holder's renewal): %v", err)
+	}
+	defer b.Unlock()
+	if err := a.Unlock(); !errors.Is(err, state.ErrLockLost) {
+		t.Fatalf("the old holder's Unlock after a force-unlock and a new Lock = %v, want state.ErrLockLost", err)
+	}
+	_, err = h.Store.Lock(ctx(t), "web", h.info("c"))
+	lockedBy(t, err, "b")
+}
+
+func testForceUnlockFence(t *testing.T, h *harness) {
+	if err := h.Store.Save(ctx(t), state.NewDocument("web", h.Now())); err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.Store.Lock(ctx(t), "web", h.info("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Unlock()
+	old, err := h.Store.Load(ctx(t), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unlocker(t, h).ForceUnlock(ctx(t), "web", "a", "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	// The holder, still running, saves what it loaded before.
+	old.Cycle = 5
+	if err := h.Store.Save(ctx(t), old); !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("the old holder's Save after a force-unlock = %v, want state.ErrConflict (the unlock fences it)", err)
+	}
+	cur, err := h.Store.Load(ctx(t), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Cycle != 0 || cur.Version != 2 {
+		t.Fatalf("after the fence: cycle %d version %d, want the document as it was at version 2", cur.Cycle, cur.Version)
+	}
+	cur.Cycle = 6
+	if err := h.Store.Save(ctx(t), cur); err != nil {
+		t.Fatalf("a Save of the fenced document: %v", err)
+	}
+}
+
+func testForceUnlockCorrupt(t *testing.T, h *harness) {
+	for label, data := range corruptions {
+		name := h.Corrupt(t, "web", "lock", data)
+		_, err := unlocker(t, h).ForceUnlock(ctx(t), "web", "a", "alice", "")
+		wantNamed(t, "ForceUnlock ("+label+")", err, name)
+		if errors.Is(err, state.ErrNotLocked) {
+			t.Fatalf("ForceUnlock of a corrupt (%s) lock = %v: a lock nobody can read is not no lock", label, err)
+		}
+		_, err = h.Store.Lock(ctx(t), "web", h.info("b"))
+		wantNamed(t, "Lock after ForceUnlock ("+label+")", err, name)
+	}
+}
+
+// imported is a document and history as another store held them: a
+// version well past 1, times and shares in every field that has them.
+func (h *harness) imported(fb string) (*state.Document, []state.Event) {
+	now := h.Now().Add(-time.Hour)
+	doc := state.NewDocument(fb, now.Add(-time.Hour))
+	doc.Version = 7
+	doc.Phase = state.PhaseShifting
+	doc.Step = 1
+	doc.Share = providers.Share(2500)
+	doc.StepSince = now
+	doc.Cycle = 2
+	doc.Observed["lb"] = providers.Share(2500)
+	doc.LastRun = now
+	from, to := providers.Share(1000), providers.Share(2500)
+	events := []state.Event{
+		{Time: now.Add(-2 * time.Hour), RunID: "r1", Failback: fb, Type: "shift", Phase: state.PhaseShifting, To: &from, Reason: "first"},
+		// Events are kept in their order, not sorted by time.
+		{Time: now.Add(-3 * time.Hour), RunID: "r2", Failback: fb, Type: "pause", Actor: "alice", Reason: "second"},
+		{Time: now, RunID: "r3", Failback: fb, Type: "shift", Phase: state.PhaseShifting, From: &from, To: &to, Reason: "third"},
+	}
+	return doc, events
+}
+
+func (h *harness) wantState(t *testing.T, doc *state.Document, events []state.Event) {
+	t.Helper()
+	got, err := h.Store.Load(ctx(t), doc.Failback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(doc, got); d != "" {
+		t.Fatalf("Load of failback %s (-imported +loaded):\n%s", doc.Failback, d)
+	}
+	hist, err := h.Store.History(ctx(t), doc.Failback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) == 0 {
+		events = []state.Event{}
+	}
+	if d := cmp.Diff(events, hist); d != "" {
+		t.Fatalf("History of failback %s (-imported +read):\n%s", doc.Failback, d)
+	}
+}
+
+func testImport(t *testing.T, h *harness) {
+	doc, events := h.imported("web")
+	if err := importer(t, h).Import(ctx(t), doc, events); err != nil {
+		t.Fatalf("Import into an empty store: %v", err)
+	}
+	if doc.Version != 7 {
+		t.Fatalf("Import changed doc.Version to %d", doc.Version)
+	}
+	h.wantState(t, doc, events)
+	if d := cmp.Diff([]string{"web"}, listed(t, h)); d != "" {
+		t.Fatalf("Failbacks after Import (-want +got):\n%s", d)
+	}
+	// The imported document is the store's own from now on: its version
+	// is the compare-and-swap's, and its history grows as usual.
+	cur, _ := h.Store.Load(ctx(t), "web")
+	if err := h.Store.Save(ctx(t), cur); err != nil || cur.Version != 8 {
+		t.Fatalf("Save of the imported document: version %d, %v; want 8", cur.Version, err)
+	}
+	stale := *doc
+	if err := h.Store.Save(ctx(t), &stale); !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("Save of the imported version after another Save = %v, want state.ErrConflict", err)
+	}
+	if err := h.Store.Append(ctx(t), "web", state.Event{Type: "resume"}); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := h.Store.History(ctx(t), "web")
+	if err != nil || len(hist) != 4 || hist[3].Type != "resume" || hist[0].Reason != "first" {
+		t.Fatalf("history after an Append to the imported one = %+v, %v", hist, err)
+	}
+	// Import of a failback with no events.
+	other, _ := h.imported("other")
+	if err := importer(t, h).Import(ctx(t), other, nil); err != nil {
+		t.Fatalf("Import without events: %v", err)
+	}
+	h.wantState(t, other, nil)
+}
+
+func testImportAgain(t *testing.T, h *harness) {
+	doc, events := h.imported("web")
+	for i := range 3 {
+		if err := importer(t, h).Import(ctx(t), doc, events); err != nil {
+			t.Fatalf("Import number %d of the same state: %v, want success (idempotent)", i+1, err)
+		}
+	}
+	h.wantState(t, doc, events)
+	// The same state decoded afresh (as a second migration reads it from
+	// its source again) is the same state.
+	again, againEvents := h.imported("web")
+	if err := importer(t, h).Import(ctx(t), again, againEvents); err != nil {
+		t.Fatalf("Import of an equal copy of the state: %v", err)
+	}
+	h.wantState(t, doc, events)
+}
+
+func testImportConflict(t *testing.T, h *harness) {
+	doc, events := h.imported("web")
+	if err := importer(t, h).Import(ctx(t), doc, events); err != nil {
+		t.Fatal(err)
+	}
+	conflict := func(what string, d *state.Document, evs []state.Event) {
+		t.Helper()
+		err := importer(t, h).Import(ctx(t), d, evs)
+		if !errors.Is(err, state.ErrExists) {
+			t.Fatalf("Import of %s = %v, want an error matching state.ErrExists", what, err)
+		}
+		h.wantState(t, doc, events)
+	}
+	other := *doc
+	other.Cycle = 3
+	conflict("another document", &other, events)
+	newer := *doc
+	newer.Version = 8
+	conflict("another version of the document", &newer, events)
+	conflict("fewer events", doc, events[:2])
+	conflict("more events", doc, append(events[:3:3], state.Event{Time: h.Now(), Failback: "web", Type: "resume"}))
+	changed := append([]state.Event(nil), events...)
+	changed[1].Reason = "edited"
+	conflict("an edited event", doc, changed)
+	conflict("no events", doc, nil)
+
+	// A failback that has only a history, or only a document, in the
+	// store: Import changes neither.
+	for _, fb := range []string{"hist", "doc"} {
+		d, evs := h.imported(fb)
+		if fb == "hist" {
+			if err := h.Store.Append(ctx(t), fb, state.Event{Type: "shift", Reason: "already here"}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			if err := h.Store.Save(ctx(t), state.NewDocument(fb, h.Now())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := importer(t, h).Import(ctx(t), d, evs)
+		if !errors.Is(err, state.ErrExists) {
+			t.Fatalf("Import over a store holding a %s of the failback = %v, want state.ErrExists", fb, err)
+		}
+		got, err := h.Store.Load(ctx(t), fb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist, err := h.Store.History(ctx(t), fb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fb == "hist" && (got.Version != 0 || len(hist) != 1 || hist[0].Reason != "already here") {
+			t.Fatalf("a refused Import changed the failback with only a history: version %d, history %+v", got.Version, hist)
+		}
+		if fb == "doc" && (got.Version != 1 || len(hist) != 0) {
+			t.Fatalf("a refused Import changed the failback with only a document: version %d, history %+v", got.Version, hist)
+		}
+	}
+}
+
+func testImportNeverSaved(t *testing.T, h *harness) {
+	// A failback with a history and no document in its old store: Load
+	// returned a Version 0 document, and that means "no document".
+	_, events := h.imported("web")
+	doc := state.NewDocument("web", h.Now())
+	if err := importer(t, h).Import(ctx(t), doc, events); err != nil {
+		t.Fatalf("Import of a never saved document with its events: %v", err)
+	}
+	got, err := h.Store.Load(ctx(t), "web")
+	if err != nil || got.Version != 0 {
+		t.Fatalf("Load after the Import of a Version 0 document = version %v, %v; want none stored", got, err)
+	}
+	hist, err := h.Store.History(ctx(t), "web")
+	if err != nil || len(hist) != len(events) {
+		t.Fatalf("History after the Import = %d events, %v; want %d", len(hist), err, len(events))
+	}
+	if err := importer(t, h).Import(ctx(t), doc, events); err != nil {
+		t.Fatalf("Import again: %v", err)
+	}
+	// Once the store has a document, a never saved one conflicts with it.
+	if err := h.Store.Save(ctx(t), got); err != nil {
+		t.Fatal(err)
+	}
+	if err := importer(t, h).Import(ctx(t), doc, events); !errors.Is(err, state.ErrExists) {
+		t.Fatalf("Import of a never saved document over a saved one = %v, want state.ErrExists", err)
+	}
+}
+
+func testImportBad(t *testing.T, h *harness) {
+	doc, events := h.imported("web")
+	bad := map[string]func() (*state.Document, []state.Event){
+		"a nil document": func() (*state.Document, []state.Event) { return nil, events },
+		"an invalid name": func() (*state.Document, []state.Event) {
+			d := *doc
+			d.Failback = "../web"
+			return &d, nil
+		},
+		"another schema version": func() (*state.Document, []state.Event) {
+			d := *doc
+			d.SchemaVersion = state.SchemaVersion + 1
+			return &d, events
+		},
+		"a document breaking its invariants": func() (*state.Document, []state.Event) {
+			d := *doc
+			d.Phase = "sideways"
+			return &d, events
+		},
+		"an event of another failback": func() (*state.Document, []state.Event) {
+			evs := append([]state.Event(nil), events...)
+			evs[2].Failback = "other"
+			return doc, evs
+		},
+		"an event without a type": func() (*state.Document, []state.Event) {
+			evs := append([]state.Event(nil), events...)
+			evs[0].Type = ""
+			return doc, evs
+		},
+	}
+	for what, mk := range bad {
+		d, evs := mk()
+		if err := importer(t, h).Import(ctx(t), d, evs); err == nil {
+			t.Fatalf("Import of %s succeeded", what)
+		}
+	}
+	if got := listed(t, h); len(got) != 0 {
+		t.Fatalf("refused Imports left %q in the store", got)
+	}
+}
+
+func testAdminCancelled(t *testing.T, h *harness) {
+	held, err := h.Store.Lock(ctx(t), "web", h.info("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Unlock()
+	c, cancel := context.WithCancel(t.Context())
+	cancel()
+	doc, events := h.imported("other")
+	checks := map[string]error{}
+	_, checks["Failbacks"] = lister(t, h).Failbacks(c)
+	_, checks["ForceUnlock"] = unlocker(t, h).ForceUnlock(c, "web", "a", "alice", "")
+	checks["Import"] = importer(t, h).Import(c, doc, events)
+	for op, err := range checks {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context = %v, want context.Canceled", op, err)
+		}
+	}
+	_, err = h.Store.Lock(ctx(t), "web", h.info("b"))
+	lockedBy(t, err, "a")
+	if d := cmp.Diff([]string{"web"}, listed(t, h)); d != "" {
+		t.Fatalf("after cancelled calls (-want +got):\n%s", d)
 	}
 }
