@@ -19,12 +19,17 @@ import (
 // session is a loaded policy with its failbacks built and its store open:
 // what every command that acts needs.
 type session struct {
-	g         *Global
-	policy    *policy.Policy
-	engine    *engine.Engine
-	failbacks []*engine.Failback
-	actor     string
-	redact    func(string) string
+	g      *Global
+	policy *policy.Policy
+	engine *engine.Engine
+	// engineOptions built engine: `fbctl run` builds its own engine from
+	// them, with the evidence its probes gather.
+	engineOptions engine.Options
+	store         state.Store
+	schedule      time.Duration
+	failbacks     []*engine.Failback
+	actor         string
+	redact        func(string) string
 }
 
 // openSession loads the policy in run mode, builds the named failbacks
@@ -87,7 +92,8 @@ func (g *Global) open(streams IO, names []string, mode policy.Mode) (*session, e
 		return nil, fmt.Errorf("opening the state store: %w", err)
 	}
 	host, _ := os.Hostname()
-	s.engine = engine.New(engine.Options{
+	s.store, s.schedule = store, schedule
+	s.engineOptions = engine.Options{
 		Store:             store,
 		Now:               g.now,
 		Sleep:             g.Sleep,
@@ -100,7 +106,8 @@ func (g *Global) open(streams IO, names []string, mode policy.Mode) (*session, e
 		LockTTL:           g.LockTTL,
 		LockWait:          g.LockWait,
 		Propagate:         g.Propagate,
-	})
+	}
+	s.engine = engine.New(s.engineOptions)
 	return s, nil
 }
 

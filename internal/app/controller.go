@@ -1,0 +1,205 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fbctl/fbctl/internal/controller"
+	"github.com/fbctl/fbctl/internal/engine"
+	"github.com/fbctl/fbctl/internal/health"
+)
+
+// DefaultListen is where `fbctl run` serves /healthz and /readyz.
+const DefaultListen = "127.0.0.1:9787"
+
+// RunOptions configure RunController (`fbctl run`).
+type RunOptions struct {
+	Global *Global
+	// Listen is the address of the HTTP endpoints; "" for DefaultListen.
+	Listen string
+	// Reload receives a value for each SIGHUP: the policy is loaded and
+	// validated again, and replaces the running one only if valid.
+	Reload <-chan struct{}
+	// Clock is the controller's; nil means the wall clock.
+	Clock controller.Clock
+	// Listening, when set, is told the address served (tests listen on
+	// port 0).
+	Listening func(addr string)
+}
+
+// RunController runs every failback of the policy continuously until ctx
+// ends (SIGINT, SIGTERM): see internal/controller for the loop. It returns
+// nil after a clean stop: no new decision after the signal, a change in
+// flight settled, every lock released. A policy that does not load at the
+// start is exit 3; a reload that does not load keeps the running policy.
+func RunController(ctx context.Context, streams IO, opts RunOptions) error {
+	g := opts.Global
+	listen := opts.Listen
+	if listen == "" {
+		listen = DefaultListen
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = controller.RealClock{}
+	}
+	s, err := g.openSession(streams, nil)
+	if err != nil {
+		return err
+	}
+	evidence, err := storedEvidence(ctx, s)
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("reading the state store: %w", err)}
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("listening on %s: %w", listen, err)}
+	}
+	var ready atomic.Bool
+	srv := &http.Server{Handler: endpoints(&ready), ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx) //nolint:errcheck // shutting down: nothing more to tell
+	}()
+	if opts.Listening != nil {
+		opts.Listening(ln.Addr().String())
+	}
+	log := s.log()
+	log.Info("fbctl run: controlling failbacks", "failbacks", len(s.failbacks), "schedule", s.schedule.String(), "listen", ln.Addr().String())
+
+	for {
+		ctrl := s.controller(clock, evidence, streams)
+		cctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctrl.Run(cctx)
+		}()
+		ready.Store(true)
+		var next *session
+		for next == nil {
+			select {
+			case <-ctx.Done():
+				ready.Store(false)
+				stop()
+				wg.Wait()
+				log.Info("fbctl run: stopped; no run is in flight and every lock is released")
+				return nil
+			case err := <-served:
+				stop()
+				wg.Wait()
+				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("serving %s: %w", ln.Addr(), err)}
+			case <-opts.Reload:
+				n, err := g.openSession(streams, nil)
+				if err != nil {
+					reloadsRefused.Add(1)
+					log.Error("fbctl run: the policy was not reloaded: it does not load; the running policy goes on", "err", Message(err))
+					continue
+				}
+				next = n
+			}
+		}
+		// The new policy replaces the old once the old controller's round
+		// in flight is done; the evidence goes on.
+		stop()
+		wg.Wait()
+		evidence = ctrl.AllEvidence()
+		s = next
+		log.Info("fbctl run: policy reloaded", "failbacks", len(s.failbacks))
+	}
+}
+
+// reloadsRefused counts the reloads whose policy did not load.
+var reloadsRefused atomic.Int64
+
+// controller builds the session's controller, its probes starting from
+// evidence.
+func (s *session) controller(clock controller.Clock, evidence map[string]map[string]health.Evidence, streams IO) *controller.Controller {
+	eo := s.engineOptions
+	eo.Now = clock.Now
+	return controller.New(controller.Options{Engine: eo, Failbacks: s.failbacks, Clock: clock, Schedule: s.schedule,
+		Evidence: evidence, Logger: s.log(), Observer: &runObserver{s: s, out: streams.Out}})
+}
+
+// storedEvidence reads each failback's recorded evidence, so that a
+// restarted controller keeps the streaks its checks had (within their
+// TTLs); it is also the first sign that the store answers.
+func storedEvidence(ctx context.Context, s *session) (map[string]map[string]health.Evidence, error) {
+	out := map[string]map[string]health.Evidence{}
+	for _, fb := range s.failbacks {
+		doc, err := s.store.Load(ctx, fb.Name)
+		if err != nil {
+			return nil, err
+		}
+		out[fb.Name] = doc.Evidence
+	}
+	return out, nil
+}
+
+// endpoints serves /healthz (the process answers) and /readyz (a policy is
+// loaded and its controller runs).
+func endpoints(ready *atomic.Bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "not ready: the controller is not running", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+// runObserver reports the controller's decisions: one log record each
+// (JSON with --log-format json), and a line on stdout when a failback
+// moves, fails or says something new.
+type runObserver struct {
+	s    *session
+	out  io.Writer
+	mu   sync.Mutex
+	last map[string]string
+}
+
+func (o *runObserver) Probe(string, engine.Side, string, bool, time.Duration) {}
+
+func (o *runObserver) Round(rep *engine.Report, err error) {
+	if rep == nil && err == nil {
+		return
+	}
+	name := ""
+	if rep != nil {
+		name = rep.Failback
+	}
+	var locked *ExitError
+	code := codeOf(rep, err, false)
+	j := o.s.runJSON(name, rep, err, code)
+	line := o.s.line(name, rep, err)
+	ctx := context.Background()
+	o.s.logResult(ctx, "run", line, j)
+	if o.s.g.logJSON() || o.s.g.JSON() {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.last == nil {
+		o.last = map[string]string{}
+	}
+	if key := name; o.last[key] != line || (rep != nil && rep.Decision.Writes) || errors.As(err, &locked) {
+		o.last[key] = line
+		fmt.Fprintln(o.out, o.s.redact(line))
+	}
+}
