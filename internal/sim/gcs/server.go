@@ -484,11 +484,11 @@ func (s *Server) readUpload(r *http.Request) (metadata, []byte, *apiError) {
 		data = raw
 		md.ContentType = r.Header.Get("Content-Type")
 	case "multipart":
-		mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
+		boundary := multipartBoundary(r.Header.Get("Content-Type"))
+		if boundary == "" {
 			return md, nil, errf(http.StatusBadRequest, "invalid", "a multipart upload needs a multipart/related Content-Type with a boundary")
 		}
-		mr := multipart.NewReader(bytes.NewReader(raw), params["boundary"])
+		mr := multipart.NewReader(bytes.NewReader(raw), boundary)
 		part, err := mr.NextPart()
 		if err != nil {
 			return md, nil, errf(http.StatusBadRequest, "invalid", "multipart upload: no metadata part")
@@ -534,6 +534,39 @@ func (s *Server) readUpload(r *http.Request) (metadata, []byte, *apiError) {
 		md.ContentType = "application/octet-stream"
 	}
 	return md, data, checkName(md.Name)
+}
+
+// multipartBoundary returns the boundary of a multipart Content-Type, ""
+// when there is none. gcloud (apitools, through Python's email package)
+// quotes it with single quotes, boundary='===...==', which RFC 2045 does
+// not allow and mime.ParseMediaType refuses, but GCS accepts: so does
+// this emulator.
+func multipartBoundary(ct string) string {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err == nil {
+		if !strings.HasPrefix(mt, "multipart/") {
+			return ""
+		}
+		return params["boundary"]
+	}
+	mt, rest, _ := strings.Cut(ct, ";")
+	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(mt)), "multipart/") {
+		return ""
+	}
+	for _, p := range strings.Split(rest, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok || !strings.EqualFold(k, "boundary") {
+			continue
+		}
+		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		if len(v) > 70 {
+			return "" // RFC 2046: at most 70 characters
+		}
+		return v
+	}
+	return ""
 }
 
 func (s *Server) insert(w http.ResponseWriter, r *http.Request, bucket string, c conditions) *apiError {
