@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 
 	"google.golang.org/api/impersonate"
 	"google.golang.org/api/option"
 	storage "google.golang.org/api/storage/v1"
+	htransport "google.golang.org/api/transport/http"
 
 	"github.com/fbctl/fbctl/internal/safeio"
 )
@@ -75,13 +78,80 @@ func NewClient(ctx context.Context, cfg Config) (*storage.Service, error) {
 	return svc, nil
 }
 
+// maxAnswer bounds the body of every answer: the client library reads
+// error bodies and decodes JSON answers whole, so a hostile or broken
+// server could otherwise make it hold any amount. The largest honest
+// answer is a document (state.MaxDocumentSize) or a listing page of a
+// thousand names.
+const maxAnswer = 16 << 20
+
+// boundedTransport cuts every answer's body at maxAnswer bytes, with an
+// error.
+type boundedTransport struct{ base http.RoundTripper }
+
+func (t boundedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := t.base.RoundTrip(r)
+	if err != nil || res.Body == nil {
+		return res, err
+	}
+	limit := int64(maxAnswer)
+	if res.StatusCode >= 300 {
+		// The client quotes an error's body whole in its error.
+		limit = maxErrorAnswer
+	}
+	res.Body = &boundedBody{rc: res.Body, left: limit, limit: limit}
+	return res, nil
+}
+
+// maxErrorAnswer bounds the body of an error answer: GCS's are a few
+// hundred bytes.
+const maxErrorAnswer = 4 << 10
+
+type boundedBody struct {
+	rc          io.ReadCloser
+	left, limit int64
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, fmt.Errorf("the answer is larger than %d bytes", b.limit)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *boundedBody) Close() error { return b.rc.Close() }
+
+// httpClient is the client every request goes through: the default
+// transport, answers bounded, with the credentials of auth (none for an
+// emulator).
+func httpClient(ctx context.Context, auth []option.ClientOption) (*http.Client, error) {
+	base := boundedTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
+	if auth == nil {
+		return &http.Client{Transport: base}, nil
+	}
+	rt, err := htransport.NewTransport(ctx, base, auth...)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt}, nil
+}
+
 func clientOptions(ctx context.Context, cfg Config) ([]option.ClientOption, error) {
 	if cfg.EndpointURL != "" {
 		ep, err := Endpoint(cfg.EndpointURL)
 		if err != nil {
 			return nil, err
 		}
-		return []option.ClientOption{option.WithEndpoint(ep), option.WithoutAuthentication()}, nil
+		hc, err := httpClient(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return []option.ClientOption{option.WithEndpoint(ep), option.WithHTTPClient(hc)}, nil
 	}
 	var base []option.ClientOption
 	if cfg.CredentialsFile != "" {
@@ -92,17 +162,22 @@ func clientOptions(ctx context.Context, cfg Config) ([]option.ClientOption, erro
 		base = append(base, option.WithAuthCredentialsFile(typ, cfg.CredentialsFile))
 	}
 	sa := strings.TrimSpace(cfg.ImpersonateServiceAccount)
-	if sa == "" {
-		return append(base, option.WithScopes(storage.DevstorageReadWriteScope)), nil
+	auth := append(base, option.WithScopes(storage.DevstorageReadWriteScope))
+	if sa != "" {
+		ts, err := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{
+			TargetPrincipal: sa,
+			Scopes:          []string{storage.DevstorageReadWriteScope},
+		}, base...)
+		if err != nil {
+			return nil, fmt.Errorf("impersonating %s: %w", sa, err)
+		}
+		auth = []option.ClientOption{option.WithTokenSource(ts)}
 	}
-	ts, err := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{
-		TargetPrincipal: sa,
-		Scopes:          []string{storage.DevstorageReadWriteScope},
-	}, base...)
+	hc, err := httpClient(ctx, auth)
 	if err != nil {
-		return nil, fmt.Errorf("impersonating %s: %w", sa, err)
+		return nil, fmt.Errorf("building the authenticated transport: %w", err)
 	}
-	return []option.ClientOption{option.WithTokenSource(ts)}, nil
+	return []option.ClientOption{option.WithHTTPClient(hc)}, nil
 }
 
 // credentialsType reads the "type" of a credentials file, bounded and

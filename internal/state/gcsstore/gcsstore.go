@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/api/googleapi"
@@ -113,6 +114,18 @@ func apiCode(err error) int {
 	return 0
 }
 
+// noBucket reports whether a 404 is about the bucket, not the object: GCS
+// answers both with 404 notFound, and only the message tells them apart
+// ("The specified bucket does not exist."). A missing bucket must not
+// read as a missing document.
+func noBucket(err error) bool {
+	var ge *googleapi.Error
+	if !errors.As(err, &ge) {
+		return false
+	}
+	return strings.Contains(strings.ToLower(ge.Message+" "+ge.Body), "bucket does not exist")
+}
+
 // retryable: throttling, a server error, or a transport failure (no
 // answer at all). A 4xx other than 429 is the answer.
 func retryable(err error) bool {
@@ -173,7 +186,7 @@ func (b *Bucket) Get(ctx context.Context, key string, limit int64) ([]byte, stri
 	)
 	err := b.do(ctx, func() error {
 		res, err := b.svc.Objects.Get(b.name, key).Context(ctx).Download()
-		if apiCode(err) == http.StatusNotFound {
+		if apiCode(err) == http.StatusNotFound && !noBucket(err) {
 			found = false
 			return nil
 		}
