@@ -81,6 +81,9 @@ type Options struct {
 	Now func() time.Time
 	// Seed drives the fault injector's rate draws.
 	Seed int64
+	// PageSize caps the entries of one listing page below GCS's 1000,
+	// so that tests page through small listings; zero means 1000.
+	PageSize int
 }
 
 // maxMetadata bounds the JSON metadata part of a multipart upload.
@@ -117,6 +120,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.PageSize <= 0 || opts.PageSize > maxListResults {
+		opts.PageSize = maxListResults
 	}
 	s := &Server{opts: opts, faults: fault.New(opts.Seed), buckets: map[string]map[string]*object{}}
 	for _, b := range opts.Buckets {
@@ -606,13 +612,13 @@ func pageToken(name string, prefix bool) string {
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, bucket string) *apiError {
 	q := r.URL.Query()
-	maxResults := maxListResults
+	maxResults := s.opts.PageSize
 	if v := q.Get("maxResults"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return errf(http.StatusBadRequest, "invalid", "Invalid argument for maxResults: must be a positive integer")
 		}
-		maxResults = min(n, maxListResults)
+		maxResults = min(n, maxResults)
 	}
 	prefix, delim := q.Get("prefix"), q.Get("delimiter")
 	startOffset, endOffset := q.Get("startOffset"), q.Get("endOffset")
