@@ -103,7 +103,7 @@ func lockFlag(cmd *cobra.Command, g *app.Global, defaultWait time.Duration) {
 	// and a flag's default is written when it is defined.
 	var wait, lease, old time.Duration
 	cmd.Flags().DurationVar(&wait, "lock-wait", defaultWait, "how long to wait for a lock another run holds (0: fail at once, exit 4)")
-	cmd.Flags().DurationVar(&lease, "lock-lease", engine.DefaultLockLease, "how long this run's lock lasts; a run that dies holds it until then")
+	cmd.Flags().DurationVar(&lease, "lock-lease", engine.DefaultLockLease, "how long this run's lock lasts unrenewed: it is renewed at a third of it while the run lasts; a run that dies holds the lock until then")
 	cmd.Flags().DurationVar(&old, "lock-timeout", 0, "deprecated: the lease length, now --lock-lease (Terraform's -lock-timeout is --lock-wait)")
 	allowZero(cmd, "lock-wait", "fail at once")
 	_ = cmd.Flags().MarkHidden("lock-timeout")
@@ -119,7 +119,7 @@ func lockFlag(cmd *cobra.Command, g *app.Global, defaultWait time.Duration) {
 		// checkDurationFlags has refused a negative or zero lease and a
 		// negative wait; the lease also has a ceiling.
 		if lease > state.MaxLease {
-			return app.Invalid("invalid --lock-lease %s: give a positive duration up to %s, such as 15m", lease, state.MaxLease)
+			return app.Invalid("invalid --lock-lease %s: give a positive duration up to %s, such as 1m", lease, state.MaxLease)
 		}
 		g.LockWait, g.LockTTL = wait, lease
 		if prev != nil {

@@ -219,7 +219,9 @@ func exitFor(err error) error {
 	}
 	var locked *state.LockedError
 	switch {
-	case errors.As(err, &locked):
+	case errors.As(err, &locked), errors.Is(err, state.ErrLockLost):
+		// A run that lost its lock, or whose lease ran short, stopped
+		// because another run holds (or may soon hold) the failback.
 		return &ExitError{Code: ExitLocked, Err: err}
 	case errors.Is(err, engine.ErrUnhealthy):
 		return &ExitError{Code: ExitUnhealthy, Err: err}

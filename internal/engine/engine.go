@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,8 +92,11 @@ type Options struct {
 }
 
 // DefaultLockLease is how long a run's lock lasts when Options.LockTTL is
-// not set.
-const DefaultLockLease = 15 * time.Minute
+// not set. Every store renews a held lock at a third of its lease, so a
+// run lasts as long as it needs; the lease is only how long a run that
+// died (on another host, where its pid cannot be seen) holds the others
+// off, and how early a run that cannot renew stops writing targets.
+const DefaultLockLease = time.Minute
 
 // DefaultCompensateTimeout bounds putting targets back after a failed
 // write when Options.CompensateTimeout is not set.
@@ -397,6 +401,19 @@ func (r *run) lockLost() bool {
 	}
 }
 
+// leaseShort says whether the run's lease, as of its last renewal that
+// landed, has less than a third of its length left: two renewals in a row
+// have failed, and another run may take the lock over before the next
+// write is done.
+func (r *run) leaseShort() (time.Duration, bool) {
+	rl, ok := r.lock.(state.RenewedLock)
+	if !ok {
+		return 0, false
+	}
+	left := rl.Deadline().Sub(r.e.o.Now())
+	return left, left < r.e.o.LockTTL/3
+}
+
 func (r *run) end() {
 	if r.lock != nil {
 		if err := r.lock.Unlock(); err != nil {
@@ -572,14 +589,22 @@ func (r *run) write(ctx context.Context, stage bool) {
 			r.failed = fmt.Errorf("interrupted before writing target %q: %w", t.Name, err)
 			return
 		}
+		if r.e.o.BeforeApply != nil {
+			r.e.o.BeforeApply(ctx, t.Name)
+		}
 		if r.lockLost() {
 			// Another run took the lock over (its lease renewal failed):
 			// that run owns the failback now.
 			r.failed = fmt.Errorf("the lock was taken over by another run before writing target %q: %w", t.Name, state.ErrLockLost)
 			return
 		}
-		if r.e.o.BeforeApply != nil {
-			r.e.o.BeforeApply(ctx, t.Name)
+		if left, short := r.leaseShort(); short {
+			// Renewals have failed: the store fences this run's saves,
+			// but nothing fences its target writes, so it stops while
+			// the lease is still its own.
+			r.failed = fmt.Errorf("the lock's lease has %s left unrenewed, less than a third of %s, before writing target %q: %w",
+				left.Round(time.Millisecond), r.e.o.LockTTL, t.Name, state.ErrLockLost)
+			return
 		}
 		if s, ok := t.Target.(providers.Stager); ok && stage {
 			p, err := s.Stage(ctx, r.want)
@@ -623,6 +648,14 @@ func (r *run) finish(ctx, sctx context.Context, d Decision) error {
 		}
 		stagedOK[st.t.Name] = true
 		intent.Applied = append(intent.Applied, st.t.Name)
+	}
+	if cause != nil && errors.Is(cause, state.ErrLockLost) {
+		// The failback is, or may soon be, another run's: putting
+		// targets back would race its writes. The intent recorded before
+		// the first write tells that run what this one did; it settles
+		// the change as it settles a dead run's.
+		return fmt.Errorf("%w; wrote %s of %s; the run that holds the lock now settles the change from the recorded intent",
+			cause, namesOf(r.done), namesOf(r.order))
 	}
 	if cause != nil {
 		// What changed, in the order of the write.
@@ -674,6 +707,18 @@ func (r *run) finish(ctx, sctx context.Context, d Decision) error {
 	f, w := from, want
 	r.event(d.Event, intent.Reason, &f, &w)
 	return nil
+}
+
+// namesOf lists targets' names for messages: "none" for no target.
+func namesOf(ts []NamedTarget) string {
+	if len(ts) == 0 {
+		return "none"
+	}
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = strconv.Quote(t.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // compensate puts the given targets back to their observed shares, in

@@ -412,6 +412,8 @@ type lostLock struct {
 
 func (l lostLock) Lost() <-chan struct{} { return l.lost }
 
+func (l lostLock) Deadline() time.Time { return l.Lock.(state.RenewedLock).Deadline() }
+
 func (s *lostLockStore) Lock(ctx context.Context, fb string, info state.LockInfo) (state.Lock, error) {
 	l, err := s.FileStore.Lock(ctx, fb, info)
 	if err != nil {
@@ -421,17 +423,20 @@ func (s *lostLockStore) Lock(ctx context.Context, fb string, info state.LockInfo
 }
 
 // TestLostLockWritesNothingMore: a run whose lock was taken over (its
-// renewal found another run's id) writes no further target and puts back
-// what it wrote.
+// renewal found another run's id) writes no further target and puts
+// nothing back (that would race the new holder's writes): it leaves its
+// intent, from which the next holder settles the change.
 func TestLostLockWritesNothingMore(t *testing.T) {
 	r := newRig(t, func(ro *Rollout) { ro.PrimaryHealthyFor = time.Minute })
 	st := &lostLockStore{FileStore: r.store, lost: make(chan struct{})}
 	r.eng.o.Store = st
-	// Taken over while a is being written: b is never written, a is put
-	// back.
+	// Taken over while a is being written, found out before b: b is
+	// never written.
+	armed := true
 	r.eng.o.BeforeApply = func(_ context.Context, name string) {
-		if name == "a" {
+		if name == "b" && armed {
 			close(st.lost)
+			armed = false
 		}
 	}
 	var err error
@@ -439,7 +444,23 @@ func TestLostLockWritesNothingMore(t *testing.T) {
 		_, err = r.eng.Reconcile(context.Background(), r.fb, false)
 		r.clk.Advance(time.Minute)
 	}
-	if !errors.Is(err, state.ErrLockLost) || r.a.get() != 0 || r.b.get() != 0 {
+	if !errors.Is(err, state.ErrLockLost) || r.a.get() == 0 || r.b.get() != 0 {
 		t.Fatalf("err %v; a %s b %s", err, r.a.get(), r.b.get())
+	}
+	doc, lerr := r.store.Load(context.Background(), "checkout")
+	if lerr != nil || doc.Intent == nil {
+		t.Fatalf("the intent is gone: %v %+v", lerr, doc)
+	}
+	// The next holder settles the change from the intent: both targets
+	// agree again.
+	st.lost = make(chan struct{})
+	if _, err := r.eng.Reconcile(context.Background(), r.fb, false); err != nil {
+		t.Fatalf("the next run: %v", err)
+	}
+	if r.b.get() == 0 {
+		t.Fatalf("after recovery a %s b %s: the change was not finished", r.a.get(), r.b.get())
+	}
+	if doc, _ := r.store.Load(context.Background(), "checkout"); doc.Intent != nil {
+		t.Fatalf("the intent was not settled: %+v", doc.Intent)
 	}
 }

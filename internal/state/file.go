@@ -71,6 +71,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fbctl/fbctl/internal/health"
@@ -511,6 +512,7 @@ func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (L
 	}
 	l := &fileLock{s: s, failback: failback, runID: info.RunID, lease: info.Lease,
 		stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
+	l.deadline.Store(info.Renewed.Add(info.Lease).UnixNano())
 	ticks, stop := s.ticker(max(info.Lease/3, time.Millisecond))
 	go l.renew(ticks, stop)
 	return l, nil
@@ -677,12 +679,18 @@ type fileLock struct {
 	done     chan struct{} // closed when renew returns
 	lost     chan struct{} // closed when a renewal finds the lock taken over
 	lostOnce sync.Once
+	// deadline is Deadline in Unix nanoseconds: read by the run while
+	// the renewal goroutine writes it.
+	deadline atomic.Int64
 }
 
 var _ RenewedLock = (*fileLock)(nil)
 
 // Lost is closed when a renewal finds that another run took the lock over.
 func (l *fileLock) Lost() <-chan struct{} { return l.lost }
+
+// Deadline is the lease's end as of the last renewal that landed.
+func (l *fileLock) Deadline() time.Time { return time.Unix(0, l.deadline.Load()) }
 
 func (l *fileLock) markLost() { l.lostOnce.Do(func() { close(l.lost) }) }
 
@@ -728,7 +736,11 @@ func (l *fileLock) renewOnce() (kept bool, err error) {
 		held.Lease = l.lease
 	}
 	held.Expires = now.Add(held.Lease)
-	return true, l.s.writeLock(l.failback, held)
+	if err := l.s.writeLock(l.failback, held); err != nil {
+		return true, err
+	}
+	l.deadline.Store(held.Expires.UnixNano())
+	return true, nil
 }
 
 // Unlock stops the renewal and removes the lock file if it still names

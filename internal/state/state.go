@@ -239,9 +239,17 @@ type Lock interface {
 // RenewedLock is a Lock that is renewed in the background while held (the
 // file store's locks are). Lost is closed when a renewal finds the lock
 // taken over: the holder must then stop before touching anything.
+//
+// Deadline is when the lease runs out as far as the holder knows: the
+// last renewal that landed, counted from when it was sent, plus the
+// lease, on the store's clock. A holder whose deadline is less than a
+// third of the lease away has missed a renewal: another run may take the
+// lock soon, and store writes are fenced but target writes are not, so
+// the engine writes no further target (see internal/engine).
 type RenewedLock interface {
 	Lock
 	Lost() <-chan struct{}
+	Deadline() time.Time
 }
 
 // ErrLockLost is matched (errors.Is) by the Unlock of a lock another run
@@ -310,6 +318,7 @@ var EventTypes = []string{
 	"apply_failed",      // a write failed and the targets were put back
 	"revert_failed",     // putting the targets back failed too: halted
 	"lock_takeover",     // an expired or dead holder's lock was taken over
+	"unlock",            // `fbctl state unlock` released a lock by hand
 }
 
 // KnownEventType reports whether t is one of EventTypes.

@@ -53,6 +53,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fbctl/fbctl/internal/state"
@@ -377,6 +378,7 @@ func (s *Store) locked(ctx context.Context, failback string, info state.LockInfo
 	key := s.lockKey(failback)
 	l := &objLock{s: s, failback: failback, info: info, etag: newTag,
 		stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
+	l.deadline.Store(info.Renewed.Add(info.Lease).UnixNano())
 	if held != nil {
 		// Recorded once the takeover is ours: a lost race records
 		// nothing. A takeover that cannot be recorded is undone.
@@ -469,6 +471,9 @@ type objLock struct {
 	stop, done chan struct{}
 	lost       chan struct{}
 	lostOnce   sync.Once
+	// deadline is Deadline in Unix nanoseconds: read by the run while
+	// the renewal goroutine writes it.
+	deadline   atomic.Int64
 	unlockOnce sync.Once
 	unlockErr  error
 }
@@ -476,6 +481,9 @@ type objLock struct {
 var _ state.RenewedLock = (*objLock)(nil)
 
 func (l *objLock) Lost() <-chan struct{} { return l.lost }
+
+// Deadline is the lease's end as of the last renewal that landed.
+func (l *objLock) Deadline() time.Time { return time.Unix(0, l.deadline.Load()) }
 
 func (l *objLock) renew(ticks <-chan time.Time, stop func()) {
 	defer close(l.done)
@@ -514,6 +522,7 @@ func (l *objLock) renewOnce() bool {
 	etag, err := l.s.put(ctx, key, data, l.etag)
 	if err == nil {
 		l.info, l.etag = next, etag
+		l.deadline.Store(now.Add(next.Lease).UnixNano())
 		return true
 	}
 	if !conditionFailed(err) {
