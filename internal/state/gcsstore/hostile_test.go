@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -287,5 +288,71 @@ func TestEndlessAnswers(t *testing.T) {
 			t.Fatalf("status %d: History = %.300v (%d bytes)", status, err, len(err.Error()))
 		}
 		ts.Close()
+	}
+}
+
+// lostAnswers serves the emulator but, for every other insert, applies
+// it and then answers 503 as if the answer had been lost: the adapter's
+// retry then fails its own precondition.
+func lostAnswers(t *testing.T, srv *gcssim.Server) *storage.Service {
+	t.Helper()
+	var mu sync.Mutex
+	n := 0
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/upload/") {
+			mu.Lock()
+			n++
+			lose := n%2 == 1
+			mu.Unlock()
+			if lose {
+				srv.ServeHTTP(httptest.NewRecorder(), r)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	svc, err := storage.NewService(context.Background(), option.WithEndpoint(ts.URL+"/storage/v1/"), option.WithoutAuthentication())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// A conditional write whose answer was lost and whose retry failed its own
+// condition is a success: no false conflict, no lock refused to its own
+// holder, no event recorded twice.
+func TestRetriedWriteThatLanded(t *testing.T) {
+	srv := emulator(t)
+	st := newStore(t, lostAnswers(t, srv), "state")
+	ctx := t.Context()
+
+	doc := state.NewDocument("web", time.Now())
+	if err := st.Save(ctx, doc); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	doc.Cycle = 3
+	if err := st.Save(ctx, doc); err != nil || doc.Version != 2 {
+		t.Fatalf("second Save: %v (version %d)", err, doc.Version)
+	}
+	l, err := st.Lock(ctx, "web", state.LockInfo{RunID: "r1", Owner: "o", Expires: time.Now().Add(time.Minute)})
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatalf("Unlock: %v", err)
+	}
+	for range 2 {
+		if err := st.Append(ctx, "web", state.Event{Type: "shift"}); err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+	}
+	hist, err := st.History(ctx, "web")
+	if err != nil || len(hist) != 2 {
+		t.Fatalf("History = %d events, %v; want 2", len(hist), err)
+	}
+	if names := srv.Names("state"); len(names) != 3 {
+		t.Fatalf("names = %v, want the document and two events", names)
 	}
 }
