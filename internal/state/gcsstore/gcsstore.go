@@ -59,8 +59,9 @@ type Options struct {
 	// nil means a time.Ticker.
 	Ticker func(d time.Duration) (ticks <-chan time.Time, stop func())
 	// Backoff is the wait before retry n (1-based) of a request that
-	// failed with 429, 5xx or on the transport; nil means 250ms·2^(n-1).
-	// Tests set it to return 0.
+	// failed with 429, 5xx or on the transport; nil means 1s·2^(n-1), as
+	// GCS asks (it allows about one write per second to one object name,
+	// and answers faster ones 429). Tests set it to return 0.
 	Backoff func(n int) time.Duration
 }
 
@@ -99,7 +100,7 @@ func NewBucket(svc *storage.Service, name string) (*Bucket, error) {
 		return nil, errors.New("state gcs: empty bucket")
 	}
 	return &Bucket{svc: svc, name: name, backoff: func(n int) time.Duration {
-		return 250 * time.Millisecond << (n - 1)
+		return time.Second << (n - 1)
 	}}, nil
 }
 
