@@ -312,6 +312,7 @@ var s3BucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 var s3StateSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "bucket", Required: true}, {Name: "prefix"}, {Name: "region"}, {Name: "endpoint_url"}, {Name: "profile"},
+	{Name: "assume_role"},
 }}
 
 // decodeS3State decodes the body of `state "s3"`.
@@ -360,6 +361,10 @@ func (l *Loader) decodeS3State(b *hcl.Block, diags hcl.Diagnostics) (*S3State, h
 	}
 	s.Region, _ = str("region")
 	s.Profile, _ = str("profile")
+	if s.AssumeRole, attr = str("assume_role"); attr != nil && !providers.IsRoleARN(s.AssumeRole) {
+		diags = append(diags, attrError(attr, "Invalid assume_role",
+			"assume_role must be an IAM role ARN, such as \"arn:aws:iam::123456789012:role/fbctl-state\"."))
+	}
 	if s.EndpointURL, attr = str("endpoint_url"); attr != nil {
 		u, err := url.Parse(s.EndpointURL)
 		switch {

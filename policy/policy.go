@@ -78,6 +78,9 @@ type S3State struct {
 	// path-style addressing.
 	EndpointURL string
 	Profile     string
+	// AssumeRole is an IAM role ARN to assume through STS with the
+	// credentials of the default chain.
+	AssumeRole string
 }
 
 // GCSState is the body of `state "gcs"`. Credentials come as for the gcp

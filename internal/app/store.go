@@ -26,7 +26,7 @@ func (g *Global) openStore(st *policy.State) (state.Store, error) {
 		// request is made until the first Load or Lock.
 		return s3store.Open(context.Background(), s3store.Config{
 			Bucket: st.S3.Bucket, Prefix: st.S3.Prefix, Region: st.S3.Region,
-			EndpointURL: st.S3.EndpointURL, Profile: st.S3.Profile,
+			EndpointURL: st.S3.EndpointURL, Profile: st.S3.Profile, AssumeRole: st.S3.AssumeRole,
 		}, s3store.Options{Now: g.now})
 	case "gcs":
 		if st.GCS == nil {

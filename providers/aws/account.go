@@ -122,7 +122,7 @@ func decodeProvider(p *providers.ProviderConfig) (settings, *providers.Redactor,
 	}
 	set.rps = rps
 	set.burst = int(d.Whole("burst", defaultBurst, 1, 1<<30))
-	if set.assumeRole != "" && !strings.HasPrefix(set.assumeRole, "arn:") {
+	if set.assumeRole != "" && !providers.IsRoleARN(set.assumeRole) {
 		d.Fail(d.Errorf("assume_role must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
 	}
 	return set, red, red.Hide(d.Err())

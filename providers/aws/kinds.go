@@ -44,7 +44,7 @@ func Register(r *providers.Registry) {
 			var p []providers.Problem
 			p = append(p, providers.NumberInRange(v, "requests_per_second", 1, 1000, false)...)
 			p = append(p, providers.NumberInRange(v, "burst", 1, 10000, true)...)
-			if s, ok := providers.StringAttr(v, "assume_role"); ok && !strings.HasPrefix(s, "arn:") {
+			if s, ok := providers.StringAttr(v, "assume_role"); ok && !providers.IsRoleARN(s) {
 				p = append(p, providers.Problem{Attr: "assume_role", Summary: "Invalid assume_role",
 					Detail: "assume_role must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."})
 			}

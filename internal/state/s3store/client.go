@@ -7,7 +7,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // Config is what a policy's `state "s3"` block says about the client.
@@ -22,6 +24,10 @@ type Config struct {
 	EndpointURL string
 	// Profile is a named profile of the shared AWS configuration.
 	Profile string
+	// AssumeRole is an IAM role ARN: the store's requests are signed
+	// with its credentials, got from STS AssumeRole (at EndpointURL when
+	// set) with those of the default chain, as the aws provider does.
+	AssumeRole string
 }
 
 // defaultRegion is used when nothing names a region: the SDK needs one to
@@ -48,6 +54,15 @@ func NewClient(ctx context.Context, cfg Config) (*s3.Client, error) {
 	}
 	if awsCfg.Region == "" {
 		awsCfg.Region = defaultRegion
+	}
+	if cfg.AssumeRole != "" {
+		stsClient := sts.NewFromConfig(awsCfg, func(o *sts.Options) {
+			if cfg.EndpointURL != "" {
+				o.BaseEndpoint = aws.String(cfg.EndpointURL)
+			}
+		})
+		awsCfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, cfg.AssumeRole,
+			func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = "fbctl-state" }))
 	}
 	return s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		if cfg.EndpointURL != "" {
