@@ -89,6 +89,11 @@ type Options struct {
 	// the release binary sets neither.
 	BeforeApply func(ctx context.Context, target string)
 	BeforeSave  func()
+	// Evidence, when set, gives a failback's latest evidence by check
+	// name, gathered by probes that run on their own (`fbctl run`): a run
+	// then judges it instead of probing. A check it has no evidence for
+	// is probed as usual.
+	Evidence func(failback string) map[string]health.Evidence
 }
 
 // DefaultLockLease is how long a run's lock lasts when Options.LockTTL is
@@ -468,6 +473,10 @@ func observeAll(ctx context.Context, targets []NamedTarget) ([]TargetShare, erro
 // short is no evidence, and nothing is decided on a partial assessment.
 func (r *run) assess(ctx context.Context) error {
 	now := r.e.o.Now
+	var live map[string]health.Evidence
+	if r.e.o.Evidence != nil {
+		live = r.e.o.Evidence(r.fb.Name)
+	}
 	var prim, sec []health.CheckVerdict
 	for _, c := range r.fb.Checks {
 		ttl := EvidenceTTL(c, r.e.o.ScheduleGap)
@@ -476,9 +485,18 @@ func (r *run) assess(ctx context.Context) error {
 		if age := now().Sub(prev.LastProbe); !prev.LastProbe.IsZero() && age > ttl {
 			stale = &health.Staleness{Age: age, TTL: ttl}
 		}
-		ev, err := probe(ctx, c, prev, ttl, now, r.e.o.Sleep)
-		if err != nil {
-			return fmt.Errorf("assessing check %q: %w", c.Name, err)
+		ev, ok := live[c.Name]
+		if ok {
+			// Judged as probed: stale only if the prober fell behind.
+			stale = nil
+			if age := now().Sub(ev.LastProbe); !ev.LastProbe.IsZero() && age > ttl {
+				stale = &health.Staleness{Age: age, TTL: ttl}
+			}
+		} else {
+			var err error
+			if ev, err = probe(ctx, c, prev, ttl, now, r.e.o.Sleep); err != nil {
+				return fmt.Errorf("assessing check %q: %w", c.Name, err)
+			}
 		}
 		r.doc.Evidence[c.Name] = ev
 		st, since := health.Judge(ev, c.HealthyThreshold, c.UnhealthyThreshold, ttl, now())

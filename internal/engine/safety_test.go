@@ -152,6 +152,10 @@ func TestCompensationDeadlineHalts(t *testing.T) {
 // before, every run said "stale or pending" and held on the failing side.
 func TestStaleEvidenceNeverHidesAFailingPrimary(t *testing.T) {
 	r := newRig(t, nil)
+	// The re-probes below move the clock minutes within one run, where
+	// no renewal ticks (the store's ticker is real time): a lease longer
+	// than those minutes keeps the run's lock its own.
+	r.eng.o.LockTTL = 15 * time.Minute
 	var slept []time.Duration
 	r.eng.o.Sleep = func(_ context.Context, d time.Duration) error {
 		slept = append(slept, d)
