@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -204,7 +206,7 @@ func (l *Loader) decodeProviders(blocks []*hcl.Block) hcl.Diagnostics {
 	return diags
 }
 
-var stateTypes = []string{"file", "s3"}
+var stateTypes = []string{"file", "s3", "gcs"}
 
 // noteUnknown records a setting of the engine (a duration, a count, an
 // enumeration of a rollout, a check or the schedule) whose value is not
@@ -261,6 +263,11 @@ func (l *Loader) decodeState(blocks []*hcl.Block) (*State, hcl.Diagnostics) {
 	if b.Labels[0] == "s3" {
 		st.Type, st.Path = "s3", ""
 		st.S3, diags = l.decodeS3State(b, diags)
+		return st, diags
+	}
+	if b.Labels[0] == "gcs" {
+		st.Type, st.Path = "gcs", ""
+		st.GCS, diags = l.decodeGCSState(b, diags)
 		return st, diags
 	}
 	if b.Labels[0] != "file" {
@@ -372,6 +379,139 @@ func (l *Loader) decodeS3State(b *hcl.Block, diags hcl.Diagnostics) (*S3State, h
 		}
 	}
 	return s, diags
+}
+
+var gcsStateSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "bucket", Required: true}, {Name: "prefix"}, {Name: "endpoint_url"}, {Name: "credentials_file"},
+	{Name: "impersonate_service_account"},
+}}
+
+// gcsBucketLabelRE is one dot-separated part of a GCS bucket name.
+var gcsBucketLabelRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$`)
+
+// gcsBucketProblem says why name is not a GCS bucket name, "" when it is
+// one: 3 to 63 characters (222 with dots, 63 per dot-separated part) of
+// lowercase letters, digits, '-', '_' and '.', beginning and ending with a
+// letter or digit; not an IP address, not beginning with "goog", not
+// containing "google" (or "g00gle").
+func gcsBucketProblem(name string) string {
+	maxLen := 63
+	if strings.Contains(name, ".") {
+		maxLen = 222
+	}
+	if len(name) < 3 || len(name) > maxLen {
+		return fmt.Sprintf("bucket must be 3 to %d characters long.", maxLen)
+	}
+	for _, part := range strings.Split(name, ".") {
+		if !gcsBucketLabelRE.MatchString(part) {
+			return "bucket must be a GCS bucket name: lowercase letters, digits, '-', '_' and '.', beginning and ending with a letter or digit, each dot-separated part at most 63 characters."
+		}
+	}
+	if ip := net.ParseIP(name); ip != nil {
+		return "bucket must not be an IP address."
+	}
+	if strings.HasPrefix(name, "goog") || strings.Contains(name, "google") || strings.Contains(name, "g00gle") {
+		return "bucket must not begin with \"goog\" nor contain \"google\": GCS reserves them."
+	}
+	return ""
+}
+
+// decodeGCSState decodes the body of `state "gcs"`.
+func (l *Loader) decodeGCSState(b *hcl.Block, diags hcl.Diagnostics) (*GCSState, hcl.Diagnostics) {
+	s := &GCSState{}
+	content, d := b.Body.Content(gcsStateSchema)
+	diags = append(diags, d...)
+	if content == nil {
+		return s, diags
+	}
+	str := func(name string) (string, *hcl.Attribute) {
+		var v string
+		var attr *hcl.Attribute
+		v, attr, diags = l.stateString(content, name, diags)
+		return v, attr
+	}
+	var attr *hcl.Attribute
+	if s.Bucket, attr = str("bucket"); attr != nil {
+		if why := gcsBucketProblem(s.Bucket); why != "" {
+			diags = append(diags, attrError(attr, "Invalid bucket", why))
+		}
+	}
+	if s.Prefix, attr = str("prefix"); attr != nil {
+		bad := len(s.Prefix) > 512 || !utf8.ValidString(s.Prefix) || strings.ContainsAny(s.Prefix, "\x00\r\n")
+		for _, part := range strings.Split(strings.Trim(s.Prefix, "/"), "/") {
+			bad = bad || part == "." || part == ".."
+		}
+		if bad {
+			diags = append(diags, attrError(attr, "Invalid prefix",
+				"prefix must be an object name prefix such as \"fbctl/prod\": valid UTF-8 of at most 512 bytes, without \".\" or \"..\" parts or line breaks."))
+		}
+	}
+	if s.EndpointURL, attr = str("endpoint_url"); attr != nil {
+		u, err := url.Parse(strings.TrimSpace(s.EndpointURL))
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+			diags = append(diags, attrError(attr, "Invalid endpoint_url",
+				"endpoint_url must be an http or https URL of a GCS JSON API emulator, such as \"http://127.0.0.1:4443\"."))
+			s.EndpointURL = ""
+		case u.User != nil:
+			diags = append(diags, attrError(attr, "Credentials in endpoint_url",
+				"endpoint_url must not carry a user or password: fbctl sends no credentials to an endpoint_url, and takes them from credentials_file or Application Default Credentials otherwise."))
+			s.EndpointURL = ""
+		}
+	}
+	var credAttr *hcl.Attribute
+	if s.CredentialsFile, attr = str("credentials_file"); attr != nil {
+		credAttr = attr
+		if strings.TrimSpace(s.CredentialsFile) == "" {
+			diags = append(diags, attrError(attr, "Invalid credentials_file", "credentials_file must be the path of a credentials JSON file; leave it out for Application Default Credentials."))
+		}
+	}
+	if s.ImpersonateServiceAccount, attr = str("impersonate_service_account"); attr != nil {
+		s.ImpersonateServiceAccount = strings.TrimSpace(s.ImpersonateServiceAccount)
+		if credAttr == nil {
+			credAttr = attr
+		}
+		if !strings.Contains(s.ImpersonateServiceAccount, "@") || strings.ContainsAny(s.ImpersonateServiceAccount, " \t\r\n/") {
+			diags = append(diags, attrError(attr, "Invalid impersonate_service_account",
+				"impersonate_service_account must be a service account email (NAME@PROJECT.iam.gserviceaccount.com)."))
+		}
+	}
+	if s.EndpointURL != "" && credAttr != nil {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Credentials unused with endpoint_url",
+			Detail:   "With endpoint_url (an emulator), fbctl sends no credentials, as the gcp provider does: credentials_file and impersonate_service_account are not used.",
+			Subject:  rangePtr(credAttr.NameRange),
+		})
+	}
+	return s, diags
+}
+
+// stateString evaluates the string attribute name of a state block: ""
+// and a nil attribute when it is absent, not known or invalid (with a
+// diagnostic where one is due).
+func (l *Loader) stateString(content *hcl.BodyContent, name string, diags hcl.Diagnostics) (string, *hcl.Attribute, hcl.Diagnostics) {
+	attr, ok := content.Attributes[name]
+	if !ok {
+		return "", nil, diags
+	}
+	v, d := l.eval(attr.Expr, cty.String, name)
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		return "", nil, diags
+	}
+	if !v.IsKnown() {
+		if l.opts.Mode == ModeState {
+			diags = append(diags, attrError(attr, "State "+name+" not known",
+				name+" depends on a value that was not given (a variable, a Terraform output or an environment variable): give it, since this command reads the state."))
+		}
+		return "", nil, diags
+	}
+	v, _ = v.UnmarkDeep()
+	if v.IsNull() {
+		return "", attr, diags
+	}
+	return v.AsString(), attr, diags
 }
 
 // fbDecoder holds what decoding one failback needs to remember.

@@ -56,12 +56,14 @@ type Variable struct {
 
 // State is the state block: where fbctl keeps state between runs.
 type State struct {
-	Type string // "file" or "s3"
+	Type string // "file", "s3" or "gcs"
 	// Path is the directory of the file store, made absolute against the
 	// directory of the file that declared it.
 	Path string
 	// S3 is the bucket of `state "s3"`; nil for the file store.
-	S3        *S3State
+	S3 *S3State
+	// GCS is the bucket of `state "gcs"`; nil for the other stores.
+	GCS       *GCSState
 	DeclRange hcl.Range
 }
 
@@ -79,6 +81,20 @@ type S3State struct {
 	// AssumeRole is an IAM role ARN to assume through STS with the
 	// credentials of the default chain.
 	AssumeRole string
+}
+
+// GCSState is the body of `state "gcs"`. Credentials come as for the gcp
+// provider: CredentialsFile, else Application Default Credentials,
+// impersonating ImpersonateServiceAccount when set; none with an
+// EndpointURL (an emulator).
+type GCSState struct {
+	Bucket string
+	// Prefix is the name prefix of every object ("" for the bucket root).
+	Prefix string
+	// EndpointURL is an emulator of the JSON API (http://HOST:PORT).
+	EndpointURL               string
+	CredentialsFile           string
+	ImpersonateServiceAccount string
 }
 
 // DefaultStatePath is the file store's directory when no state block says

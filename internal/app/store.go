@@ -5,12 +5,13 @@ import (
 	"fmt"
 
 	"github.com/fbctl/fbctl/internal/state"
+	"github.com/fbctl/fbctl/internal/state/gcsstore"
 	"github.com/fbctl/fbctl/internal/state/s3store"
 	"github.com/fbctl/fbctl/policy"
 )
 
 // openStore opens the policy's state store: the file store unless a
-// `state "s3"` block names a bucket. An unknown type is an error, never a
+// `state "s3"` or `state "gcs"` block names a bucket. An unknown type is an error, never a
 // silent fallback to the file store: two hosts would each keep their own
 // state.
 func (g *Global) openStore(st *policy.State) (state.Store, error) {
@@ -27,15 +28,28 @@ func (g *Global) openStore(st *policy.State) (state.Store, error) {
 			Bucket: st.S3.Bucket, Prefix: st.S3.Prefix, Region: st.S3.Region,
 			EndpointURL: st.S3.EndpointURL, Profile: st.S3.Profile, AssumeRole: st.S3.AssumeRole,
 		}, s3store.Options{Now: g.now})
+	case "gcs":
+		if st.GCS == nil {
+			return nil, fmt.Errorf("state gcs: no bucket")
+		}
+		// The credentials file (or ADC) is read here; no request is made
+		// until the first Load or Lock.
+		return gcsstore.Open(context.Background(), gcsstore.Config{
+			Bucket: st.GCS.Bucket, Prefix: st.GCS.Prefix, EndpointURL: st.GCS.EndpointURL,
+			CredentialsFile: st.GCS.CredentialsFile, ImpersonateServiceAccount: st.GCS.ImpersonateServiceAccount,
+		}, gcsstore.Options{Now: g.now})
 	}
 	return nil, fmt.Errorf("unknown state store %q", st.Type)
 }
 
 // stateLocation says where the state is, for logs: a directory or
-// s3://BUCKET/PREFIX. It holds no credential.
+// s3://BUCKET/PREFIX or gs://BUCKET/PREFIX. It holds no credential.
 func stateLocation(st *policy.State) string {
 	if st.Type == "s3" && st.S3 != nil {
 		return "s3://" + st.S3.Bucket + "/" + st.S3.Prefix
+	}
+	if st.Type == "gcs" && st.GCS != nil {
+		return "gs://" + st.GCS.Bucket + "/" + st.GCS.Prefix
 	}
 	return st.Path
 }

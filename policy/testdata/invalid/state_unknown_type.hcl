@@ -1,5 +1,5 @@
-# The state stores so far are "file" and "s3"; GCS is yet to come.
-state "gcs" { # ERROR: Unknown state type
+# The state stores are "file", "s3" and "gcs"; a near miss gets a suggestion.
+state "gcp" { # ERROR: Unknown state type # DETAIL: Did you mean "gcs"?
   bucket = "fbctl-state"
 }
 

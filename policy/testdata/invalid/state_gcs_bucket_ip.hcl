@@ -1,0 +1,20 @@
+# A state "gcs" block is checked statically.
+state "gcs" {
+  bucket = "192.168.5.4" # ERROR: Invalid bucket # DETAIL: IP address
+}
+
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}

@@ -1,0 +1,21 @@
+# A state "gcs" block is checked statically.
+state "gcs" {
+  bucket = "fbctl-state"
+  region = "eu" # ERROR: Unsupported argument
+}
+
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}
