@@ -34,7 +34,7 @@ func Main() app.ExitCode {
 	defer stop()
 	signalled = got
 	code := run(ctx, os.Args[1:], streams)
-	if s := got(); s != nil && code != app.ExitHalted {
+	if s := got(); s != nil && code != app.ExitHalted && !stoppedCleanly {
 		return signalCode(s)
 	}
 	return code

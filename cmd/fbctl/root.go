@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, streams app.IO) app.ExitCode {
 			fmt.Fprintln(streams.ErrOut, "Run 'fbctl --help' for usage.")
 		}
 	}
-	if signalled != nil {
+	if signalled != nil && !stoppedCleanly {
 		if s := signalled(); s != nil && code != app.ExitHalted {
 			// The code the process exits with (Main), so that the error
 			// document says it too.
@@ -243,6 +243,7 @@ the command), 8 waiting for a person (reconcile --wait).`,
 		newVersionCmd(g, streams),
 		newPlanCmd(g, streams),
 		newReconcileCmd(g, streams),
+		newRunCmd(g, streams),
 		newShiftCmd(g, streams),
 		newStatusCmd(g, streams),
 		newHistoryCmd(g, streams),

@@ -1,0 +1,164 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the controller's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// eventually waits, in real time, for cond; a hang fails after limit. The
+// controller runs on the wall clock here, so conditions are waited for,
+// never slept into.
+func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", limit, what)
+		}
+		<-tick.C
+	}
+}
+
+// fbctl run on a real HAProxy, with real checks on the wall clock: the
+// rollout moves step by step as each bake ends; the primary fails
+// mid-rollout and real traffic is back on the secondary within
+// unhealthy_threshold probes; a SIGHUP with a broken policy keeps the
+// running one; cancelling (SIGTERM) stops it cleanly with no lock left.
+func TestRunControllerOnHAProxy(t *testing.T) {
+	e := newE2E(t, `steps               = [25, 50, 100]
+    bake                = "3s"
+    primary_healthy_for = "1s"
+    cooldown            = "1h"`)
+	e.primaryCheck = `interval            = "1s"
+    timeout             = "500ms"
+    healthy_threshold   = 1
+    unhealthy_threshold = 2`
+	e.secondaryCheck = `interval          = "1s"
+    timeout           = "500ms"
+    healthy_threshold = 1`
+	e.writePolicy(`steps               = [25, 50, 100]
+    bake                = "3s"
+    primary_healthy_for = "1s"
+    cooldown            = "1h"`, e.hap.SocketPath, "primary")
+	g := e.global()
+	g.Now, g.Output = nil, OutputText // the wall clock, as fbctl run has
+	var out, errOut lockedBuffer
+	logger, err := NewLogger(&errOut, "info", "text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Logger = logger
+	addr := make(chan string, 1)
+	reload := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- RunController(ctx, IO{Out: &out, ErrOut: &errOut}, RunOptions{Global: g, Listen: "127.0.0.1:0",
+			Reload: reload, Listening: func(a string) { addr <- a }})
+	}()
+	base := "http://" + <-addr
+	get := func(path string) int {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			return 0
+		}
+		io.Copy(io.Discard, resp.Body) //nolint:errcheck
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	eventually(t, 10*time.Second, "/readyz answers 200", func() bool { return get("/readyz") == 200 })
+	if get("/healthz") != 200 {
+		t.Fatal("/healthz")
+	}
+	primaryShare := func() int {
+		w := e.hap.Weights(t)
+		if w["app/primary"]+w["app/secondary"] == 0 {
+			return -1
+		}
+		return 100 * w["app/primary"] / (w["app/primary"] + w["app/secondary"])
+	}
+	eventually(t, 30*time.Second, "the rollout's first step", func() bool { return primaryShare() >= 25 })
+	// A reload with a broken policy keeps the running one.
+	good, err := os.ReadFile(e.policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.policy, []byte("failback {"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reload <- struct{}{}
+	eventually(t, 10*time.Second, "the refused reload is logged", func() bool {
+		return strings.Contains(errOut.String(), "the policy was not reloaded")
+	})
+	if err := os.WriteFile(e.policy, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	eventually(t, 30*time.Second, "the rollout reaches 50%", func() bool { return primaryShare() >= 50 })
+	if primaryShare() == 100 {
+		t.Fatal("the rollout went to 100% before the test could fail the primary; the bake is too short to see a step")
+	}
+
+	failed := time.Now()
+	e.primary.SetHealthy(false)
+	eventually(t, 30*time.Second, "the rollback", func() bool { return primaryShare() == 0 })
+	t.Logf("real traffic back on the secondary %s after the primary began failing (unhealthy_threshold 2 x interval 1s)", time.Since(failed).Round(time.Millisecond))
+	// Real requests through the frontend all reach the secondary.
+	for range 10 {
+		resp, err := http.Get(e.hap.FrontendURL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if b := resp.Header.Get("X-Backend"); b != "secondary" {
+			t.Fatalf("a request after the rollback reached %q", b)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RunController after cancel: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("RunController did not return after cancel")
+	}
+	entries, _ := os.ReadDir(e.dir + "/state")
+	for _, en := range entries {
+		if strings.HasSuffix(en.Name(), ".lock") {
+			t.Fatalf("a lock was left: %s", en.Name())
+		}
+	}
+	if !strings.Contains(out.String(), "rollback") {
+		t.Errorf("stdout does not tell the rollback:\n%s", out.String())
+	}
+}
