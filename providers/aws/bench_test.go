@@ -39,7 +39,8 @@ func (okCheck) Probe(context.Context) providers.Result {
 //	go test -run '^$' -bench ReconcileRoute53 -benchtime 3x ./providers/aws/
 //
 // FBCTL_BENCH_PARALLEL sets engine.Options.Parallel (1: one failback after
-// another). FBCTL_BENCH_N replaces the sub-benchmarks' failback counts (a
+// another), FBCTL_BENCH_PER_ZONE the failbacks of a hosted zone (100).
+// FBCTL_BENCH_N replaces the sub-benchmarks' failback counts (a
 // comma-separated list), for the sizes too slow for every run:
 //
 //	FBCTL_BENCH_N=10000 go test -run '^$' -bench ReconcileRoute53 -benchtime 1x -timeout 30m ./providers/aws/
@@ -67,7 +68,13 @@ func benchSizes(b *testing.B, def []int) []int {
 }
 
 func benchReconcileRoute53(b *testing.B, n int) {
-	const perZoneMax = 100
+	perZoneMax := 100
+	if v := os.Getenv("FBCTL_BENCH_PER_ZONE"); v != "" {
+		var err error
+		if perZoneMax, err = strconv.Atoi(v); err != nil || perZoneMax <= 0 {
+			b.Fatalf("FBCTL_BENCH_PER_ZONE=%q: want a count of failbacks", v)
+		}
+	}
 	zones := (n + perZoneMax - 1) / perZoneMax
 	const rps, burst = 10, 50
 	srv := route53sim.New(route53sim.Options{Seed: 1, RateLimit: rps, RateBurst: burst})
