@@ -3,7 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
-	"strings"
+	"os"
 	"testing"
 	"time"
 
@@ -11,7 +11,6 @@ import (
 
 	route53sim "github.com/fbctl/fbctl/internal/sim/route53"
 	"github.com/fbctl/fbctl/internal/state"
-	"github.com/fbctl/fbctl/internal/testenv"
 	"github.com/fbctl/fbctl/providers"
 	"github.com/fbctl/fbctl/providers/aws"
 )
@@ -25,8 +24,10 @@ import (
 func TestReconcileAllParallelRoute53(t *testing.T) {
 	const zones, perZone = 3, 12
 	// Static test credentials, and no instance metadata service.
-	for _, kv := range (&testenv.Moto{}).Env() {
-		k, v, _ := strings.Cut(kv, "=")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "",
+		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true",
+	} {
 		t.Setenv(k, v)
 	}
 	srv := route53sim.New(route53sim.Options{Seed: 1})
