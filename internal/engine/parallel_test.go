@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -132,7 +133,7 @@ func TestReconcileAllParallelSameOutcome(t *testing.T) {
 	const n, rounds = 40, 12
 	seq, par := newParRig(t, n, 1), newParRig(t, n, 8)
 	ctx := context.Background()
-	decided := map[Action]int{}
+	decided, failed := map[Action]int{}, map[string]int{}
 	for round := 0; round < rounds; round++ {
 		seq.script(round)
 		par.script(round)
@@ -144,9 +145,18 @@ func TestReconcileAllParallelSameOutcome(t *testing.T) {
 				t.Fatalf("round %d, %s (entry %d):\nParallel 8: %s\nParallel 1: %s", round, par.fbs[i].Name, i, got[i], want[i])
 			}
 		}
-		for _, rep := range reps {
+		for i, rep := range reps {
 			if rep != nil {
 				decided[rep.Decision.Action]++
+			}
+			switch {
+			case errs[i] == nil:
+			case strings.Contains(errs[i].Error(), "HTTP 500"):
+				failed["write"]++
+			case strings.Contains(errs[i].Error(), "connection refused"):
+				failed["observe"]++
+			case errors.As(errs[i], new(*state.LockedError)):
+				failed["locked"]++
 			}
 		}
 		seq.clk.Advance(2 * time.Minute)
@@ -156,6 +166,11 @@ func TestReconcileAllParallelSameOutcome(t *testing.T) {
 	for _, a := range []Action{ActionShift, ActionHold, ActionRollback, ActionHalt} {
 		if decided[a] == 0 {
 			t.Errorf("no failback decided %s: %v", a, decided)
+		}
+	}
+	for _, f := range []string{"write", "observe", "locked"} {
+		if failed[f] == 0 {
+			t.Errorf("no %s failed: %v", f, failed)
 		}
 	}
 	for i, fb := range seq.fbs[:n] {
