@@ -94,6 +94,13 @@ type Options struct {
 	// then judges it instead of probing. A check it has no evidence for
 	// is probed as usual.
 	Evidence func(failback string) map[string]health.Evidence
+	// Parallel is how many failbacks ReconcileAll handles at once in the
+	// phases that wait on the state store and the providers (see
+	// ReconcileAll); default DefaultParallel. 1 handles them one after
+	// another, in order. Every hook above, the clock, the Logger and the
+	// failbacks' targets and checks are then called from several
+	// goroutines at once, on different failbacks.
+	Parallel int
 }
 
 // DefaultLockLease is how long a run's lock lasts when Options.LockTTL is
@@ -132,6 +139,9 @@ func New(o Options) *Engine {
 	}
 	if o.CompensateTimeout <= 0 {
 		o.CompensateTimeout = DefaultCompensateTimeout
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = DefaultParallel
 	}
 	return &Engine{o: o}
 }
@@ -201,6 +211,13 @@ func (e *Engine) Reconcile(ctx context.Context, fb *Failback, dryRun bool) (*Rep
 // the run: the declared order holds between staged targets and between
 // applied ones, not across the two.
 //
+// Phase 1, the resolution of phase 2 and the release of the locks handle
+// up to Options.Parallel failbacks at once (each failback's own steps stay
+// in order; entries of fbs with the same name run one after another, in
+// order); the writes of phase 2 and the flush run on the caller's
+// goroutine, in the order of fbs, after every intent was stored. With
+// Parallel 1 every step runs in the order of fbs.
+//
 // Every lock is released at the end. Without a RunCache in ctx the run gets
 // its own. The i-th report and error belong to fbs[i]; a report is nil when
 // the failback could not even be loaded.
@@ -212,25 +229,31 @@ func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool)
 	errs := make([]error, len(fbs))
 	runs := make([]*run, len(fbs))
 	decisions := make([]Decision, len(fbs))
+	// Each goroutine of forEach writes only the i-th entries of the slices
+	// above; forEach returns after every call returned.
+	each := func(f func(i int)) {
+		forEach(len(fbs), e.o.Parallel, func(i int) string { return fbs[i].Name }, f)
+	}
 	defer func() {
-		for _, r := range runs {
-			if r != nil {
-				r.end()
+		each(func(i int) {
+			if runs[i] != nil {
+				runs[i].end()
 			}
-		}
+		})
 	}()
 
 	// Phase 1: decide, and record the intents. An interrupted run (ctx
 	// done: a signal) makes no new decision.
-	for i, fb := range fbs {
+	each(func(i int) {
+		fb := fbs[i]
 		if err := ctx.Err(); err != nil {
 			errs[i] = fmt.Errorf("interrupted before deciding: %w", err)
-			continue
+			return
 		}
 		r, err := e.begin(ctx, fb, dryRun)
 		if err != nil {
 			errs[i] = err
-			continue
+			return
 		}
 		rep := r.report
 		reps[i] = rep
@@ -238,12 +261,12 @@ func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool)
 		if err := r.observe(ctx); err != nil {
 			errs[i] = err
 			r.end()
-			continue
+			return
 		}
 		if err := r.assess(ctx); err != nil {
 			errs[i] = err
 			r.end()
-			continue
+			return
 		}
 		d := r.decide(Request{})
 		decisions[i] = d
@@ -255,7 +278,7 @@ func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool)
 			if err := r.prepare(ctx, d); err != nil {
 				errs[i] = err
 				r.end()
-				continue
+				return
 			}
 			runs[i] = r
 		default:
@@ -263,7 +286,7 @@ func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool)
 			errs[i] = r.save(ctx)
 			r.end()
 		}
-	}
+	})
 
 	// Phase 2: write, flush once, resolve.
 	for _, r := range runs {
@@ -275,12 +298,11 @@ func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool)
 		// Each Pending of a failed batch reports it too.
 		e.o.Logger.Warn("flushing the run's batched changes failed", "err", err)
 	}
-	for i, r := range runs {
-		if r == nil {
-			continue
+	each(func(i int) {
+		if r := runs[i]; r != nil {
+			errs[i] = r.conclude(ctx, decisions[i])
 		}
-		errs[i] = r.conclude(ctx, decisions[i])
-	}
+	})
 	return reps, errs
 }
 

@@ -115,6 +115,9 @@ type FileStore struct {
 	// renamed or removed to their target's base name.
 	swept   sync.Map
 	orphans sync.Map
+	// temps is the directory's temp files as first listed (listTemps).
+	tempsOnce sync.Once
+	temps     map[string][]string
 
 	dir    string
 	now    func() time.Time
@@ -435,14 +438,42 @@ func (s *FileStore) removeTemps(failback string) {
 		}
 		return
 	}
-	// Import's temp files end in .history.jsonl too.
+	// The first sweep of the store lists the directory once for every
+	// failback (a glob per failback made a round over many failbacks
+	// quadratic); each failback's own leftovers are removed under its
+	// guard. Import's temp files end in .history.jsonl too.
+	temps := s.listTemps()
 	for _, suffix := range []string{".json", ".lock", ".history.jsonl"} {
-		pattern := filepath.Join(s.dir, ".tmp-????????????????."+failback+suffix)
-		matches, _ := filepath.Glob(pattern)
-		for _, m := range matches {
+		for _, m := range temps[failback+suffix] {
 			os.Remove(m)
 		}
 	}
+}
+
+// listTemps lists the directory's temp files once per store, by the base
+// name they were to replace. A temp file another process leaves after the
+// listing is swept by the next process's store.
+func (s *FileStore) listTemps() map[string][]string {
+	s.tempsOnce.Do(func() {
+		s.temps = map[string][]string{}
+		d, err := os.Open(s.dir)
+		if err != nil {
+			return
+		}
+		defer d.Close()
+		names, _ := d.Readdirnames(-1)
+		for _, n := range names {
+			// .tmp-<16 hex>.BASE
+			if len(n) < 22 || n[:5] != ".tmp-" || n[21] != '.' {
+				continue
+			}
+			if _, err := hex.DecodeString(n[5:21]); err != nil {
+				continue
+			}
+			s.temps[n[22:]] = append(s.temps[n[22:]], filepath.Join(s.dir, n))
+		}
+	})
+	return s.temps
 }
 
 func (s *FileStore) syncDir() error {

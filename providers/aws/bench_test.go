@@ -3,6 +3,9 @@ package aws
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,19 +24,59 @@ func (okCheck) Probe(context.Context) providers.Result {
 	return providers.Result{Healthy: true, Detail: "ok"}
 }
 
-// BenchmarkReconcile1000Route53 is issue 4's benchmark: 1,000 failbacks, each
-// with one route53_weighted target, across 10 hosted zones of internal/sim
-// enforcing 10 requests/s with burst 50, the provider's own limiter at
-// 10/s burst 50, the real engine and the file store. One op is one
-// reconcile round (engine.ReconcileAll over every failback) in which every
-// failback shifts one step. It reports the Route 53 API calls of a round
-// (r53-calls/round, every request the emulator saw, retries included)
-// against the naive one walk and one change per failback (2,000), the
-// ratio, and the naive round's least wall time at 10 requests/s.
+// BenchmarkReconcileRoute53 is issue 4's benchmark: N failbacks (1,000 by
+// default; 100 and 1,000 as sub-benchmarks), each with one
+// route53_weighted target, 100 to a hosted zone of internal/sim enforcing
+// 10 requests/s with burst 50, the provider's own limiter at 10/s burst
+// 50, the real engine and the file store. One op is one reconcile round
+// (engine.ReconcileAll over every failback) in which every failback shifts
+// one step. It reports the Route 53 API calls of a round (r53-calls/round,
+// every request the emulator saw, retries included) against the naive one
+// walk and one change per failback (2 N), the ratio, the naive round's
+// least wall time at 10 requests/s, the round's wall time and its cost per
+// failback (ms/failback), and the process's CPU time per failback
+// (cpu-ms/failback, the emulator's included).
 //
-//	go test -run '^$' -bench Reconcile1000Route53 -benchtime 3x ./providers/aws/
-func BenchmarkReconcile1000Route53(b *testing.B) {
-	const zones, perZone = 10, 100
+//	go test -run '^$' -bench ReconcileRoute53 -benchtime 3x ./providers/aws/
+//
+// FBCTL_BENCH_PARALLEL sets engine.Options.Parallel (1: one failback after
+// another), FBCTL_BENCH_PER_ZONE the failbacks of a hosted zone (100).
+// FBCTL_BENCH_N replaces the sub-benchmarks' failback counts (a
+// comma-separated list), for the sizes too slow for every run:
+//
+//	FBCTL_BENCH_N=10000 go test -run '^$' -bench ReconcileRoute53 -benchtime 1x -timeout 30m ./providers/aws/
+func BenchmarkReconcileRoute53(b *testing.B) {
+	for _, n := range benchSizes(b, []int{100, 1000}) {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchReconcileRoute53(b, n) })
+	}
+}
+
+// benchSizes is FBCTL_BENCH_N's failback counts, or def.
+func benchSizes(b *testing.B, def []int) []int {
+	v := os.Getenv("FBCTL_BENCH_N")
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			b.Fatalf("FBCTL_BENCH_N=%q: want a comma-separated list of failback counts", v)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func benchReconcileRoute53(b *testing.B, n int) {
+	perZoneMax := 100
+	if v := os.Getenv("FBCTL_BENCH_PER_ZONE"); v != "" {
+		var err error
+		if perZoneMax, err = strconv.Atoi(v); err != nil || perZoneMax <= 0 {
+			b.Fatalf("FBCTL_BENCH_PER_ZONE=%q: want a count of failbacks", v)
+		}
+	}
+	zones := (n + perZoneMax - 1) / perZoneMax
 	const rps, burst = 10, 50
 	srv := route53sim.New(route53sim.Options{Seed: 1, RateLimit: rps, RateBurst: burst})
 	url, err := srv.Start()
@@ -61,7 +104,7 @@ func BenchmarkReconcile1000Route53(b *testing.B) {
 	for z := 0; z < zones; z++ {
 		zoneName := fmt.Sprintf("zone%d.example", z)
 		zoneID := srv.AddZone(zoneName, false)
-		for i := 0; i < perZone; i++ {
+		for i := 0; i < perZoneMax && z*perZoneMax+i < n; i++ {
 			name := fmt.Sprintf("svc%d.%s", i, zoneName)
 			for _, rs := range []route53sim.RecordSet{
 				simWeighted(name, "A", "primary", 0, "192.0.2.1"),
@@ -89,12 +132,18 @@ func BenchmarkReconcile1000Route53(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	eng := engine.New(engine.Options{Store: store, Now: clock, Holder: state.LockInfo{Owner: "bench", Host: "h", PID: 1}})
+	par := 0 // the engine's default
+	if v := os.Getenv("FBCTL_BENCH_PARALLEL"); v != "" {
+		if par, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("FBCTL_BENCH_PARALLEL=%q: %v", v, err)
+		}
+	}
+	eng := engine.New(engine.Options{Store: store, Now: clock, Holder: state.LockInfo{Owner: "bench", Host: "h", PID: 1}, Parallel: par})
 	ctx := context.Background()
 
 	srv.ResetCalls()
 	rounds := 0
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	for b.Loop() {
 		if rounds >= len(steps) {
 			b.Fatalf("more than %d rounds: every round must shift one step (use -benchtime Nx)", len(steps))
@@ -112,7 +161,7 @@ func BenchmarkReconcile1000Route53(b *testing.B) {
 		rounds++
 		now = now.Add(time.Minute)
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	total := 0
 	for _, n := range srv.Calls() {
 		total += n
@@ -126,6 +175,9 @@ func BenchmarkReconcile1000Route53(b *testing.B) {
 	b.ReportMetric(naive, "naive-calls/round")
 	b.ReportMetric(naive/perRound, "naive/batched")
 	b.ReportMetric(elapsed.Seconds()/float64(rounds), "s/round")
+	b.ReportMetric(elapsed.Seconds()*1000/float64(rounds*n), "ms/failback")
+	// CPU time is steadier than wall time on a shared machine.
+	b.ReportMetric(cpu.Seconds()*1000/float64(rounds*n), "cpu-ms/failback")
 	// The naive round at 10 requests/s, after the burst: its least time.
 	b.ReportMetric((naive-burst)/rps, "naive-min-s/round")
 }

@@ -339,21 +339,18 @@ func (t *Route53Weighted) read(ctx context.Context) (string, *group, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	sets, err := t.records(ctx, zone)
+	zs, err := t.records(ctx, zone)
 	if err != nil {
 		return "", nil, err
 	}
-	g, err := t.pick(zone, sets)
+	g, err := t.pick(zone, zs)
 	return zone, g, err
 }
 
-func (t *Route53Weighted) pick(zone string, sets []r53types.ResourceRecordSet) (*group, error) {
+func (t *Route53Weighted) pick(zone string, zs *zoneSets) (*group, error) {
 	byID := map[string]r53types.ResourceRecordSet{}
 	var ids []string
-	for _, rr := range sets {
-		if normName(aws.ToString(rr.Name)) != t.record || !strings.EqualFold(string(rr.Type), t.rtype) {
-			continue
-		}
+	for _, rr := range zs.group(t.record, t.rtype) {
 		id := aws.ToString(rr.SetIdentifier)
 		byID[id] = rr
 		ids = append(ids, id)
@@ -511,23 +508,59 @@ func (t *Route53Weighted) recordsKey(zone string) string {
 	return "aws/route53/rrsets\x00" + t.acct.endpointKey() + "\x00" + zone
 }
 
+// zoneSets is one walk of a hosted zone, indexed by name and type once
+// per walk, so that each target of the run finds its sets without
+// scanning the zone (which made a run over a zone of n targets O(n²)).
+type zoneSets struct {
+	sets []r53types.ResourceRecordSet
+	// byGroup holds the indices in sets of each normalized name and upper
+	// case type, in the walk's order.
+	byGroup map[string][]int
+}
+
+func newZoneSets(sets []r53types.ResourceRecordSet) *zoneSets {
+	zs := &zoneSets{sets: sets, byGroup: make(map[string][]int, len(sets))}
+	for i, rr := range sets {
+		k := groupKey(normName(aws.ToString(rr.Name)), string(rr.Type))
+		zs.byGroup[k] = append(zs.byGroup[k], i)
+	}
+	return zs
+}
+
+func groupKey(name, rtype string) string { return name + "\x00" + strings.ToUpper(rtype) }
+
+// group returns the sets of a normalized name and a type (any case), in
+// the walk's order. They are shared: callers copy what they change.
+func (zs *zoneSets) group(name, rtype string) []r53types.ResourceRecordSet {
+	idx := zs.byGroup[groupKey(name, rtype)]
+	out := make([]r53types.ResourceRecordSet, len(idx))
+	for j, i := range idx {
+		out[j] = zs.sets[i]
+	}
+	return out
+}
+
 // records returns every record set of the zone: one ListResourceRecordSets
-// walk per run, shared by every target on the zone. The slice is shared:
+// walk per run, shared by every target on the zone. The sets are shared:
 // callers copy what they change.
-func (t *Route53Weighted) records(ctx context.Context, zone string) ([]r53types.ResourceRecordSet, error) {
-	sets, err := providers.Cached(ctx, t.recordsKey(zone), func(ctx context.Context) ([]r53types.ResourceRecordSet, error) {
+func (t *Route53Weighted) records(ctx context.Context, zone string) (*zoneSets, error) {
+	zs, err := providers.Cached(ctx, t.recordsKey(zone), func(ctx context.Context) (*zoneSets, error) {
 		client, err := t.acct.route53(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return listZone(ctx, client, zone, func(err error) error {
+		sets, err := listZone(ctx, client, zone, func(err error) error {
 			return fmt.Errorf("hosted zone %s: listing record sets: %w", zone, callError("ListResourceRecordSets", err))
 		})
+		if err != nil {
+			return nil, err
+		}
+		return newZoneSets(sets), nil
 	})
 	if err != nil {
 		return nil, t.errorf("%w", err)
 	}
-	return sets, nil
+	return zs, nil
 }
 
 // listZone walks every page of a hosted zone's record sets.
