@@ -382,15 +382,18 @@ func (s *Store) locked(ctx context.Context, failback string, info state.LockInfo
 	if held != nil {
 		// Recorded once the takeover is ours: a lost race records
 		// nothing. A takeover that cannot be recorded is undone.
+		// The fence comes first: it reads the document's version, which
+		// orders the takeover's event after every event of the old
+		// holder (see Append).
+		if err := s.fence(ctx, failback); err != nil {
+			s.del(context.WithoutCancel(ctx), key, newTag) //nolint:errcheck // best effort: it expires anyway
+			return nil, err
+		}
 		ev := state.Event{Time: s.now(), RunID: info.RunID, Failback: failback, Type: "lock_takeover", Actor: info.Owner,
 			Reason: fmt.Sprintf("lock of %s@%s pid %d (run %s) %s", held.Owner, held.Host, held.PID, held.RunID, why)}
 		if err := s.Append(ctx, failback, ev); err != nil {
 			s.del(context.WithoutCancel(ctx), key, newTag) //nolint:errcheck // best effort: it expires anyway
 			return nil, fmt.Errorf("%s: recording the takeover of a stale lock: %w", s.label, err)
-		}
-		if err := s.fence(ctx, failback); err != nil {
-			s.del(context.WithoutCancel(ctx), key, newTag) //nolint:errcheck // best effort: it expires anyway
-			return nil, err
 		}
 	}
 	ticks, stop := s.ticker(max(info.Lease/3, time.Millisecond))
@@ -407,8 +410,12 @@ func (s *Store) fence(ctx context.Context, failback string) error {
 	key := s.docKey(failback)
 	for range lockAttempts {
 		cur, etag, err := s.readDoc(ctx, failback)
-		if err != nil || cur == nil {
+		if err != nil {
 			return err
+		}
+		if cur == nil {
+			s.etags.Delete(failback) // no version to order events by
+			return nil
 		}
 		cur.Version++
 		data, err := json.MarshalIndent(cur, "", "  ")
@@ -606,11 +613,11 @@ func (s *Store) Append(ctx context.Context, failback string, ev state.Event) err
 	if err != nil {
 		return fmt.Errorf("%s: encoding an event of failback %q: %w", s.label, failback, err)
 	}
-	var seq uint64
-	if v, ok := s.seqs.Load(failback); ok {
-		seq = v.(uint64)
-	} else if seq, err = s.nextSeq(ctx, failback); err != nil {
-		return err
+	seq, ok := s.firstSeq(failback)
+	if !ok {
+		if seq, err = s.nextSeq(ctx, failback); err != nil {
+			return err
+		}
 	}
 	for range appendAttempts {
 		key := s.eventKey(failback, seq)
@@ -632,6 +639,40 @@ func (s *Store) Append(ctx context.Context, failback string, ev state.Event) err
 		}
 	}
 	return fmt.Errorf("%s: appending to %s: %d sequence numbers were taken by concurrent appends; try again", s.label, s.URL(s.histDir(failback)), appendAttempts)
+}
+
+// versionStride spaces the sequence numbers of the events appended after
+// each version of the document: the events recorded after saving version
+// V are numbered from V x versionStride. A history has at most
+// maxHistoryEvents (about a million) events, fewer than a stride.
+const versionStride = 1_000_000_000
+
+// maxStridedVersion keeps V x versionStride within 20 digits.
+const maxStridedVersion = 10_000_000_000
+
+// firstSeq is the sequence number to try first for the failback's next
+// event, without listing the history: past the block of the document
+// version this store last loaded, saved or fenced, and past its own last
+// event. Events are appended by the lock holder right after it saved (or
+// fenced) the document, so that version is the latest, and its block is
+// after every event recorded before it; the numbers of histories written
+// one by one (1, 2, 3, ...) are below every block. ok is false when the
+// version is not known here (no document, or none read yet): the history
+// is then listed.
+func (s *Store) firstSeq(failback string) (seq uint64, ok bool) {
+	tag, found := s.etags.Load(failback)
+	if !found {
+		return 0, false
+	}
+	v := tag.(docTag).version
+	if v <= 0 || v >= maxStridedVersion {
+		return 0, false
+	}
+	seq = uint64(v) * versionStride
+	if next, found := s.seqs.Load(failback); found && next.(uint64) > seq {
+		seq = next.(uint64)
+	}
+	return seq, true
 }
 
 // nextSeq lists the history and returns one past its last number (1 for

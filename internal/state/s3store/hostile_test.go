@@ -156,3 +156,78 @@ func TestErrorsHoldNoCredentials(t *testing.T) {
 		t.Fatalf("History with a cancelled context = %v", err)
 	}
 }
+
+// A cron run in a fresh process costs six requests: lock, load, the
+// intent's save, the result's save, one history object (its number comes
+// from the saved version: no listing), unlock. The events of later runs
+// come after it, and so does a takeover's.
+func TestRequestsOfAFreshRun(t *testing.T) {
+	srv, url := emulator(t)
+	ctx := t.Context()
+	now := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
+	run := func(reason string) map[string]int {
+		t.Helper()
+		st, err := s3store.New(s3store.Options{Client: client(url), Bucket: "state", Prefix: "p", Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.ResetCalls()
+		l, err := st.Lock(ctx, "web", state.LockInfo{RunID: "r-" + reason, Owner: "o", Expires: now.Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := st.Load(ctx, "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := st.Save(ctx, doc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.Append(ctx, "web", state.Event{Type: "shift", Reason: reason}); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+		return srv.Calls()
+	}
+	for _, reason := range []string{"first", "second", "third"} {
+		calls := run(reason)
+		total := 0
+		for _, n := range calls {
+			total += n
+		}
+		if total != 6 || calls[s3sim.OpListObjectsV2] != 0 {
+			t.Fatalf("run %s: %d requests %v, want 6 and no listing", reason, total, calls)
+		}
+	}
+	// A takeover of an expired lock is recorded after them.
+	st, err := s3store.New(s3store.Options{Client: client(url), Bucket: "state", Prefix: "p", Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Lock(ctx, "web", state.LockInfo{RunID: "dead", Owner: "o", Expires: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	st2, err := s3store.New(s3store.Options{Client: client(url), Bucket: "state", Prefix: "p", Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st2.Lock(ctx, "web", state.LockInfo{RunID: "next", Owner: "o", Expires: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := st2.History(ctx, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range hist {
+		got = append(got, ev.Type+":"+ev.Reason)
+	}
+	if len(got) != 4 || got[0] != "shift:first" || got[1] != "shift:second" || got[2] != "shift:third" || !strings.HasPrefix(got[3], "lock_takeover:") {
+		t.Fatalf("history order = %v", got)
+	}
+}
