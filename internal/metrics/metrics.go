@@ -178,14 +178,22 @@ func New(bi BuildInfo) *Metrics {
 // tests that gather it.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// AddFailback creates the failback's counters at 0, so that the first
-// rollback or decision is an increase that rate() and increase() see (a
-// series born at 1 has no increase). ObserveReport calls it; the run loop
-// calls it when it loads a policy.
-func (m *Metrics) AddFailback(failback string) {
+// AddFailback creates the failback's counters at 0: decisions by action,
+// rollbacks, and apply errors of each kind for each of its targets (and
+// for none), so that the first rollback or error is an increase that
+// rate(), increase() and the shipped alerts see (a series born at 1 has no
+// increase). The run loop calls it when it loads a policy, before the
+// failback's first round; ObserveReport calls it too, for the targets the
+// report names.
+func (m *Metrics) AddFailback(failback string, targets ...string) {
 	m.rollbacks.WithLabelValues(failback)
 	for _, a := range Actions {
 		m.decisions.WithLabelValues(failback, string(a))
+	}
+	for _, tg := range append(targets, NoTarget) {
+		for _, k := range []string{ApplyErrorTransient, ApplyErrorFatal, ApplyErrorLockLost} {
+			m.applyErrors.WithLabelValues(failback, tg, k)
+		}
 	}
 }
 
@@ -223,7 +231,11 @@ func (m *Metrics) ObserveReport(rep *engine.Report, err error) {
 		return
 	}
 	fb := rep.Failback
-	m.AddFailback(fb)
+	names := make([]string, 0, len(rep.Observed))
+	for _, t := range rep.Observed {
+		names = append(names, t.Name)
+	}
+	m.AddFailback(fb, names...)
 	m.share.WithLabelValues(fb).Set(rep.After.Share.Percent())
 	m.setPhase(fb, rep.After.Phase)
 	d := rep.Decision
