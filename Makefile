@@ -17,8 +17,10 @@ test: deps lint unit fuzz-smoke
 
 # System packages the tests use: real servers, started by the tests on
 # loopback: HAProxy (haproxy_backend), BIND 9 with its tools (dns_rrset over
-# RFC 2136, the dns check). Prometheus joins with the issue that needs it.
-DEBS = haproxy bind9 bind9-utils
+# RFC 2136, the dns check), Prometheus (it scrapes `fbctl run`'s /metrics;
+# its promtool checks and tests the shipped alerting rules). The tests start
+# their own servers: the services the packages install are not needed.
+DEBS = haproxy bind9 bind9-utils prometheus
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi

@@ -63,7 +63,10 @@
 // [CheckShare] refuses a share outside 0-10000; [JoinBatch] and
 // [ApplyLater] are the machinery of a [Stager]; [FinishProbe] and
 // [ProbeFailure] make a Check's Probe never panic and describe a failed
-// call alike.
+// call alike; [ObserveRequest], called from the one place a provider's
+// requests pass through (an SDK middleware, a retry loop), tells the
+// context's [RequestObserver] about each attempt, for `fbctl run`'s
+// metrics, and changes nothing else.
 //
 // # Errors
 //

@@ -135,14 +135,8 @@ var errBindPort = errors.New("named could not bind its port")
 
 func bindBinary(t testing.TB) string {
 	t.Helper()
-	if p, err := exec.LookPath("named"); err == nil {
+	if p, ok := lookBinary("named"); ok {
 		return p
-	}
-	for _, d := range sbinDirs {
-		p := filepath.Join(d, "named")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p
-		}
 	}
 	t.Fatal("named (BIND 9) is not installed (not on PATH, /usr/sbin or /usr/local/sbin): run `make deps` " +
 		"(it installs bind9 and bind9-utils); a missing server is a failure, not a skip")

@@ -1,6 +1,7 @@
 // Package testenv starts real servers on loopback for fbctl's tests: HAProxy
 // with its runtime API, BIND 9 (named) serving zones that accept
-// TSIG-signed dynamic updates and transfers, and small HTTP backends that
+// TSIG-signed dynamic updates and transfers, Prometheus scraping given
+// targets (and promtool for rule files), and small HTTP backends that
 // count the requests they serve.
 //
 // Every server listens on 127.0.0.1 on a free port, lives in the test's
@@ -18,4 +19,9 @@
 // read the zone the way a test should judge it, independently of the code
 // under test: AXFR and Records (signed transfers), Query and Answers (real
 // queries); Stop makes the server go away for "server down" cases.
+//
+// Prometheus (StartPrometheus) runs with its own configuration and TSDB in
+// the test's directory, one job "fbctl" scraping the given targets at the
+// given interval (1s by default); Query and WaitQuery ask its HTTP API,
+// WaitQuery polling until a condition holds, within a bound.
 package testenv

@@ -108,16 +108,24 @@ var errBind = errors.New("haproxy could not bind a port")
 // which is not always on a user's PATH.
 var sbinDirs = []string{"/usr/sbin", "/usr/local/sbin"}
 
-func haproxyBinary(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath("haproxy"); err == nil {
-		return p
+// lookBinary finds a server's binary on PATH, then in sbinDirs.
+func lookBinary(name string) (string, bool) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, true
 	}
 	for _, d := range sbinDirs {
-		p := filepath.Join(d, "haproxy")
+		p := filepath.Join(d, name)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p
+			return p, true
 		}
+	}
+	return "", false
+}
+
+func haproxyBinary(t testing.TB) string {
+	t.Helper()
+	if p, ok := lookBinary("haproxy"); ok {
+		return p
 	}
 	t.Fatal("haproxy is not installed (not on PATH, /usr/sbin or /usr/local/sbin): run `make deps` " +
 		"(it installs the system packages the tests need); a missing server is a failure, not a skip")

@@ -168,7 +168,7 @@ func (a *account) load(ctx context.Context) error {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(newRetryer),
 		config.WithLogger(sdkLogger{red: a.red}),
-		config.WithAPIOptions([]func(*middleware.Stack) error{a.addLimiter}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{a.addLimiter, addRequestObserver}),
 	}
 	if a.set.region != "" {
 		opts = append(opts, config.WithRegion(a.set.region))

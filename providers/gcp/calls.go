@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -145,7 +146,9 @@ func call(ctx context.Context, op string, f func(ctx context.Context) error) err
 			}
 			return callError(op, attempt-1, providers.FatalError(cerr))
 		}
-		if err = f(ctx); err == nil {
+		err = f(ctx)
+		providers.ObserveRequest(ctx, ProviderType, op, requestCode(err))
+		if err == nil {
 			return nil
 		}
 		err = classify(ctx, err)
@@ -159,6 +162,20 @@ func call(ctx context.Context, op string, f func(ctx context.Context) error) err
 			return callError(op, attempt, providers.FatalError(fmt.Errorf("%w (retry cancelled: %w)", err, serr)))
 		}
 	}
+}
+
+// requestCode is the HTTP status of an attempt for a
+// providers.RequestObserver: 200 for a success (the Compute clients do not
+// expose the 2xx they got), the error's status, or providers.RequestError
+// when no answer came back.
+func requestCode(err error) string {
+	if err == nil {
+		return "200"
+	}
+	if st := callError("", 0, err).Status; st > 0 {
+		return strconv.Itoa(st)
+	}
+	return providers.RequestError
 }
 
 // requestID returns a fresh UUID for a write's requestId: Compute ignores

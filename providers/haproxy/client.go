@@ -99,7 +99,7 @@ func (e *CommandError) Error() string {
 // Command sends one command and returns the raw answer. The context's
 // deadline and cancellation bound the whole exchange; an error caused by
 // the context wraps ctx.Err().
-func (c *Client) Command(ctx context.Context, cmd string) (string, error) {
+func (c *Client) Command(ctx context.Context, cmd string) (reply string, err error) {
 	// The API splits a line into several commands at ';' and ends one at a
 	// newline: a name carrying either would smuggle in another command.
 	if strings.ContainsAny(cmd, ";\r\n\x00") {
@@ -141,6 +141,13 @@ func (c *Client) Command(ctx context.Context, cmd string) (string, error) {
 		}
 		return c.connError(err)
 	}
+	defer func() {
+		code := "ok"
+		if err != nil {
+			code = providers.RequestError
+		}
+		providers.ObserveRequest(parent, "haproxy", commandOp(cmd), code)
+	}()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, c.network, c.address)
 	if err != nil {
@@ -164,6 +171,17 @@ func (c *Client) Command(ctx context.Context, cmd string) (string, error) {
 		return "", &ConnError{Addr: c.name, Msg: fmt.Sprintf("%s: answer longer than %d bytes", cmd, maxReply)}
 	}
 	return string(b), nil
+}
+
+// commandOp names a command for a providers.RequestObserver by its first
+// two words ("set server", "show servers", "get weight"): the commands
+// fbctl sends are fixed, their arguments are not.
+func commandOp(cmd string) string {
+	f := strings.Fields(cmd)
+	if len(f) > 2 {
+		f = f[:2]
+	}
+	return strings.Join(f, " ")
 }
 
 // connError says in a few words what went wrong on the wire, and how

@@ -416,6 +416,7 @@ func (t *RRset) getRecords(ctx context.Context) ([]libdns.RR, error) {
 			}
 		}()
 		recs, err := t.client.Provider.GetRecords(ctx, t.spec.zone)
+		providers.ObserveRequest(ctx, requestProvider, t.client.Driver+".GetRecords", callCode(err))
 		ch <- result{recs, err}
 	}()
 	select {
@@ -450,10 +451,26 @@ func (t *RRset) setRecords(ctx context.Context, cur rrset, recs []libdns.Record)
 		for _, v := range cur.values {
 			old = append(old, libdns.RR{Name: t.spec.name, Type: t.spec.rtype, TTL: d, Data: v})
 		}
-		return t.client.Replace(ctx, t.spec.zone, old, recs)
+		err = t.client.Replace(ctx, t.spec.zone, old, recs)
+		providers.ObserveRequest(ctx, requestProvider, t.client.Driver+".Replace", callCode(err))
+		return err
 	}
 	_, err = t.client.Provider.SetRecords(ctx, t.spec.zone, recs)
+	providers.ObserveRequest(ctx, requestProvider, t.client.Driver+".SetRecords", callCode(err))
 	return err
+}
+
+// requestProvider is the provider a providers.RequestObserver is told of.
+const requestProvider = "libdns"
+
+// callCode is the code of a driver call for a providers.RequestObserver:
+// a driver hides its wire protocol (a DNS UPDATE, HTTP pages), so a call
+// counts once, as "ok" or providers.RequestError.
+func callCode(err error) string {
+	if err != nil {
+		return providers.RequestError
+	}
+	return "ok"
 }
 
 // lock serializes this process's writes to one zone on one server: read,
