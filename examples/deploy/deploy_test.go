@@ -239,23 +239,6 @@ func TestGrafanaDashboard(t *testing.T) {
 type commandLine struct {
 	source string   // file:line
 	args   []string // after the program
-	// pending names the issue that adds the command; until it exists the
-	// line is checked for its shape only, and once it exists the test
-	// says to drop the mark.
-	pending string
-}
-
-// runPending: `fbctl run` comes with issue 15's run loop. The recipes
-// already use it; the work that adds it deletes this mark.
-const runPending = "issue 15 (fbctl run)"
-
-func markPending(lines []commandLine) []commandLine {
-	for i := range lines {
-		if len(lines[i].args) > 0 && lines[i].args[0] == "run" {
-			lines[i].pending = runPending
-		}
-	}
-	return lines
 }
 
 // unitCommands returns the fbctl command lines of a systemd unit's
@@ -302,7 +285,7 @@ func manifestCommands(t *testing.T) []commandLine {
 // manifest against the binary: its subcommand exists and `fbctl SUB
 // --help` lists each flag it uses.
 func TestCommandLines(t *testing.T) {
-	lines := markPending(append(unitCommands(t), manifestCommands(t)...))
+	lines := append(unitCommands(t), manifestCommands(t)...)
 	if len(lines) < 2 {
 		t.Fatalf("found %d fbctl command lines, want the unit's and the manifest's: %+v", len(lines), lines)
 	}
@@ -332,13 +315,8 @@ func TestCommandLines(t *testing.T) {
 			}
 			sub, help, ok := subcommand(bin, cl.args)
 			switch {
-			case !ok && cl.pending != "":
-				t.Logf("known gap, pending %s: `fbctl %s` is not in the binary yet; checked for shape only", cl.pending, strings.Join(cl.args, " "))
-				return
 			case !ok:
 				t.Fatalf("`fbctl %s`: no such command in the binary", strings.Join(cl.args, " "))
-			case cl.pending != "":
-				t.Errorf("`fbctl %s` exists now: delete runPending so that its flags are checked", sub)
 			}
 			if missing := missingFlags(help, cl.args); len(missing) != 0 {
 				t.Errorf("`fbctl %s` has no flags %q:\n%s", sub, missing, help)
@@ -424,7 +402,7 @@ func buildFbctl(t *testing.T) string {
 }
 
 // The shape of the checker itself: a line whose command exists is
-// checked for its flags; a pending one only for its shape.
+// checked for its flags; every line is checked for its shape.
 func TestCheckShape(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

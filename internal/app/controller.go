@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,9 +13,13 @@ import (
 	"github.com/fbctl/fbctl/internal/controller"
 	"github.com/fbctl/fbctl/internal/engine"
 	"github.com/fbctl/fbctl/internal/health"
+	"github.com/fbctl/fbctl/internal/metrics"
+	"github.com/fbctl/fbctl/internal/state"
+	"github.com/fbctl/fbctl/providers"
 )
 
-// DefaultListen is where `fbctl run` serves /healthz and /readyz.
+// DefaultListen is where `fbctl run` serves /metrics, /healthz and
+// /readyz.
 const DefaultListen = "127.0.0.1:9787"
 
 // RunOptions configure RunController (`fbctl run`).
@@ -57,15 +60,23 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("reading the state store: %w", err)}
 	}
+	m := metrics.New(metrics.BuildInfo{Version: BuildVersion().Version, Revision: BuildVersion().Commit, GoVersion: BuildVersion().GoVersion})
+	ctx = providers.WithRequestObserver(ctx, m.ProviderRequest)
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("listening on %s: %w", listen, err)}
 	}
 	var ready atomic.Bool
-	srv := &http.Server{Handler: endpoints(&ready), ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	srv := metrics.NewServer(m, s.log())
+	srv.SetReadiness(func() error {
+		if !ready.Load() {
+			return errors.New("the controller is not running")
+		}
+		return nil
+	})
+	if err := srv.StartListener(ln); err != nil {
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
@@ -78,7 +89,10 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 	log.Info("fbctl run: controlling failbacks", "failbacks", len(s.failbacks), "schedule", s.schedule.String(), "listen", ln.Addr().String())
 
 	for {
-		ctrl := s.controller(clock, evidence, streams)
+		for _, fb := range s.failbacks {
+			m.AddFailback(fb.Name, targetNames(fb)...)
+		}
+		ctrl := s.controller(clock, evidence, streams, m)
 		cctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -96,14 +110,10 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 				wg.Wait()
 				log.Info("fbctl run: stopped; no run is in flight and every lock is released")
 				return nil
-			case err := <-served:
-				stop()
-				wg.Wait()
-				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("serving %s: %w", ln.Addr(), err)}
 			case <-opts.Reload:
 				n, err := g.openSession(streams, nil)
+				m.PolicyReloaded(err == nil)
 				if err != nil {
-					reloadsRefused.Add(1)
 					log.Error("fbctl run: the policy was not reloaded: it does not load; the running policy goes on", "err", Message(err))
 					continue
 				}
@@ -115,21 +125,35 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 		stop()
 		wg.Wait()
 		evidence = ctrl.AllEvidence()
+		kept := map[string]bool{}
+		for _, fb := range next.failbacks {
+			kept[fb.Name] = true
+		}
+		for _, fb := range s.failbacks {
+			if !kept[fb.Name] {
+				m.Forget(fb.Name)
+			}
+		}
 		s = next
 		log.Info("fbctl run: policy reloaded", "failbacks", len(s.failbacks))
 	}
 }
 
-// reloadsRefused counts the reloads whose policy did not load.
-var reloadsRefused atomic.Int64
+func targetNames(fb *engine.Failback) []string {
+	out := make([]string, len(fb.Targets))
+	for i, t := range fb.Targets {
+		out[i] = t.Name
+	}
+	return out
+}
 
 // controller builds the session's controller, its probes starting from
 // evidence.
-func (s *session) controller(clock controller.Clock, evidence map[string]map[string]health.Evidence, streams IO) *controller.Controller {
+func (s *session) controller(clock controller.Clock, evidence map[string]map[string]health.Evidence, streams IO, m *metrics.Metrics) *controller.Controller {
 	eo := s.engineOptions
 	eo.Now = clock.Now
 	return controller.New(controller.Options{Engine: eo, Failbacks: s.failbacks, Clock: clock, Schedule: s.schedule,
-		Evidence: evidence, Logger: s.log(), Observer: &runObserver{s: s, out: streams.Out}})
+		Evidence: evidence, Logger: s.log(), Observer: &runObserver{s: s, out: streams.Out, m: m}})
 }
 
 // storedEvidence reads each failback's recorded evidence, so that a
@@ -147,38 +171,33 @@ func storedEvidence(ctx context.Context, s *session) (map[string]map[string]heal
 	return out, nil
 }
 
-// endpoints serves /healthz (the process answers) and /readyz (a policy is
-// loaded and its controller runs).
-func endpoints(ready *atomic.Bool) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready.Load() {
-			http.Error(w, "not ready: the controller is not running", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	return mux
-}
-
-// runObserver reports the controller's decisions: one log record each
-// (JSON with --log-format json), and a line on stdout when a failback
-// moves, fails or says something new.
+// runObserver reports what the controller sees and does: metrics for
+// every probe and decision; one log record per decision (JSON with
+// --log-format json); a line on stdout when a failback moves, fails or
+// says something new.
 type runObserver struct {
 	s    *session
 	out  io.Writer
+	m    *metrics.Metrics
 	mu   sync.Mutex
 	last map[string]string
 }
 
-func (o *runObserver) Probe(string, engine.Side, string, bool, time.Duration) {}
+func (o *runObserver) Probe(failback string, side engine.Side, check string, healthy bool, d time.Duration) {
+	o.m.ObserveProbe(failback, side, check, healthy, d)
+}
 
 func (o *runObserver) Round(rep *engine.Report, err error) {
 	if rep == nil && err == nil {
 		return
+	}
+	o.m.ObserveReport(rep, err)
+	if rep != nil {
+		// Without replicas every round takes the failback's lock for
+		// itself: the controller drives the failback (1) until a round
+		// loses its lock mid-run (0). A person's command holding the
+		// lock for a moment is not a lost lease.
+		o.m.SetLeaseHeld(rep.Failback, !errors.Is(err, state.ErrLockLost))
 	}
 	name := ""
 	if rep != nil {

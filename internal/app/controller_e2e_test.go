@@ -143,6 +143,28 @@ func TestRunControllerOnHAProxy(t *testing.T) {
 		}
 	}
 
+	// The metrics say so too.
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`fbctl_rollbacks_total{failback="web"} 1`,
+		`fbctl_failback_share_percent{failback="web"} 0`,
+		`fbctl_failback_phase{failback="web",phase="secondary"} 1`,
+		`fbctl_check_up{check="dc1",failback="web",side="primary"} 0`,
+		`fbctl_decisions_total{action="shift",failback="web"}`,
+		`fbctl_provider_requests_total{code="ok"`,
+		`fbctl_build_info{`,
+		`fbctl_policy_reloads_total{result="failure"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	cancel()
 	select {
 	case err := <-done:
