@@ -60,6 +60,12 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("reading the state store: %w", err)}
 	}
+	// Every controller is a replica: it drives the failbacks whose lease
+	// it holds, all of them when it runs alone.
+	leases, err := g.openLeaseStore(s.policy.State)
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("opening the lease store: %w", err)}
+	}
 	m := metrics.New(metrics.BuildInfo{Version: BuildVersion().Version, Revision: BuildVersion().Commit, GoVersion: BuildVersion().GoVersion})
 	ctx = providers.WithRequestObserver(ctx, m.ProviderRequest)
 	ln, err := net.Listen("tcp", listen)
@@ -92,7 +98,7 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 		for _, fb := range s.failbacks {
 			m.AddFailback(fb.Name, targetNames(fb)...)
 		}
-		ctrl := s.controller(clock, evidence, streams, m)
+		ctrl := s.controller(clock, evidence, streams, m, leases)
 		cctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -149,11 +155,14 @@ func targetNames(fb *engine.Failback) []string {
 
 // controller builds the session's controller, its probes starting from
 // evidence.
-func (s *session) controller(clock controller.Clock, evidence map[string]map[string]health.Evidence, streams IO, m *metrics.Metrics) *controller.Controller {
+func (s *session) controller(clock controller.Clock, evidence map[string]map[string]health.Evidence, streams IO, m *metrics.Metrics, leases state.Store) *controller.Controller {
 	eo := s.engineOptions
 	eo.Now = clock.Now
+	replica := eo.Holder
+	replica.RunID = ""
 	return controller.New(controller.Options{Engine: eo, Failbacks: s.failbacks, Clock: clock, Schedule: s.schedule,
-		Evidence: evidence, Logger: s.log(), Observer: &runObserver{s: s, out: streams.Out, m: m}})
+		Evidence: evidence, Logger: s.log(), Observer: &runObserver{s: s, out: streams.Out, m: m},
+		Leases: leases, Lease: eo.LockTTL, Replica: replica})
 }
 
 // storedEvidence reads each failback's recorded evidence, so that a
@@ -187,18 +196,16 @@ func (o *runObserver) Probe(failback string, side engine.Side, check string, hea
 	o.m.ObserveProbe(failback, side, check, healthy, d)
 }
 
+func (o *runObserver) Lease(failback string, held bool) {
+	o.m.SetLeaseHeld(failback, held)
+}
+
 func (o *runObserver) Round(rep *engine.Report, err error) {
 	if rep == nil && err == nil {
 		return
 	}
 	o.m.ObserveReport(rep, err)
-	if rep != nil {
-		// Without replicas every round takes the failback's lock for
-		// itself: the controller drives the failback (1) until a round
-		// loses its lock mid-run (0). A person's command holding the
-		// lock for a moment is not a lost lease.
-		o.m.SetLeaseHeld(rep.Failback, !errors.Is(err, state.ErrLockLost))
-	}
+
 	name := ""
 	if rep != nil {
 		name = rep.Failback

@@ -143,14 +143,23 @@ func TestRunControllerOnHAProxy(t *testing.T) {
 		}
 	}
 
-	// The metrics say so too.
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The metrics say so too, once the round that wrote it has read back
+	// and recorded it.
+	scrape := func() string {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	eventually(t, 10*time.Second, "the rollback in /metrics", func() bool {
+		return strings.Contains(scrape(), `fbctl_rollbacks_total{failback="web"} 1`)
+	})
+	body := scrape()
 	for _, want := range []string{
+		`fbctl_lease_held{failback="web"} 1`,
 		`fbctl_rollbacks_total{failback="web"} 1`,
 		`fbctl_failback_share_percent{failback="web"} 0`,
 		`fbctl_failback_phase{failback="web",phase="secondary"} 1`,
@@ -160,7 +169,7 @@ func TestRunControllerOnHAProxy(t *testing.T) {
 		`fbctl_build_info{`,
 		`fbctl_policy_reloads_total{result="failure"} 1`,
 	} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
@@ -174,10 +183,12 @@ func TestRunControllerOnHAProxy(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("RunController did not return after cancel")
 	}
-	entries, _ := os.ReadDir(e.dir + "/state")
-	for _, en := range entries {
-		if strings.HasSuffix(en.Name(), ".lock") {
-			t.Fatalf("a lock was left: %s", en.Name())
+	for _, dir := range []string{e.dir + "/state", e.dir + "/state/" + LeaseArea} {
+		entries, _ := os.ReadDir(dir)
+		for _, en := range entries {
+			if strings.HasSuffix(en.Name(), ".lock") {
+				t.Fatalf("a lock or lease was left: %s/%s", dir, en.Name())
+			}
 		}
 	}
 	if !strings.Contains(out.String(), "rollback") {

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"path"
+	"path/filepath"
 
 	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/internal/state/gcsstore"
@@ -40,6 +42,37 @@ func (g *Global) openStore(st *policy.State) (state.Store, error) {
 		}, gcsstore.Options{Now: g.now})
 	}
 	return nil, fmt.Errorf("unknown state store %q", st.Type)
+}
+
+// LeaseArea is where, beside the failbacks' state, the leases of `fbctl
+// run` replicas are kept: a directory of the file store, a key prefix of
+// a bucket. It is no failback's name (names begin with a letter or digit),
+// so listings of the store skip it.
+const LeaseArea = ".leases"
+
+// openLeaseStore opens the store of the replicas' leases: a store of the
+// same kind as the state's, in its LeaseArea. A lease is a lock there, on
+// the failback's name: exclusive, renewed, taken over at its expiry, its
+// changes recorded in its own history.
+func (g *Global) openLeaseStore(st *policy.State) (state.Store, error) {
+	sub := *st
+	switch st.Type {
+	case "", "file":
+		sub.Path = filepath.Join(st.Path, LeaseArea)
+	case "s3":
+		if st.S3 != nil {
+			s3 := *st.S3
+			s3.Prefix = path.Join(s3.Prefix, LeaseArea)
+			sub.S3 = &s3
+		}
+	case "gcs":
+		if st.GCS != nil {
+			gcs := *st.GCS
+			gcs.Prefix = path.Join(gcs.Prefix, LeaseArea)
+			sub.GCS = &gcs
+		}
+	}
+	return g.openStore(&sub)
 }
 
 // stateLocation says where the state is, for logs: a directory or

@@ -17,21 +17,33 @@
 //   - Manual commands (shift, pause, resume, abort, approve) from any
 //     machine act on the stored state, which every round reads: they take
 //     effect at the next round (at most Schedule later).
+//   - Replicas: with Options.Leases, several controllers share the state
+//     and split the failbacks. Each drives only the failbacks whose lease
+//     it holds (a lock on the failback's name in the lease store, renewed
+//     by the store at a third of its length); it tries to take a free or
+//     expired lease every third of a lease. A replica that dies (its lease
+//     runs out) or is cut off from the store (it cannot renew) loses its
+//     failbacks to the others within one lease length; one whose lease has
+//     less than a third left starts no round of that failback, and a round
+//     in flight stops writing targets on the same rule (the run lock's).
 //   - When ctx ends, probes stop and no new round starts; a round in
 //     progress finishes its writes (the engine sees a change through once
-//     a target was written) and Run returns.
+//     a target was written), the leases are released, and Run returns.
 package controller
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/fbctl/fbctl/internal/engine"
 	"github.com/fbctl/fbctl/internal/health"
+	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/providers"
 )
 
@@ -58,6 +70,8 @@ type Observer interface {
 	Probe(failback string, side engine.Side, check string, healthy bool, d time.Duration)
 	// Round: one failback's decision in a round, and its error.
 	Round(rep *engine.Report, err error)
+	// Lease: this replica took (true) or lost (false) a failback's lease.
+	Lease(failback string, held bool)
 }
 
 // Options configures New.
@@ -82,6 +96,14 @@ type Options struct {
 	Observer Observer
 	// Jitter returns a duration in [0, d); nil means a random one.
 	Jitter func(d time.Duration) time.Duration
+	// Leases, when set, makes this controller a replica: it drives only
+	// the failbacks whose lease it holds there. nil drives every failback.
+	Leases state.Store
+	// Lease is a lease's length; default engine.DefaultLockLease.
+	Lease time.Duration
+	// Replica names this controller in its leases (owner, host, pid); its
+	// run id is set by New.
+	Replica state.LockInfo
 }
 
 // Controller runs failbacks continuously. Run it once.
@@ -98,6 +120,8 @@ type Controller struct {
 	woken     map[string]bool
 	interrupt context.CancelFunc
 	rounds    int
+	// leases are the leases this replica holds, by failback.
+	leases map[string]state.RenewedLock
 }
 
 // New returns a controller of the failbacks.
@@ -121,7 +145,13 @@ func New(o Options) *Controller {
 		}
 	}
 	c := &Controller{o: o, byName: map[string]*engine.Failback{}, evidence: map[string]map[string]health.Evidence{},
-		sides: map[string][2]health.CheckState{}, woken: map[string]bool{}}
+		sides: map[string][2]health.CheckState{}, woken: map[string]bool{}, leases: map[string]state.RenewedLock{}}
+	if c.o.Lease <= 0 {
+		c.o.Lease = engine.DefaultLockLease
+	}
+	if c.o.Replica.RunID == "" {
+		c.o.Replica.RunID = "replica-" + strconv.FormatUint(rand.Uint64(), 16)
+	}
 	for _, fb := range o.Failbacks {
 		c.byName[fb.Name] = fb
 		ev := map[string]health.Evidence{}
@@ -182,9 +212,122 @@ func (c *Controller) Run(ctx context.Context) {
 			}()
 		}
 	}
+	if c.o.Leases != nil {
+		for _, fb := range c.o.Failbacks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.leaseLoop(pctx, fb.Name)
+			}()
+		}
+	}
 	c.decideLoop(ctx)
 	stopProbes()
 	wg.Wait()
+	c.releaseLeases()
+}
+
+// Owns reports whether this controller drives the failback now: always
+// without replicas; with them, while it holds the failback's lease with
+// more than a third of it left.
+func (c *Controller) Owns(failback string) bool {
+	if c.o.Leases == nil {
+		return true
+	}
+	c.mu.Lock()
+	l := c.leases[failback]
+	c.mu.Unlock()
+	return c.leaseValid(l)
+}
+
+func (c *Controller) leaseValid(l state.RenewedLock) bool {
+	if l == nil {
+		return false
+	}
+	select {
+	case <-l.Lost():
+		return false
+	default:
+	}
+	return l.Deadline().Sub(c.o.Clock.Now()) >= c.o.Lease/3
+}
+
+// leaseLoop takes the failback's lease whenever it is free or expired,
+// every third of a lease, and notices its loss.
+func (c *Controller) leaseLoop(ctx context.Context, failback string) {
+	held := false
+	for {
+		c.mu.Lock()
+		l := c.leases[failback]
+		c.mu.Unlock()
+		if l != nil {
+			select {
+			case <-l.Lost():
+				// Taken over: it is another replica's now.
+				l.Unlock() //nolint:errcheck // lost: nothing of ours to remove
+				c.mu.Lock()
+				delete(c.leases, failback)
+				c.mu.Unlock()
+				l = nil
+			default:
+			}
+		}
+		if l == nil {
+			info := c.o.Replica
+			now := c.o.Clock.Now()
+			info.Acquired, info.Renewed, info.Expires, info.Lease = now, now, now.Add(c.o.Lease), c.o.Lease
+			got, err := c.o.Leases.Lock(ctx, failback, info)
+			var locked *state.LockedError
+			switch {
+			case err == nil:
+				rl, ok := got.(state.RenewedLock)
+				if !ok {
+					got.Unlock() //nolint:errcheck // a store without renewal cannot hold a lease
+					c.o.Logger.Error("the lease store does not renew its locks; no failback is driven", "failback", failback)
+					return
+				}
+				c.mu.Lock()
+				c.leases[failback] = rl
+				c.mu.Unlock()
+				l = rl
+			case errors.As(err, &locked), ctx.Err() != nil:
+			default:
+				c.o.Logger.Warn("taking the failback's lease failed; trying again", "failback", failback, "in", c.o.Lease/3, "err", err)
+			}
+		}
+		if now := c.leaseValid(l); now != held {
+			held = now
+			if c.o.Observer != nil {
+				c.o.Observer.Lease(failback, held)
+			}
+			if held {
+				c.o.Logger.Info("this replica drives the failback now", "failback", failback)
+				c.Wake(failback)
+			} else {
+				c.o.Logger.Warn("this replica no longer drives the failback (its lease was lost or could not be renewed)", "failback", failback)
+			}
+		}
+		if err := c.o.Clock.Sleep(ctx, c.o.Lease/3); err != nil {
+			return
+		}
+	}
+}
+
+// releaseLeases gives back every lease held, so that another replica
+// takes the failbacks over at once rather than at the leases' expiry.
+func (c *Controller) releaseLeases() {
+	c.mu.Lock()
+	leases := c.leases
+	c.leases = map[string]state.RenewedLock{}
+	c.mu.Unlock()
+	for name, l := range leases {
+		if err := l.Unlock(); err != nil {
+			c.o.Logger.Warn("releasing the failback's lease failed; it runs out on its own", "failback", name, "err", err)
+		}
+		if c.o.Observer != nil {
+			c.o.Observer.Lease(name, false)
+		}
+	}
 }
 
 // probeLoop probes one check every interval, less a jitter of at most a
@@ -270,6 +413,9 @@ func (c *Controller) decideLoop(ctx context.Context) {
 		var ready []*engine.Failback
 		next := time.Time{}
 		for _, fb := range c.o.Failbacks {
+			if !c.Owns(fb.Name) {
+				continue // another replica's: its lease loop wakes it when taken
+			}
 			t := due[fb.Name]
 			if !t.After(now) {
 				ready = append(ready, fb)
@@ -295,6 +441,10 @@ func (c *Controller) decideLoop(ctx context.Context) {
 		c.interrupt = cancel
 		c.mu.Unlock()
 		if !woken {
+			if next.IsZero() {
+				// No failback is this replica's: wait for a lease.
+				next = now.Add(c.o.Lease / 3)
+			}
 			c.o.Clock.Sleep(sctx, next.Sub(now)) //nolint:errcheck // an interrupt or ctx: both read below
 		}
 		c.mu.Lock()

@@ -81,6 +81,8 @@ func (r *recorder) Probe(_ string, side engine.Side, _ string, healthy bool, _ t
 	}
 }
 
+func (r *recorder) Lease(string, bool) {}
+
 func (r *recorder) Round(rep *engine.Report, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
