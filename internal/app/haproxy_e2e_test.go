@@ -18,7 +18,7 @@ import (
 // e2e is a real HAProxy in front of two real HTTP backends, a policy on
 // disk, and fbctl's commands run in-process with an injected clock.
 type e2e struct {
-	t        *testing.T
+	t        testing.TB
 	hap      *testenv.HAProxy
 	primary  *testenv.HTTPBackend
 	second   *testenv.HTTPBackend
@@ -41,7 +41,7 @@ type e2e struct {
 	dieBeforeSave  bool
 }
 
-func newE2E(t *testing.T, rollout string) *e2e {
+func newE2E(t testing.TB, rollout string) *e2e {
 	t.Helper()
 	be := testenv.StartHTTPBackends(t, "primary", "secondary")
 	e := &e2e{t: t, primary: be[0], second: be[1], dir: t.TempDir(),
