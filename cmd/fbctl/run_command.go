@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,8 +26,9 @@ policy's schedule bring the other decisions. Decisions are those of
 abort, approve) from any machine take effect at the next decision.
 
 /healthz answers while the process lives, /readyz once the policy is loaded
-and the controller runs, on --listen. SIGHUP reloads the policy: a policy
-that does not load is logged and the running one goes on. SIGINT or SIGTERM:
+and the controller runs, on --listen, beside /metrics. SIGHUP (and, with
+--watch, a change of the policy's files) reloads the policy: a policy that
+does not load is logged and the running one goes on. SIGINT or SIGTERM:
 no new decision, a change in flight is settled, every lock is released, and
 fbctl exits 0.`,
 		Args: cobra.NoArgs,
@@ -61,11 +63,26 @@ fbctl exits 0.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&opts.Listen, "listen", app.DefaultListen, "address of /healthz and /readyz (HOST:PORT)")
+	cmd.Flags().StringVar(&opts.Listen, "listen", app.DefaultListen, "address of /metrics, /healthz and /readyz (HOST:PORT)")
+	var watch bool
+	cmd.Flags().BoolVar(&watch, "watch", false, "reload the policy when one of its files, var files or Terraform outputs changes (looked at every 2s), as SIGHUP does")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if watch {
+			opts.Watch = watchEvery
+		}
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
 	lockFlag(cmd, g, 0)
 	compensateFlag(cmd, g)
 	return cmd
 }
+
+// watchEvery is how often --watch looks at the policy's inputs.
+const watchEvery = 2 * time.Second
 
 // stoppedCleanly is set when a long-lived command ended on a signal as it
 // should: Main then exits 0 rather than 130 or 143.

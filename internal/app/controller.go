@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +33,10 @@ type RunOptions struct {
 	// Reload receives a value for each SIGHUP: the policy is loaded and
 	// validated again, and replaces the running one only if valid.
 	Reload <-chan struct{}
+	// Watch, when positive, looks at the policy's inputs (policy files and
+	// directories, var files, Terraform outputs) that often and reloads
+	// when one changed, as a SIGHUP would.
+	Watch time.Duration
 	// Clock is the controller's; nil means the wall clock.
 	Clock controller.Clock
 	// Listening, when set, is told the address served (tests listen on
@@ -91,6 +98,10 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 	if opts.Listening != nil {
 		opts.Listening(ln.Addr().String())
 	}
+	reload := opts.Reload
+	if opts.Watch > 0 {
+		reload = g.watchInputs(ctx, opts.Watch, opts.Reload)
+	}
 	log := s.log()
 	log.Info("fbctl run: controlling failbacks", "failbacks", len(s.failbacks), "schedule", s.schedule.String(), "listen", ln.Addr().String())
 
@@ -116,7 +127,7 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 				wg.Wait()
 				log.Info("fbctl run: stopped; no run is in flight and every lock is released")
 				return nil
-			case <-opts.Reload:
+			case <-reload:
 				n, err := g.openSession(streams, nil)
 				m.PolicyReloaded(err == nil)
 				if err != nil {
@@ -228,4 +239,70 @@ func (o *runObserver) Round(rep *engine.Report, err error) {
 		o.last[key] = line
 		fmt.Fprintln(o.out, o.s.redact(line))
 	}
+}
+
+// watchInputs merges the reload requests of signals with a reload each
+// time the fingerprint of the policy's inputs changes, checked every
+// interval until ctx ends.
+func (g *Global) watchInputs(ctx context.Context, every time.Duration, signals <-chan struct{}) <-chan struct{} {
+	out := make(chan struct{})
+	go func() {
+		last := g.inputsFingerprint()
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-signals:
+			case <-tick.C:
+				now := g.inputsFingerprint()
+				if now == last {
+					continue
+				}
+				last = now
+			}
+			select {
+			case out <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// inputsFingerprint names every input file of the policy with its size
+// and modification time: the policy paths (a directory's entries, one
+// level, as the loader reads them), the var files and the Terraform
+// outputs. It reads no content.
+func (g *Global) inputsFingerprint() string {
+	var b strings.Builder
+	note := func(path string) {
+		fi, err := os.Stat(path)
+		if err != nil {
+			fmt.Fprintf(&b, "%s: %v\n", path, err)
+			return
+		}
+		fmt.Fprintf(&b, "%s %d %d\n", path, fi.Size(), fi.ModTime().UnixNano())
+	}
+	for _, p := range g.PolicyPaths() {
+		note(p)
+		if entries, err := os.ReadDir(p); err == nil {
+			for _, e := range entries {
+				// The files a directory's policy is read from; not its
+				// subdirectories (the file store's may be one).
+				if e.Type().IsRegular() && (strings.HasSuffix(e.Name(), ".hcl") || strings.HasSuffix(e.Name(), ".json")) {
+					note(filepath.Join(p, e.Name()))
+				}
+			}
+		}
+	}
+	for _, p := range g.VarFiles {
+		note(p)
+	}
+	if g.TFOutputs != "" && g.TFOutputs != "-" {
+		note(g.TFOutputs)
+	}
+	return b.String()
 }

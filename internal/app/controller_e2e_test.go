@@ -82,7 +82,7 @@ func TestRunControllerOnHAProxy(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- RunController(ctx, IO{Out: &out, ErrOut: &errOut}, RunOptions{Global: g, Listen: "127.0.0.1:0",
-			Reload: reload, Listening: func(a string) { addr <- a }})
+			Reload: reload, Watch: 50 * time.Millisecond, Listening: func(a string) { addr <- a }})
 	}()
 	base := "http://" + <-addr
 	get := func(path string) int {
@@ -118,9 +118,13 @@ func TestRunControllerOnHAProxy(t *testing.T) {
 	eventually(t, 10*time.Second, "the refused reload is logged", func() bool {
 		return strings.Contains(errOut.String(), "the policy was not reloaded")
 	})
-	if err := os.WriteFile(e.policy, good, 0o644); err != nil {
+	// --watch: the policy put back is seen and loaded without a signal.
+	if err := os.WriteFile(e.policy, append(good, []byte("\n# edited\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	eventually(t, 10*time.Second, "the watched policy is reloaded", func() bool {
+		return strings.Contains(errOut.String(), "policy reloaded")
+	})
 
 	eventually(t, 30*time.Second, "the rollout reaches 50%", func() bool { return primaryShare() >= 50 })
 	if primaryShare() == 100 {
@@ -167,7 +171,8 @@ func TestRunControllerOnHAProxy(t *testing.T) {
 		`fbctl_decisions_total{action="shift",failback="web"}`,
 		`fbctl_provider_requests_total{code="ok"`,
 		`fbctl_build_info{`,
-		`fbctl_policy_reloads_total{result="failure"} 1`,
+		`fbctl_policy_reloads_total{result="failure"}`,
+		`fbctl_policy_reloads_total{result="success"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
