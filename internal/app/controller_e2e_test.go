@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fbctl/fbctl/internal/testenv"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the controller's goroutines.
@@ -84,7 +86,10 @@ func TestRunControllerOnHAProxy(t *testing.T) {
 		done <- RunController(ctx, IO{Out: &out, ErrOut: &errOut}, RunOptions{Global: g, Listen: "127.0.0.1:0",
 			Reload: reload, Watch: 50 * time.Millisecond, Listening: func(a string) { addr <- a }})
 	}()
-	base := "http://" + <-addr
+	listen := <-addr
+	base := "http://" + listen
+	// A real Prometheus scrapes the controller every second.
+	prom := testenv.StartPrometheus(t, testenv.PrometheusConfig{Targets: []string{listen}, ScrapeInterval: time.Second})
 	get := func(path string) int {
 		resp, err := http.Get(base + path)
 		if err != nil {
@@ -178,6 +183,14 @@ func TestRunControllerOnHAProxy(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+
+	// Prometheus has the share and the rollback.
+	prom.WaitQuery(t, `fbctl_rollbacks_total{failback="web"}`, 30*time.Second, func(r []testenv.PromSample) bool {
+		return len(r) == 1 && r[0].Value == 1
+	})
+	prom.WaitQuery(t, `fbctl_failback_share_percent{failback="web"}`, 30*time.Second, func(r []testenv.PromSample) bool {
+		return len(r) == 1 && r[0].Value == 0
+	})
 
 	cancel()
 	select {
