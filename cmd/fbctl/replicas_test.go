@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	s3sim "github.com/fbctl/fbctl/internal/sim/s3"
+	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/internal/state/s3store"
 	"github.com/fbctl/fbctl/internal/testenv"
 )
@@ -265,6 +266,122 @@ failback "web" {
 	for _, r := range []*replica{ra, rb, rc} {
 		if strings.Contains(r.stdout.String()+r.stderr.String(), "replicas-secret") {
 			t.Fatalf("replica %s printed the secret key", r.name)
+		}
+	}
+}
+
+// TestRunSIGTERMDuringApply: `fbctl run` receives SIGTERM while a change
+// is being applied (held at the target's write by a test hook): the change
+// is settled (here put back: its context ended before the write), the
+// state agrees with HAProxy, no lock or lease is left, and fbctl exits 0.
+func TestRunSIGTERMDuringApply(t *testing.T) {
+	be := testenv.StartHTTPBackends(t, "primary", "secondary")
+	hap := testenv.StartHAProxy(t, testenv.HAProxyConfig{Servers: []testenv.HAProxyServer{be[0].Server(0), be[1].Server(256)}})
+	dir := t.TempDir()
+	pol := fmt.Sprintf(`
+state "file" { path = "state" }
+failback "web" {
+  primary   = "dc1"
+  secondary = "dr"
+  check "http" "dc1" {
+    url               = %q
+    interval          = "500ms"
+    timeout           = "400ms"
+    healthy_threshold = 1
+  }
+  check "http" "dr" {
+    of       = "secondary"
+    url      = %q
+    interval = "500ms"
+    timeout  = "400ms"
+  }
+  target "haproxy_backend" "lb" {
+    runtime_api = %q
+    backend     = "app"
+    primary     = ["primary"]
+    secondary   = ["secondary"]
+  }
+  rollout {
+    steps               = [50, 100]
+    primary_healthy_for = "1s"
+  }
+}
+`, be[0].URL+testenv.HealthPath, be[1].URL+testenv.HealthPath, hap.SocketPath)
+	if err := os.WriteFile(filepath.Join(dir, "fbctl.hcl"), []byte(pol), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FBCTL_") {
+			env = append(env, kv)
+		}
+	}
+	r := &replica{name: "run", stderr: newLineWatch(), done: make(chan struct{})}
+	r.cmd = exec.Command("fbctl", "run", "--listen", "127.0.0.1:0")
+	r.cmd.Dir, r.cmd.Env = dir, append(env, "TERM=dumb", gateEnv+"=lb")
+	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, r.stderr
+	stdin, err := r.cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		r.code = exitCode(r.cmd.Wait())
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			_ = r.cmd.Process.Kill()
+			<-r.done
+		}
+	})
+	select {
+	case <-r.stderr.seen("gated before applying lb"):
+	case <-r.done:
+		t.Fatalf("fbctl run exited %d:\n%s", r.code, r.stderr.String())
+	case <-time.After(time.Minute):
+		t.Fatalf("fbctl run never reached the write:\n%s", r.stderr.String())
+	}
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-r.stderr.seen("making no new decision")
+	if _, err := stdin.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.done:
+	case <-time.After(time.Minute):
+		t.Fatalf("fbctl run did not stop after SIGTERM:\n%s", r.stderr.String())
+	}
+	if r.code != 0 {
+		t.Fatalf("fbctl run exited %d after SIGTERM, want 0:\n%s", r.code, r.stderr.String())
+	}
+	// The state and HAProxy agree, and nothing is held.
+	w := hap.Weights(t)
+	st, err := state.OpenFile(filepath.Join(dir, "state"), state.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := st.Load(context.Background(), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 100 * w["app/primary"] / max(w["app/primary"]+w["app/secondary"], 1)
+	if want := int(doc.Share.Percent()); got != want || doc.Intent != nil {
+		t.Fatalf("HAProxy at %d%%, the state at %s (intent %+v): they must agree after the stop", got, doc.Share, doc.Intent)
+	}
+	t.Logf("after SIGTERM mid-apply HAProxy and the state agree at %d%%", got)
+	for _, d := range []string{filepath.Join(dir, "state"), filepath.Join(dir, "state", ".leases")} {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".lock") {
+				t.Fatalf("%s/%s was left", d, e.Name())
+			}
 		}
 	}
 }
