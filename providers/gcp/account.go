@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -10,10 +9,9 @@ import (
 	"time"
 
 	compute "cloud.google.com/go/compute/apiv1"
-	"google.golang.org/api/impersonate"
 	"google.golang.org/api/option"
 
-	"github.com/fbctl/fbctl/internal/safeio"
+	"github.com/fbctl/fbctl/internal/gcpauth"
 	"github.com/fbctl/fbctl/providers"
 )
 
@@ -160,58 +158,14 @@ func (a *account) clients(ctx context.Context) (*clients, error) {
 }
 
 // clientOptions turns the provider block into client options: an
-// emulator's endpoint without authentication; else a credentials file
-// (its type checked, as Google asks of files fbctl did not write) or
-// Application Default Credentials, optionally impersonating a service
-// account.
+// emulator's endpoint without authentication; else the credentials of
+// gcpauth (a credentials file or Application Default Credentials,
+// optionally impersonating a service account).
 func (a *account) clientOptions(ctx context.Context) ([]option.ClientOption, error) {
 	if a.set.endpoint != "" {
 		return []option.ClientOption{option.WithEndpoint(a.set.endpoint), option.WithoutAuthentication()}, nil
 	}
-	var base []option.ClientOption
-	if a.set.credentialsFile != "" {
-		typ, err := credentialsType(a.set.credentialsFile)
-		if err != nil {
-			return nil, err
-		}
-		base = append(base, option.WithAuthCredentialsFile(typ, a.set.credentialsFile))
-	}
-	if a.set.impersonate == "" {
-		return append(base, option.WithScopes(computeScope)), nil
-	}
-	ts, err := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{
-		TargetPrincipal: a.set.impersonate,
-		Scopes:          []string{computeScope},
-	}, base...)
-	if err != nil {
-		return nil, fmt.Errorf("impersonating %s: %w", a.set.impersonate, err)
-	}
-	return []option.ClientOption{option.WithTokenSource(ts)}, nil
-}
-
-// maxCredentialsFile bounds the credentials_file read.
-const maxCredentialsFile = 1 << 20
-
-// credentialsType reads the "type" of a credentials file. The file's
-// content never appears in an error: only its path and the type.
-func credentialsType(path string) (option.CredentialsType, error) {
-	// Bounded and regular files only: a credentials file is a few KiB, and
-	// a path to a device or a FIFO must not hang or exhaust a run.
-	b, err := safeio.ReadFile(path, maxCredentialsFile)
-	if err != nil {
-		return "", fmt.Errorf("reading credentials_file: %w", err)
-	}
-	var f struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(b, &f) != nil {
-		return "", fmt.Errorf("credentials_file %s is not a JSON credentials file", path)
-	}
-	switch t := option.CredentialsType(f.Type); t {
-	case option.ServiceAccount, option.AuthorizedUser, option.ExternalAccount, option.ImpersonatedServiceAccount:
-		return t, nil
-	}
-	return "", fmt.Errorf("credentials_file %s has type %q; fbctl accepts service_account, authorized_user, external_account and impersonated_service_account", path, f.Type)
+	return gcpauth.Options(ctx, a.set.credentialsFile, a.set.impersonate, computeScope)
 }
 
 // ---- Tuning ----

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fbctl/fbctl/internal/gcpauth"
 	"github.com/fbctl/fbctl/providers"
 )
 
@@ -307,14 +308,14 @@ func TestCredentialsFileType(t *testing.T) {
 	if err := os.WriteFile(f, []byte(`{"type":"something_else","private_key":"TOPSECRET"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := credentialsType(f)
+	_, err := gcpauth.CredentialsType(f)
 	if err == nil || !strings.Contains(err.Error(), "something_else") || strings.Contains(err.Error(), "TOPSECRET") {
 		t.Errorf("credentialsType = %v", err)
 	}
 	if err := os.WriteFile(f, []byte(`{"type":"service_account"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if typ, err := credentialsType(f); err != nil || typ != "service_account" {
+	if typ, err := gcpauth.CredentialsType(f); err != nil || typ != "service_account" {
 		t.Errorf("credentialsType = %q, %v", typ, err)
 	}
 }

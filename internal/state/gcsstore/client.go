@@ -2,7 +2,6 @@ package gcsstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,12 +9,11 @@ import (
 	"net/url"
 	"strings"
 
-	"google.golang.org/api/impersonate"
 	"google.golang.org/api/option"
 	storage "google.golang.org/api/storage/v1"
 	htransport "google.golang.org/api/transport/http"
 
-	"github.com/fbctl/fbctl/internal/safeio"
+	"github.com/fbctl/fbctl/internal/gcpauth"
 )
 
 // Config is what a policy's `state "gcs"` block says about the client.
@@ -34,9 +32,6 @@ type Config struct {
 	// short-lived tokens the credentials above obtain and use.
 	ImpersonateServiceAccount string
 }
-
-// maxCredentialsFile bounds the credentials_file read.
-const maxCredentialsFile = 1 << 20
 
 // Endpoint returns the JSON API base path of an endpoint_url: the URL with
 // /storage/v1/ appended when it names no path. An invalid URL is an error.
@@ -153,51 +148,15 @@ func clientOptions(ctx context.Context, cfg Config) ([]option.ClientOption, erro
 		}
 		return []option.ClientOption{option.WithEndpoint(ep), option.WithHTTPClient(hc)}, nil
 	}
-	var base []option.ClientOption
-	if cfg.CredentialsFile != "" {
-		typ, err := credentialsType(cfg.CredentialsFile)
-		if err != nil {
-			return nil, err
-		}
-		base = append(base, option.WithAuthCredentialsFile(typ, cfg.CredentialsFile))
-	}
-	sa := strings.TrimSpace(cfg.ImpersonateServiceAccount)
-	auth := append(base, option.WithScopes(storage.DevstorageReadWriteScope))
-	if sa != "" {
-		ts, err := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{
-			TargetPrincipal: sa,
-			Scopes:          []string{storage.DevstorageReadWriteScope},
-		}, base...)
-		if err != nil {
-			return nil, fmt.Errorf("impersonating %s: %w", sa, err)
-		}
-		auth = []option.ClientOption{option.WithTokenSource(ts)}
+	auth, err := gcpauth.Options(ctx, cfg.CredentialsFile, strings.TrimSpace(cfg.ImpersonateServiceAccount), storage.DevstorageReadWriteScope)
+	if err != nil {
+		return nil, err
 	}
 	hc, err := httpClient(ctx, auth)
 	if err != nil {
 		return nil, fmt.Errorf("building the authenticated transport: %w", err)
 	}
 	return []option.ClientOption{option.WithHTTPClient(hc)}, nil
-}
-
-// credentialsType reads the "type" of a credentials file, bounded and
-// from a regular file only. Its content never appears in an error.
-func credentialsType(path string) (option.CredentialsType, error) {
-	b, err := safeio.ReadFile(path, maxCredentialsFile)
-	if err != nil {
-		return "", fmt.Errorf("reading credentials_file: %w", err)
-	}
-	var f struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(b, &f) != nil {
-		return "", fmt.Errorf("credentials_file %s is not a JSON credentials file", path)
-	}
-	switch t := option.CredentialsType(f.Type); t {
-	case option.ServiceAccount, option.AuthorizedUser, option.ExternalAccount, option.ImpersonatedServiceAccount:
-		return t, nil
-	}
-	return "", fmt.Errorf("credentials_file %s has type %q; fbctl accepts service_account, authorized_user, external_account and impersonated_service_account", path, truncate(f.Type))
 }
 
 // Open builds the client and the store.
