@@ -9,9 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"google.golang.org/api/option"
+	storage "google.golang.org/api/storage/v1"
 
+	gcssim "github.com/fbctl/fbctl/internal/sim/gcs"
 	s3sim "github.com/fbctl/fbctl/internal/sim/s3"
 	"github.com/fbctl/fbctl/internal/state"
+	"github.com/fbctl/fbctl/internal/state/gcsstore"
 	"github.com/fbctl/fbctl/internal/state/s3store"
 )
 
@@ -22,21 +26,49 @@ import (
 // for 1,000: under 10 s, which needs concurrent state I/O).
 func BenchmarkReconcileS3(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) { benchReconcileS3(b, n) })
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			srv := s3sim.New(s3sim.Options{Buckets: []string{"state"}, Latency: 20 * time.Millisecond})
+			url, err := srv.Start()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(srv.Close)
+			c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), UsePathStyle: true,
+				Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+			benchReconcileStore(b, n, func(now func() time.Time) (state.Store, error) {
+				return s3store.New(s3store.Options{Client: c, Bucket: "state", Prefix: "bench", Now: now})
+			}, srv.Calls, srv.ResetCalls)
+		})
 	}
 }
 
-func benchReconcileS3(b *testing.B, n int) {
-	srv := s3sim.New(s3sim.Options{Buckets: []string{"state"}, Latency: 20 * time.Millisecond})
-	url, err := srv.Start()
-	if err != nil {
-		b.Fatal(err)
+// BenchmarkReconcileGCS is BenchmarkReconcileS3 with GCS state on sim/gcs
+// (20 ms per request).
+func BenchmarkReconcileGCS(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			srv := gcssim.New(gcssim.Options{Buckets: []string{"state"}, Latency: 20 * time.Millisecond})
+			if _, err := srv.Start(); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(srv.Close)
+			svc, err := storage.NewService(context.Background(), option.WithEndpoint(srv.Endpoint()), option.WithoutAuthentication())
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchReconcileStore(b, n, func(now func() time.Time) (state.Store, error) {
+				return gcsstore.New(gcsstore.Options{Service: svc, Bucket: "state", Prefix: "bench", Now: now})
+			}, srv.Calls, srv.ResetCalls)
+		})
 	}
-	b.Cleanup(srv.Close)
-	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+}
+
+// benchReconcileStore runs the rounds on the store newStore makes and
+// reports the requests the emulator counted per failback per round.
+func benchReconcileStore(b *testing.B, n int, newStore func(now func() time.Time) (state.Store, error),
+	calls func() map[string]int, resetCalls func()) {
 	clk := &clock{now: t0}
-	store, err := s3store.New(s3store.Options{Client: c, Bucket: "state", Prefix: "bench", Now: clk.Now})
+	store, err := newStore(clk.Now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,7 +99,7 @@ func benchReconcileS3(b *testing.B, n int) {
 		clk.Advance(2 * time.Minute) // past the bake: every round moves a step
 	}
 	round() // the first round creates the documents and gathers evidence
-	srv.ResetCalls()
+	resetCalls()
 	b.ResetTimer()
 	rounds := 0
 	for b.Loop() {
@@ -76,9 +108,9 @@ func benchReconcileS3(b *testing.B, n int) {
 	}
 	b.StopTimer()
 	total := 0
-	for _, v := range srv.Calls() {
+	for _, v := range calls() {
 		total += v
 	}
 	b.ReportMetric(float64(total)/float64(rounds*n), "req/failback")
-	b.Logf("n=%d rounds=%d requests: %v", n, rounds, srv.Calls())
+	b.Logf("n=%d rounds=%d requests: %v", n, rounds, calls())
 }
