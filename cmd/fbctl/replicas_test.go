@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -35,6 +36,48 @@ type replica struct {
 	stderr *lineWatch
 	done   chan struct{}
 	code   int
+}
+
+// launch starts `fbctl ARGS` in dir with env, its stdin a pipe the test
+// holds, and kills it at the end of the test if it still runs.
+func launch(t *testing.T, name, dir string, env []string, args ...string) (*replica, io.WriteCloser) {
+	t.Helper()
+	r := &replica{name: name, stderr: newLineWatch(), done: make(chan struct{})}
+	r.cmd = exec.Command("fbctl", args...)
+	r.cmd.Dir, r.cmd.Env = dir, env
+	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, r.stderr
+	stdin, err := r.cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		r.code = exitCode(r.cmd.Wait())
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			_ = r.cmd.Process.Kill()
+			<-r.done
+		}
+	})
+	return r, stdin
+}
+
+// waitLine waits until the process has said line on stderr.
+func (r *replica) waitLine(t *testing.T, line string) {
+	t.Helper()
+	select {
+	case <-r.stderr.seen(line):
+	case <-r.done:
+		t.Fatalf("fbctl %s exited %d before saying %q:\n%s%s", r.name, r.code, line, r.stdout.String(), r.stderr.String())
+	case <-time.After(time.Minute):
+		t.Fatalf("fbctl %s never said %q:\n%s", r.name, line, r.stderr.String())
+	}
 }
 
 // TestRunReplicas: three `fbctl run` processes share one S3 bucket and a
@@ -126,32 +169,8 @@ failback "web" {
 		if err := os.WriteFile(filepath.Join(dir, "fbctl.hcl"), []byte(policy(endpoint)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := &replica{name: name, stderr: newLineWatch(), done: make(chan struct{})}
-		r.cmd = exec.Command("fbctl", "run", "--listen", "127.0.0.1:0", "--lock-lease", "3s")
-		r.cmd.Dir, r.cmd.Env = dir, env
-		r.cmd.Stdout, r.cmd.Stderr = &r.stdout, r.stderr
-		if err := r.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			r.code = exitCode(r.cmd.Wait())
-			close(r.done)
-		}()
-		t.Cleanup(func() {
-			select {
-			case <-r.done:
-			default:
-				_ = r.cmd.Process.Kill()
-				<-r.done
-			}
-		})
-		select {
-		case <-r.stderr.seen("controlling failbacks"):
-		case <-r.done:
-			t.Fatalf("replica %s exited %d:\n%s%s", name, r.code, r.stdout.String(), r.stderr.String())
-		case <-time.After(time.Minute):
-			t.Fatalf("replica %s did not start:\n%s", name, r.stderr.String())
-		}
+		r, _ := launch(t, name, dir, env, "run", "--listen", "127.0.0.1:0", "--lock-lease", "3s")
+		r.waitLine(t, "controlling failbacks")
 		return r
 	}
 
@@ -316,40 +335,12 @@ failback "web" {
 			env = append(env, kv)
 		}
 	}
-	r := &replica{name: "run", stderr: newLineWatch(), done: make(chan struct{})}
-	r.cmd = exec.Command("fbctl", "run", "--listen", "127.0.0.1:0")
-	r.cmd.Dir, r.cmd.Env = dir, append(env, "TERM=dumb", gateEnv+"=lb")
-	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, r.stderr
-	stdin, err := r.cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		r.code = exitCode(r.cmd.Wait())
-		close(r.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-r.done:
-		default:
-			_ = r.cmd.Process.Kill()
-			<-r.done
-		}
-	})
-	select {
-	case <-r.stderr.seen("gated before applying lb"):
-	case <-r.done:
-		t.Fatalf("fbctl run exited %d:\n%s", r.code, r.stderr.String())
-	case <-time.After(time.Minute):
-		t.Fatalf("fbctl run never reached the write:\n%s", r.stderr.String())
-	}
+	r, stdin := launch(t, "run", dir, append(env, "TERM=dumb", gateEnv+"=lb"), "run", "--listen", "127.0.0.1:0")
+	r.waitLine(t, "gated before applying lb")
 	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	<-r.stderr.seen("making no new decision")
+	r.waitLine(t, "making no new decision")
 	if _, err := stdin.Write([]byte("go\n")); err != nil {
 		t.Fatal(err)
 	}

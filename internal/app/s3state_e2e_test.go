@@ -28,22 +28,7 @@ import (
 // one applies the due step; neither host keeps any state on its disk, and
 // no credential is printed.
 func TestS3StateSharedByTwoHosts(t *testing.T) {
-	srv := s3sim.New(s3sim.Options{Buckets: []string{"fbctl-state"}})
-	url, err := srv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	// The SDK's default chain, from the environment only: dummy keys, no
-	// shared files, no instance metadata.
-	empty := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIDFBCTLTEST", "AWS_SECRET_ACCESS_KEY": "secret-never-printed",
-		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_REGION": "us-east-1",
-		"AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty, "AWS_EC2_METADATA_DISABLED": "true",
-	} {
-		t.Setenv(k, v)
-	}
+	srv, url := s3Bucket(t)
 
 	e := newE2E(t, `bake = "1m"
     primary_healthy_for = "1m"`)
@@ -155,7 +140,7 @@ func TestS3StateSharedByTwoHosts(t *testing.T) {
 		default:
 			t.Errorf("a concurrent reconcile exited %d: %s", r.code, r.out)
 		}
-		if strings.Contains(r.out, "secret-never-printed") || strings.Contains(r.out, "AKIDFBCTLTEST") {
+		if strings.Contains(r.out, testAWSSecret) || strings.Contains(r.out, "AKIDFBCTLTEST") {
 			t.Fatalf("a credential was printed: %s", r.out)
 		}
 	}
@@ -166,7 +151,7 @@ func TestS3StateSharedByTwoHosts(t *testing.T) {
 		t.Fatalf("after the concurrent reconciles: primary at %.1f%%", f)
 	}
 	// The last command's output (stdout, stderr, error) holds no credential.
-	if strings.Contains(out, "secret-never-printed") || strings.Contains(out, "AKIDFBCTLTEST") {
+	if strings.Contains(out, testAWSSecret) || strings.Contains(out, "AKIDFBCTLTEST") {
 		t.Fatal("the secret key was printed")
 	}
 	for _, dir := range []string{filepath.Dir(hostA), filepath.Dir(hostB)} {
@@ -182,3 +167,29 @@ func TestS3StateSharedByTwoHosts(t *testing.T) {
 	}
 	t.Logf("bucket: %v; requests: %v", keys, srv.Calls())
 }
+
+// s3Bucket starts the S3 emulator with the bucket fbctl-state and gives
+// the SDK's default chain, from the environment only, dummy keys (the
+// secret is testAWSSecret), no shared files and no instance metadata. It
+// returns the emulator and its URL.
+func s3Bucket(t *testing.T) (*s3sim.Server, string) {
+	t.Helper()
+	srv := s3sim.New(s3sim.Options{Buckets: []string{"fbctl-state"}})
+	url, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	empty := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKIDFBCTLTEST", "AWS_SECRET_ACCESS_KEY": testAWSSecret,
+		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_REGION": "us-east-1",
+		"AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty, "AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		t.Setenv(k, v)
+	}
+	return srv, url
+}
+
+// testAWSSecret is the secret key s3Bucket sets: it must never be printed.
+const testAWSSecret = "secret-never-printed"

@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	s3sim "github.com/fbctl/fbctl/internal/sim/s3"
 	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/policy"
 )
@@ -22,20 +20,7 @@ import (
 // changing anything, and list, show, history and unlock then work on the
 // bucket as they did on the directory.
 func TestStateMigrateIntoS3(t *testing.T) {
-	srv := s3sim.New(s3sim.Options{Buckets: []string{"fbctl-state"}})
-	url, err := srv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	empty := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIDFBCTLTEST", "AWS_SECRET_ACCESS_KEY": "secret-never-printed",
-		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_REGION": "us-east-1",
-		"AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty, "AWS_EC2_METADATA_DISABLED": "true",
-	} {
-		t.Setenv(k, v)
-	}
+	srv, url := s3Bucket(t)
 	e := newStateEnv(t)
 	src0 := strings.Replace(statePolicy, `state "file" { path = "state" }`,
 		fmt.Sprintf("state \"s3\" {\n  bucket = \"fbctl-state\"\n  prefix = \"prod\"\n  endpoint_url = %q\n}", url), 1)
@@ -92,7 +77,7 @@ func TestStateMigrateIntoS3(t *testing.T) {
 	}
 	noSecret(t, out, errOut)
 	for _, o := range []string{out, errOut} {
-		if strings.Contains(o, "secret-never-printed") {
+		if strings.Contains(o, testAWSSecret) {
 			t.Fatalf("a credential was printed:\n%s", o)
 		}
 	}
