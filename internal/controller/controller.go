@@ -20,8 +20,9 @@
 //   - Replicas: with Options.Leases, several controllers share the state
 //     and split the failbacks. Each drives only the failbacks whose lease
 //     it holds (a lock on the failback's name in the lease store, renewed
-//     by the store at a third of its length); it tries to take a free or
-//     expired lease every third of a lease. A replica that dies (its lease
+//     by the store at a third of its length); it asks for a free lease
+//     every third of a lease, and for one another replica holds at its
+//     expiry. A replica that dies (its lease
 //     runs out) or is cut off from the store (it cannot renew) loses its
 //     failbacks to the others within one lease length; one whose lease has
 //     less than a third left starts no round of that failback, and a round
@@ -272,6 +273,7 @@ func (c *Controller) leaseLoop(ctx context.Context, failback string) {
 			default:
 			}
 		}
+		wait := c.o.Lease / 3
 		if l == nil {
 			info := c.o.Replica
 			now := c.o.Clock.Now()
@@ -290,7 +292,14 @@ func (c *Controller) leaseLoop(ctx context.Context, failback string) {
 				c.leases[failback] = rl
 				c.mu.Unlock()
 				l = rl
-			case errors.As(err, &locked), ctx.Err() != nil:
+			case errors.As(err, &locked):
+				// Another live replica's: it cannot be taken before its
+				// expiry, so this replica asks again then, not sooner (each
+				// attempt is a request or two to the store).
+				if until := locked.Holder.Expiry().Sub(c.o.Clock.Now()); until > wait {
+					wait = until
+				}
+			case ctx.Err() != nil:
 			default:
 				c.o.Logger.Warn("taking the failback's lease failed; trying again", "failback", failback, "in", c.o.Lease/3, "err", err)
 			}
@@ -307,7 +316,7 @@ func (c *Controller) leaseLoop(ctx context.Context, failback string) {
 				c.o.Logger.Warn("this replica no longer drives the failback (its lease was lost or could not be renewed)", "failback", failback)
 			}
 		}
-		if err := c.o.Clock.Sleep(ctx, c.o.Lease/3); err != nil {
+		if err := c.o.Clock.Sleep(ctx, wait); err != nil {
 			return
 		}
 	}
