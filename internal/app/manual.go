@@ -273,7 +273,7 @@ func History(ctx context.Context, streams IO, opts HistoryOptions) error {
 			return exitFor(err)
 		}
 		for _, ev := range filter.apply(evs) {
-			j := eventJSON{Time: ev.Time.UTC(), RunID: ev.RunID, Failback: ev.Failback, Type: ev.Type,
+			j := eventJSON{ID: ev.ID, Time: ev.Time.UTC(), RunID: ev.RunID, Failback: ev.Failback, Type: ev.Type,
 				Phase: ev.Phase, Actor: ev.Actor, Reason: s.redact(ev.Reason)}
 			if ev.From != nil {
 				p := percent(*ev.From)
@@ -306,6 +306,8 @@ func History(ctx context.Context, streams IO, opts HistoryOptions) error {
 // eventJSON is a history event with shares in percent, like every other
 // JSON document fbctl prints (the state files keep basis points).
 type eventJSON struct {
+	// ID is the event's id (absent for events recorded before ids).
+	ID       string      `json:"id,omitempty"`
 	Time     time.Time   `json:"time"`
 	RunID    string      `json:"run_id,omitempty"`
 	Failback string      `json:"failback"`
