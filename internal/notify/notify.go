@@ -95,8 +95,8 @@ type Webhook struct {
 	Timeout time.Duration
 }
 
-// wants says whether w is told of kind.
-func (w *Webhook) wants(kind string) bool {
+// Wants says whether w is told of notifications of kind.
+func (w *Webhook) Wants(kind string) bool {
 	if kind == "" {
 		return false
 	}
@@ -218,7 +218,7 @@ func secretsOf(w Webhook) *providers.Redactor {
 func (s *Sender) Enabled(ev state.Event) bool {
 	k := Kind(ev)
 	for i := range s.hooks {
-		if s.hooks[i].wants(k) {
+		if s.hooks[i].Wants(k) {
 			return true
 		}
 	}
@@ -244,7 +244,7 @@ func (s *Sender) Send(ctx context.Context, until time.Time, events []state.Event
 		h := &s.hooks[i]
 		var mine []state.Event
 		for _, ev := range events {
-			if h.wants(Kind(ev)) {
+			if h.Wants(Kind(ev)) {
 				mine = append(mine, ev)
 			}
 		}
@@ -478,7 +478,7 @@ func (q *Queue) Recorded(ev state.Event) {
 	}
 	for i := range q.s.hooks {
 		h := &q.s.hooks[i]
-		if !h.wants(k) {
+		if !h.Wants(k) {
 			continue
 		}
 		select {

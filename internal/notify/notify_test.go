@@ -216,11 +216,11 @@ func TestKinds(t *testing.T) {
 		}
 	}
 	w := Webhook{Events: []string{KindShift}}
-	if !w.wants(KindComplete) || w.wants(KindRollback) || w.wants("") {
+	if !w.Wants(KindComplete) || w.Wants(KindRollback) || w.Wants("") {
 		t.Error("a webhook told of shifts: wants complete, not rollback")
 	}
 	w = Webhook{Events: []string{KindRollback}}
-	if w.wants(KindShift) || !w.wants(KindRollback) {
+	if w.Wants(KindShift) || !w.Wants(KindRollback) {
 		t.Error("a webhook told of rollbacks only")
 	}
 }
