@@ -60,7 +60,9 @@ func newNotifications(s *session, blocks []*policy.Notify) *notifications {
 
 // record is engine.Options.Recorded.
 func (n *notifications) record(ev state.Event) {
-	if n == nil || n.sender == nil || !n.sender.Enabled(ev) && len(n.unknown) == 0 {
+	// Only what some webhook is told of; with webhooks this command
+	// cannot send to, what any could be, to say it was not sent.
+	if n == nil || n.sender == nil || notify.Kind(ev) == "" || !n.sender.Enabled(ev) && len(n.unknown) == 0 {
 		return
 	}
 	n.mu.Lock()

@@ -288,3 +288,27 @@ func (e *e2e) historyEvents() ([]eventJSON, error) {
 	err := json.Unmarshal(out.Bytes(), &hist)
 	return hist.Events, err
 }
+
+// TestNotifyUnknownInStateCommands: pause reads the policy without the
+// values it does not need; a webhook whose URL comes from an unset
+// environment variable does not stop it, and a pause, which is no
+// notification, raises no warning about it.
+func TestNotifyUnknownInStateCommands(t *testing.T) {
+	e := newE2E(t, `steps = [5, 100]`)
+	e.top = `
+notify "webhook" "ops" {
+  url = env("FBCTL_TEST_HOOK_URL")
+}
+`
+	e.writePolicy(`steps = [5, 100]`, e.hap.SocketPath, "primary")
+	var logs lockedBuffer
+	g := e.global()
+	g.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	var out bytes.Buffer
+	if err := Pause(context.Background(), IO{Out: &out, ErrOut: &out}, ControlOptions{Global: g, Name: "web", Reason: "look"}); err != nil {
+		t.Fatalf("pause: %v\n%s", err, out.String())
+	}
+	if strings.Contains(logs.String(), "not sent") {
+		t.Errorf("a pause warned about notifications:\n%s", logs.String())
+	}
+}
