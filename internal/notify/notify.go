@@ -183,9 +183,9 @@ func New(o Options) *Sender {
 	return s
 }
 
-// secretsOf is what no message about w may quote: every header value (a
+// secretsOf is what no error about w may quote: every header value (a
 // short one only when marked sensitive: "json" would mangle text), the
-// URL's password and query, and the whole URL when it is sensitive.
+// URL, its password and query, and its parts when it is sensitive.
 func secretsOf(w Webhook) *providers.Redactor {
 	red := &providers.Redactor{}
 	for k, v := range w.Headers {
@@ -203,12 +203,12 @@ func secretsOf(w Webhook) *providers.Redactor {
 			red.Add(p)
 		}
 		red.Add(u.RawQuery)
-		for _, vs := range u.Query() {
-			red.Add(vs...)
-		}
 		if w.URLSensitive {
 			red.AddHostPort(u.Host)
 			red.Add(u.Hostname(), u.EscapedPath(), u.Path, u.User.Username())
+			for _, vs := range u.Query() {
+				red.Add(vs...)
+			}
 		}
 	}
 	return red
@@ -386,7 +386,10 @@ func NewDocument(ev state.Event, redact func(string) string) Document {
 }
 
 func (s *Sender) body(h *hook, ev state.Event) ([]byte, error) {
-	d := NewDocument(ev, func(t string) string { return s.scrub(h, t) })
+	// The policy's Redact knows every sensitive value, header values
+	// included; the webhook's own list is for errors, and would blank
+	// ordinary words of a reason.
+	d := NewDocument(ev, s.o.Redact)
 	if h.Format == "slack" {
 		return json.Marshal(map[string]string{"text": SlackText(d)})
 	}
