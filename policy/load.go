@@ -399,6 +399,9 @@ func (l *Loader) load(srcs []Source) (*Policy, hcl.Diagnostics) {
 	p.ScheduleUnknown = len(l.unknownSettings) > 0
 	l.unknownSettings = nil
 
+	p.Notify, d = l.decodeNotifies(top.notifies)
+	diags = append(diags, d...)
+
 	seen := map[string]*hcl.Block{}
 	for _, b := range top.failbacks {
 		name := b.Labels[0]

@@ -19,6 +19,9 @@ type Policy struct {
 	// Failbacks in declaration order (files in the order given, blocks in
 	// file order).
 	Failbacks []*Failback
+	// Notify are the notify blocks, in declaration order: where every
+	// command reports the events it records.
+	Notify []*Notify
 	// Schedule is the policy's top-level `schedule`: how often the
 	// scheduled runs decide (a cron job's period, fbctl run's longest time
 	// between decisions). Evidence freshness derives from it, the same
@@ -100,6 +103,44 @@ type GCSState struct {
 // DefaultStatePath is the file store's directory when no state block says
 // otherwise, relative to the first policy file's directory.
 const DefaultStatePath = ".fbctl"
+
+// Notify is a `notify "webhook" "NAME"` block: a JSON POST of each
+// recorded event of the types in Events, to URL, with Headers.
+type Notify struct {
+	Type string // "webhook"
+	Name string
+	// URL, Headers: plain text, marks removed. A sensitive value among them
+	// is named in URLSensitive and SensitiveHeaders; the loader's Redact
+	// knows its text. Neither is ever printed.
+	URL              string
+	URLSensitive     bool
+	Headers          map[string]string
+	SensitiveHeaders map[string]bool
+	// Events are NotifyEvents (all of them when the block sets none).
+	Events  []string
+	Format  string // NotifyFormats
+	Timeout time.Duration
+	// Unknown is set in ModeValidate and ModeState when the URL or a header
+	// depends on a value that was not given: the block cannot send.
+	Unknown   bool
+	DeclRange hcl.Range
+}
+
+// NotifyEvents are the events a notify block may ask for: a step forward
+// (shift), the rollout reaching 100 % (complete), a rollback or step back,
+// a halt, a failed write, and a lock changing hands (lease).
+var NotifyEvents = []string{"shift", "rollback", "step_back", "halt", "complete", "apply_failed", "lease"}
+
+// NotifyFormats are the bodies a webhook can get: fbctl's JSON document,
+// or a Slack-compatible {"text": ...}.
+var NotifyFormats = []string{"json", "slack"}
+
+// DefaultNotifyTimeout bounds one delivery attempt when the block sets no
+// timeout; MaxNotifyTimeout bounds the setting.
+const (
+	DefaultNotifyTimeout = 10 * time.Second
+	MaxNotifyTimeout     = 5 * time.Minute
+)
 
 // Provider is a provider block.
 type Provider struct {

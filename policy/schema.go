@@ -18,6 +18,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "state", LabelNames: []string{"type"}},
 		{Type: "provider", LabelNames: []string{"type", "name"}},
 		{Type: "failback", LabelNames: []string{"name"}},
+		{Type: "notify", LabelNames: []string{"type", "name"}},
 	},
 }
 
@@ -94,7 +95,7 @@ var (
 		for _, n := range rolloutAttrNames() {
 			m.attrs[n] = fmt.Sprintf("The argument %q belongs inside this failback's rollout block: rollout { %s = ... }.", n, n)
 		}
-		for _, n := range []string{"variable", "state", "provider", "failback"} {
+		for _, n := range []string{"variable", "state", "provider", "failback", "notify"} {
 			m.blocks[n] = fmt.Sprintf("A %s block belongs at the top level of a policy file, not inside a failback.", n)
 		}
 		for _, n := range checkAttributes {
@@ -213,6 +214,7 @@ type topLevel struct {
 	states    []*hcl.Block
 	providers []*hcl.Block
 	failbacks []*hcl.Block
+	notifies  []*hcl.Block
 }
 
 func (t *topLevel) collect(body hcl.Body) hcl.Diagnostics {
@@ -243,6 +245,8 @@ func (t *topLevel) collect(body hcl.Body) hcl.Diagnostics {
 			t.providers = append(t.providers, b)
 		case "failback":
 			t.failbacks = append(t.failbacks, b)
+		case "notify":
+			t.notifies = append(t.notifies, b)
 		}
 	}
 	return diags

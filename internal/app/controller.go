@@ -110,6 +110,8 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 			m.AddFailback(fb.Name, targetNames(fb)...)
 		}
 		ctrl := s.controller(clock, evidence, streams, m, leases)
+		// Events go to the webhooks as they are recorded (see notify.go).
+		stopNotify := s.notes.startQueue(ctx, ControllerNotifyWindow, NotifyGraceAfterSignal)
 		cctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -125,6 +127,7 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 				ready.Store(false)
 				stop()
 				wg.Wait()
+				stopNotify()
 				log.Info("fbctl run: stopped; no run is in flight and every lock is released")
 				return nil
 			case <-reload:
@@ -141,6 +144,7 @@ func RunController(ctx context.Context, streams IO, opts RunOptions) error {
 		// in flight is done; the evidence goes on.
 		stop()
 		wg.Wait()
+		stopNotify()
 		evidence = ctrl.AllEvidence()
 		kept := map[string]bool{}
 		for _, fb := range next.failbacks {

@@ -30,6 +30,8 @@ type session struct {
 	failbacks     []*engine.Failback
 	actor         string
 	redact        func(string) string
+	// notes are the policy's webhooks and what the runs recorded for them.
+	notes *notifications
 }
 
 // openSession loads the policy in run mode, builds the named failbacks
@@ -107,6 +109,8 @@ func (g *Global) open(streams IO, names []string, mode policy.Mode) (*session, e
 		LockWait:          g.LockWait,
 		Propagate:         g.Propagate,
 	}
+	s.notes = newNotifications(s, p.Notify)
+	s.engineOptions.Recorded = s.notes.record
 	s.engine = engine.New(s.engineOptions)
 	return s, nil
 }

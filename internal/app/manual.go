@@ -63,6 +63,7 @@ func Shift(ctx context.Context, streams IO, opts ShiftOptions) error {
 		fmt.Fprintf(streams.ErrOut, "WARNING: --force bypasses the health gate; %s will be set to %s whatever its checks say, and this is recorded.\n", fb.Name, to)
 	}
 	rep, err := s.engine.Shift(providers.WithRunCache(ctx), fb, engine.ShiftRequest{To: to, Force: opts.Force, Reason: opts.Reason, Actor: s.actor})
+	defer s.notes.send(ctx, []*engine.Report{rep})
 	return s.finish(streams, "shift", fb.Name, rep, err, func() string {
 		switch d := rep.Decision; {
 		case d.Action == engine.ActionHold:
@@ -134,6 +135,7 @@ func control(ctx context.Context, streams IO, opts ControlOptions, command strin
 	}
 	fb := s.failbacks[0]
 	rep, err := f(s, fb)
+	defer s.notes.send(ctx, []*engine.Report{rep})
 	return s.finish(streams, command, fb.Name, rep, err, func() string {
 		return fmt.Sprintf("%s: %s; now %s at %s", fb.Name, command, rep.After.Phase, rep.After.Share)
 	})
@@ -273,7 +275,7 @@ func History(ctx context.Context, streams IO, opts HistoryOptions) error {
 			return exitFor(err)
 		}
 		for _, ev := range filter.apply(evs) {
-			j := eventJSON{Time: ev.Time.UTC(), RunID: ev.RunID, Failback: ev.Failback, Type: ev.Type,
+			j := eventJSON{ID: ev.ID, Time: ev.Time.UTC(), RunID: ev.RunID, Failback: ev.Failback, Type: ev.Type,
 				Phase: ev.Phase, Actor: ev.Actor, Reason: s.redact(ev.Reason)}
 			if ev.From != nil {
 				p := percent(*ev.From)
@@ -306,6 +308,8 @@ func History(ctx context.Context, streams IO, opts HistoryOptions) error {
 // eventJSON is a history event with shares in percent, like every other
 // JSON document fbctl prints (the state files keep basis points).
 type eventJSON struct {
+	// ID is the event's id (absent for events recorded before ids).
+	ID       string      `json:"id,omitempty"`
 	Time     time.Time   `json:"time"`
 	RunID    string      `json:"run_id,omitempty"`
 	Failback string      `json:"failback"`

@@ -110,6 +110,10 @@ func Reconcile(ctx context.Context, streams IO, opts ReconcileOptions) error {
 			return err
 		}
 	}
+	if !opts.DryRun {
+		// plan records nothing, and so tells nothing.
+		s.notes.send(ctx, reps)
+	}
 	if code != ExitOK {
 		return silent(code)
 	}

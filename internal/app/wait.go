@@ -58,6 +58,8 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 		sleep = realSleep
 	}
 	logger := redactingLogger(g.logger(), s.redact)
+	// Each round's events go out as they are recorded.
+	defer s.notes.startQueue(ctx, NotifyWindow, NotifyWindow)()
 	pending := append([]*engine.Failback(nil), s.failbacks...)
 	final := map[string]runJSON{}
 	// retries and retryAt are a failback's transient failures in a row
@@ -92,6 +94,7 @@ func (s *session) wait(ctx context.Context, streams IO, opts ReconcileOptions) e
 		if len(due) > 0 {
 			round := providers.WithRunCache(ctx)
 			reps, errs := s.engine.ReconcileAll(round, due, false)
+			s.notes.queueLease(readCtx, reps)
 			for i, fb := range due {
 				rep, err := reps[i], errs[i]
 				c := codeOf(rep, err, false)

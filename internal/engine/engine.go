@@ -101,6 +101,12 @@ type Options struct {
 	// failbacks' targets and checks are then called from several
 	// goroutines at once, on different failbacks.
 	Parallel int
+	// Recorded, when set, is told each event a run appended to the
+	// history, once it is there (the events the stores record on their
+	// own, a lock takeover, are not among them). Notifications start
+	// here. It is called on the goroutine of the failback's run, from
+	// several at once (see Parallel), and must not block.
+	Recorded func(state.Event)
 }
 
 // DefaultLockLease is how long a run's lock lasts when Options.LockTTL is
@@ -451,7 +457,7 @@ func (r *run) end() {
 }
 
 func (r *run) event(typ, reason string, from, to *providers.Share) {
-	r.events = append(r.events, state.Event{Time: r.e.o.Now(), RunID: r.report.RunID, Failback: r.fb.Name,
+	r.events = append(r.events, state.Event{ID: state.NewEventID(), Time: r.e.o.Now(), RunID: r.report.RunID, Failback: r.fb.Name,
 		Type: typ, Phase: r.doc.Phase, From: from, To: to, Actor: r.e.o.Holder.Owner, Reason: reason})
 }
 
@@ -914,6 +920,10 @@ func (r *run) flushEvents(ctx context.Context) error {
 	for _, ev := range r.events {
 		if err := r.e.o.Store.Append(ctx, r.fb.Name, ev); err != nil {
 			errs = append(errs, fmt.Errorf("the state is saved, but recording the %s event in the history failed: %w", ev.Type, err))
+			continue
+		}
+		if r.e.o.Recorded != nil {
+			r.e.o.Recorded(ev)
 		}
 	}
 	r.events = nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -522,5 +523,39 @@ func TestPropagateWaitsForWaiters(t *testing.T) {
 		if got := wt.waits.Load(); got != want {
 			t.Errorf("propagate=%v: %d waits, want %d", propagate, got, want)
 		}
+	}
+}
+
+// TestRecordedEvents: every event a run records gets an id of its own, and
+// Options.Recorded is told each once it is in the history, with that id.
+func TestRecordedEvents(t *testing.T) {
+	r := newRig(t, nil)
+	var mu sync.Mutex
+	var told []state.Event
+	r.eng = New(Options{Store: r.store, Now: r.clk.Now, Holder: state.LockInfo{Owner: "test", Host: "h", PID: 1},
+		Recorded: func(ev state.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			told = append(told, ev)
+		}})
+	for i := 0; i < 200; i++ {
+		if rep := r.reconcile(); rep.After.Phase == state.PhasePrimary {
+			break
+		}
+		r.clk.Advance(time.Minute)
+	}
+	evs, err := r.store.History(context.Background(), "checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 5 || !reflect.DeepEqual(evs, told) {
+		t.Fatalf("history %+v\nRecorded %+v\nwant the same 5 events", evs, told)
+	}
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		if len(ev.ID) != 32 || seen[ev.ID] {
+			t.Errorf("event id %q: want 32 hex digits, unique", ev.ID)
+		}
+		seen[ev.ID] = true
 	}
 }

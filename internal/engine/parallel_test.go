@@ -209,7 +209,8 @@ func TestReconcileAllParallelSameOutcome(t *testing.T) {
 		}
 		for _, h := range [][]state.Event{hs, hp} {
 			for j := range h {
-				h[j].RunID = ""
+				// Run and event ids are random.
+				h[j].RunID, h[j].ID = "", ""
 			}
 		}
 		if !reflect.DeepEqual(hs, hp) {

@@ -530,6 +530,7 @@ func (s *FileStore) Lock(ctx context.Context, failback string, info LockInfo) (L
 			return nil, &LockedError{Failback: failback, Holder: *held}
 		}
 		ev := Event{
+			ID:       NewEventID(),
 			Time:     now,
 			RunID:    info.RunID,
 			Failback: failback,
@@ -893,6 +894,9 @@ func decodeEvent(line []byte, failback string) (Event, error) {
 	case ev.Failback != failback:
 		return ev, fmt.Errorf("not an event of failback %q (failback %q)", failback, ev.Failback)
 	}
+	if err := checkEventID(ev.ID); err != nil {
+		return ev, fmt.Errorf("not an fbctl event: %w", err)
+	}
 	return ev, nil
 }
 
@@ -1150,7 +1154,7 @@ func (s *FileStore) ForceUnlock(ctx context.Context, failback, runID, actor, rea
 	if reason != "" {
 		why += ": " + reason
 	}
-	ev := Event{Time: s.now(), RunID: held.RunID, Failback: failback, Type: "unlock", Actor: actor, Reason: why}
+	ev := Event{ID: NewEventID(), Time: s.now(), RunID: held.RunID, Failback: failback, Type: "unlock", Actor: actor, Reason: why}
 	if err := s.appendLocked(failback, ev); err != nil {
 		return nil, fmt.Errorf("state: recording the unlock: %w", err)
 	}

@@ -594,6 +594,12 @@ func TestLockTakeoverAndExpiry(t *testing.T) {
 		Time: first.Expires, RunID: "run-2", Failback: "web", Type: "lock_takeover", Actor: "bob",
 		Reason: "lock of alice@host1 pid 111 (run run-1) expired at 2026-01-02T03:09:05Z",
 	}}
+	if len(evs) == 1 {
+		if len(evs[0].ID) != 32 {
+			t.Errorf("the takeover's event id is %q, want 32 hex digits", evs[0].ID)
+		}
+		evs[0].ID = ""
+	}
 	if diff := cmp.Diff(wantEv, evs); diff != "" {
 		t.Errorf("history after the takeover (-want +got):\n%s", diff)
 	}

@@ -253,6 +253,8 @@ func TestForeignHistoryLines(t *testing.T) {
 		{"not JSON", "hello world\n" + good, false, ":1:"},
 		{"another failback's event", good + `{"time":"2026-01-02T03:04:05Z","failback":"api","type":"shift"}` + "\n", false, ":2:"},
 		{"event without a type", `{"time":"2026-01-02T03:04:05Z","failback":"web"}` + "\n", false, ":1:"},
+		{"event id too long", good + `{"id":"` + strings.Repeat("a", MaxEventIDLen+1) + `","time":"2026-01-02T03:04:05Z","failback":"web","type":"shift"}` + "\n", false, ":2:"},
+		{"event id with a line break", `{"id":"ab\ncd","time":"2026-01-02T03:04:05Z","failback":"web","type":"shift"}` + "\n" + good, false, ":1:"},
 		{"foreign unterminated last line", good + "# edited by hand", false, ""},
 		{"foreign JSON unterminated", good + `{"hello":"wor`, false, ""},
 		{"torn event", good + `{"time":"2026-01-02T03:04:05Z","failback":"w`, true, ""},
@@ -292,6 +294,33 @@ func TestForeignHistoryLines(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEventIDs: an event recorded before ids existed reads without one; an
+// appended event keeps the id it was given, and the id is bounded.
+func TestEventIDs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openStore(t, dir, newClock())
+	old := `{"time":"2026-01-02T03:04:05Z","failback":"web","type":"shift"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "web.history.jsonl"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := NewEventID()
+	if len(id) != 32 || id == NewEventID() {
+		t.Fatalf("NewEventID = %q: want 32 hex digits, new each time", id)
+	}
+	if err := s.Append(ctx, "web", Event{ID: id, Type: "pause"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.History(ctx, "web")
+	if err != nil || len(evs) != 2 || evs[0].ID != "" || evs[1].ID != id {
+		t.Fatalf("History = %+v, %v; want the old event without an id and the new one with %s", evs, err, id)
+	}
+	data, err := json.Marshal(evs[0])
+	if err != nil || strings.Contains(string(data), `"id"`) {
+		t.Errorf("an event without an id encodes as %s, %v; want no id field", data, err)
 	}
 }
 

@@ -30,6 +30,8 @@ package state
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -159,6 +161,10 @@ type Hold struct {
 
 // Event is one line of a failback's history.
 type Event struct {
+	// ID identifies the event wherever it goes (the history, a webhook's
+	// receiver, which deduplicates on it): NewEventID's, given when the
+	// event is recorded. Events recorded before ids existed have none.
+	ID       string           `json:"id,omitempty"`
 	Time     time.Time        `json:"time"`
 	RunID    string           `json:"run_id,omitempty"`
 	Failback string           `json:"failback"`
@@ -319,6 +325,32 @@ var EventTypes = []string{
 	"revert_failed",     // putting the targets back failed too: halted
 	"lock_takeover",     // an expired or dead holder's lock was taken over
 	"unlock",            // `fbctl state unlock`: a person removed a lock by hand
+}
+
+// NewEventID returns a new event id: 16 random bytes in hex, unique across
+// runs and hosts without coordination.
+func NewEventID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// MaxEventIDLen bounds an event id read from a history: ids fbctl writes
+// are 32 characters.
+const MaxEventIDLen = 64
+
+// checkEventID says what is wrong with a stored event's id; nil for none
+// (an event recorded before ids existed) or a well-formed one.
+func checkEventID(id string) error {
+	if len(id) > MaxEventIDLen {
+		return fmt.Errorf("id of %d bytes, longer than %d", len(id), MaxEventIDLen)
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' || r == '.') {
+			return errors.New("id holds a character other than a letter, a digit, '-', '_' or '.'")
+		}
+	}
+	return nil
 }
 
 // KnownEventType reports whether t is one of EventTypes.

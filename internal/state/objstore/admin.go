@@ -90,7 +90,7 @@ func (s *Store) ForceUnlock(ctx context.Context, failback, runID, actor, reason 
 		if err != nil {
 			return nil, s.wrap("deleting", key, err)
 		}
-		ev := state.Event{Time: s.now(), Failback: failback, Type: "unlock", Actor: actor,
+		ev := state.Event{ID: state.NewEventID(), Time: s.now(), Failback: failback, Type: "unlock", Actor: actor,
 			Reason: unlockReason(*held, reason)}
 		if err := s.Append(ctx, failback, ev); err != nil {
 			return held, fmt.Errorf("%s: the lock was removed, but recording it failed: %w", s.label, err)

@@ -389,7 +389,7 @@ func (s *Store) locked(ctx context.Context, failback string, info state.LockInfo
 			s.del(context.WithoutCancel(ctx), key, newTag) //nolint:errcheck // best effort: it expires anyway
 			return nil, err
 		}
-		ev := state.Event{Time: s.now(), RunID: info.RunID, Failback: failback, Type: "lock_takeover", Actor: info.Owner,
+		ev := state.Event{ID: state.NewEventID(), Time: s.now(), RunID: info.RunID, Failback: failback, Type: "lock_takeover", Actor: info.Owner,
 			Reason: fmt.Sprintf("lock of %s@%s pid %d (run %s) %s", held.Owner, held.Host, held.PID, held.RunID, why)}
 		if err := s.Append(ctx, failback, ev); err != nil {
 			s.del(context.WithoutCancel(ctx), key, newTag) //nolint:errcheck // best effort: it expires anyway
