@@ -17,6 +17,7 @@ import (
 	"github.com/fbctl/fbctl/internal/engine"
 	"github.com/fbctl/fbctl/internal/health"
 	"github.com/fbctl/fbctl/internal/metrics"
+	"github.com/fbctl/fbctl/internal/notify"
 	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/providers"
 )
@@ -213,6 +214,16 @@ func (o *runObserver) Probe(failback string, side engine.Side, check string, hea
 
 func (o *runObserver) Lease(failback string, held bool) {
 	o.m.SetLeaseHeld(failback, held)
+	h := o.s.engineOptions.Holder
+	what := "lost"
+	if held {
+		what = "took"
+	}
+	// A lease change is told to the webhooks that want it, with an id of
+	// its own; it is no history event (the lease store's history records
+	// takeovers).
+	o.s.notes.record(state.Event{ID: state.NewEventID(), Time: o.s.g.now(), Failback: failback, Type: notify.LeaseEvent,
+		Actor: h.Owner, Reason: fmt.Sprintf("the fbctl run replica %s@%s (pid %d) %s the failback's lease", h.Owner, h.Host, h.PID, what)})
 }
 
 func (o *runObserver) Round(rep *engine.Report, err error) {

@@ -56,7 +56,9 @@ var Kinds = []string{KindShift, KindRollback, KindStepBack, KindHalt, KindComple
 // Kind is the notification kind of a history event, "" for an event no
 // webhook is told of: a step forward (shift, or a person's manual_shift)
 // is a shift, one that reached 100 % is complete; revert_failed halts; a
-// lock taken over or removed by hand is a lease change.
+// lock taken over or removed by hand is a lease change, and so is a
+// replica of `fbctl run` taking or losing a failback's lease (type
+// LeaseEvent, told by the controller, not in the history).
 func Kind(ev state.Event) string {
 	switch ev.Type {
 	case "shift":
@@ -70,11 +72,15 @@ func Kind(ev state.Event) string {
 		return ev.Type
 	case "revert_failed":
 		return KindHalt
-	case "lock_takeover", "unlock":
+	case "lock_takeover", "unlock", LeaseEvent:
 		return KindLease
 	}
 	return ""
 }
+
+// LeaseEvent is the type of the events `fbctl run` notifies when one of
+// its replicas takes or loses a failback's lease.
+const LeaseEvent = "lease"
 
 // Webhook is one notify "webhook" block.
 type Webhook struct {
