@@ -253,10 +253,21 @@ failback "web" {
 			shifts[ev.To.String()]++
 		}
 	}
+	// No step was applied twice. A step's event can be missing: a replica
+	// killed (or cut off) after saving a step and before appending its
+	// event leaves the state right and the history without that event (a
+	// known gap, see docs/state.md); it is logged, not failed.
 	for _, step := range []string{"10%", "20%", "30%", "40%", "50%", "60%", "70%", "80%", "90%", "100%"} {
-		if shifts[step] != 1 {
-			t.Errorf("%d shifts to %s, want exactly 1 (all: %v)", shifts[step], step, shifts)
+		switch shifts[step] {
+		case 1:
+		case 0:
+			t.Logf("no shift event to %s: its run died or was cut off between its save and its append (all: %v)", step, shifts)
+		default:
+			t.Errorf("%d shifts to %s: a step applied twice (all: %v)", shifts[step], step, shifts)
 		}
+	}
+	if doc, err := states.Load(context.Background(), "web"); err != nil || doc.Share != 10000 || doc.Intent != nil {
+		t.Fatalf("the state after the rollout: %+v, %v; want 100%% and no intent left", doc, err)
 	}
 
 	// The replicas left stop on SIGTERM, c reconnected first.
