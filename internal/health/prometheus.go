@@ -117,9 +117,9 @@ func buildPrometheusCheck(a *attrs, cfg providers.Config) (*promCheck, error) {
 			}
 			c.step = min(c.step, c.window)
 			// A default step never asks for more points than Prometheus
-			// serves: it grows with a long window instead.
+			// serves: it grows (in whole seconds) with a long window instead.
 			if c.window/c.step > promMaxPoints {
-				c.step = (c.window + promMaxPoints - 1) / promMaxPoints
+				c.step = ((c.window/promMaxPoints)/time.Second + 1) * time.Second
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package health
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -149,12 +148,7 @@ func TestPrometheusCheckRealServer(t *testing.T) {
 // A Prometheus that is down (a closed loopback port) is a failed probe that
 // says the connection was refused.
 func TestPrometheusCheckDown(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "http://" + l.Addr().String()
-	l.Close()
+	addr := "http://" + testenv.ClosedAddr(t)
 	c := newCheck(t, "prometheus", map[string]cty.Value{"address": str(addr), "query": str("up"), "min": cty.NumberIntVal(1)}, long)
 	r := probeAtTime(t, c, promBase)
 	if r.Healthy || r.Unknown || !strings.Contains(r.Detail, "prometheus unreachable") || !strings.Contains(r.Detail, "connection refused") {
