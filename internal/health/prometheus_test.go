@@ -221,7 +221,9 @@ func TestPrometheusHostileAnswers(t *testing.T) {
 		{"execution error", jsonAnswer(422, `{"status":"error","errorType":"execution","error":"many-to-many matching not allowed"}`),
 			`query "up" failed: execution: many-to-many matching not allowed`},
 		{"error without a type", jsonAnswer(503, `{"status":"error","error":"x\n\u0000y"}`), "failed: (none): xy"},
-		{"redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "http://127.0.0.1:1/", http.StatusFound) },
+		{"redirect", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://127.0.0.1:1/", http.StatusFound)
+		},
 			"HTTP 302: a redirect, not followed"},
 		{"matrix for an instant query", jsonAnswer(200, `{"status":"success","data":{"resultType":"matrix","result":[]}}`),
 			"a matrix result cannot be judged"},
