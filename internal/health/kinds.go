@@ -221,11 +221,13 @@ func validatePrometheus(v cty.Value) []providers.Problem {
 			}
 		}
 	}
-	p = append(p, headerProblems(v)...)
+	// Only header problems quote anything (a header's name): every other
+	// Detail here is fixed text, kept whole even for a marked attribute.
+	p = append(p, providers.HideMarked(v, headerProblems(v))...)
 	if f, ok := providers.StringAttr(v, "ca_file"); ok && (strings.TrimSpace(f) == "" || strings.ContainsRune(f, 0)) {
 		p = append(p, providers.Problem{Attr: "ca_file", Summary: "Invalid ca_file", Detail: "ca_file must be a file name."})
 	}
-	return providers.HideMarked(v, p)
+	return p
 }
 
 // promDuration parses a duration attribute of the prometheus kind: set
