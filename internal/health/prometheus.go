@@ -51,6 +51,10 @@ const (
 type promCheck struct {
 	api     *url.URL // the address, its path without a trailing slash
 	query   string
+	// secretQuery: the query is marked sensitive. A Detail then never
+	// shows it, nor Prometheus's error text, which may quote a part of it
+	// that the redactor, knowing only the whole, would miss.
+	secretQuery bool
 	lo, hi  float64
 	hasLo   bool
 	hasHi   bool
@@ -103,6 +107,7 @@ func buildPrometheusCheck(a *attrs, cfg providers.Config) (*promCheck, error) {
 	if c.query, err = a.requireStr("query"); err != nil {
 		return nil, err
 	}
+	c.secretQuery = a.marked["query"]
 	c.lo, c.hasLo = numberAttr(a.obj, "min")
 	c.hi, c.hasHi = numberAttr(a.obj, "max")
 	if !c.hasLo && !c.hasHi {
@@ -273,8 +278,12 @@ func (c *promCheck) Probe(ctx context.Context) (res providers.Result) {
 		return fail(fmt.Sprintf("prometheus: HTTP %d: the answer is not a Prometheus API response", resp.StatusCode))
 	}
 	if ans.Status != "success" {
+		msg := bounded(printable(ans.Error), promShownError)
+		if c.secretQuery {
+			msg = redacted
+		}
 		return fail(fmt.Sprintf("prometheus: query %s failed: %s: %s", c.shownQuery(),
-			bounded(orNone(printable(ans.ErrorType)), 40), bounded(printable(ans.Error), promShownError)))
+			bounded(orNone(printable(ans.ErrorType)), 40), msg))
 	}
 	if resp.StatusCode/100 != 2 {
 		return fail(fmt.Sprintf("prometheus: HTTP %d", resp.StatusCode))
@@ -363,7 +372,12 @@ func (c *promCheck) boundsText() string {
 	return "<= max " + promValue(c.hi)
 }
 
-func (c *promCheck) shownQuery() string { return strconv.Quote(bounded(c.query, promShownQuery)) }
+func (c *promCheck) shownQuery() string {
+	if c.secretQuery {
+		return redacted
+	}
+	return strconv.Quote(bounded(c.query, promShownQuery))
+}
 
 func countSeries(ss []promSample) int {
 	seen := map[string]bool{}

@@ -294,6 +294,14 @@ func TestPrometheusRedaction(t *testing.T) {
 	if strings.Contains(r.Detail, tok) || strings.Contains(r.Detail, hdr) || !strings.Contains(r.Detail, providers.Redacted) {
 		t.Errorf("detail %q shows a secret", r.Detail)
 	}
+	// A long sensitive query is never shown, not even cut short, nor is
+	// Prometheus's error text about it.
+	secretQ := "sum(rate(secret_metric_" + strings.Repeat("x", 200) + "[5m])"
+	s = newPromStub(t, jsonAnswer(400, `{"status":"error","errorType":"bad_data","error":"parse error near secret_metric_xxx"}`))
+	c = newCheck(t, "prometheus", promSet(map[string]cty.Value{"address": str(s.srv.URL), "query": sensitive(str(secretQ))}), long)
+	if r := c.Probe(context.Background()); strings.Contains(r.Detail, "secret_metric") || !strings.Contains(r.Detail, "bad_data") {
+		t.Errorf("detail %q shows the sensitive query, or not the error type", r.Detail)
+	}
 	// A sensitive address is never shown either.
 	c = newCheck(t, "prometheus", promSet(map[string]cty.Value{"address": sensitive(str("http://127.0.0.1:1/secret-path"))}), long)
 	if r := c.Probe(context.Background()); strings.Contains(r.Detail, "secret-path") || strings.Contains(r.Detail, "127.0.0.1:1") {
