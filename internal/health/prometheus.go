@@ -49,25 +49,25 @@ const (
 
 // promCheck is the prometheus check kind.
 type promCheck struct {
-	api     *url.URL // the address, its path without a trailing slash
-	query   string
+	api   *url.URL // the address, its path without a trailing slash
+	query string
 	// secretQuery: the query is marked sensitive. A Detail then never
 	// shows it, nor Prometheus's error text, which may quote a part of it
 	// that the redactor, knowing only the whole, would miss.
 	secretQuery bool
-	lo, hi  float64
-	hasLo   bool
-	hasHi   bool
-	window  time.Duration // for; zero for an instant query
-	step    time.Duration
-	empty   string
-	headers http.Header
-	host    string
-	user    string // basic auth, when set
-	pass    string
-	timeout time.Duration
-	client  *http.Client
-	red     *providers.Redactor
+	lo, hi      float64
+	hasLo       bool
+	hasHi       bool
+	window      time.Duration // for; zero for an instant query
+	step        time.Duration
+	empty       string
+	headers     http.Header
+	host        string
+	user        string // basic auth, when set
+	pass        string
+	timeout     time.Duration
+	client      *http.Client
+	red         *providers.Redactor
 }
 
 // newPrometheusCheck is the prometheus kind's CheckFactory.
