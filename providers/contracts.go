@@ -52,6 +52,13 @@ type ForeignReporter interface {
 // Result is the outcome of one probe.
 type Result struct {
 	Healthy bool
+	// Unknown says the probe ran but found no evidence either way (a
+	// prometheus query that returned no series, with empty = "unknown").
+	// Healthy is then false and ignored: an unknown result is neither a
+	// success nor a failure, and it ends the current streak (see
+	// health.Record), so a check is never judged healthy on evidence older
+	// than the last unknown result, nor unhealthy because of it.
+	Unknown bool
 	// Detail says why, for people: "HTTP 503", "connection refused".
 	Detail  string
 	Latency time.Duration
@@ -85,6 +92,9 @@ type Config struct {
 	Provider *ProviderConfig // nil for kinds that need none
 	// Timeout bounds each probe of a check; zero for targets.
 	Timeout time.Duration
+	// Interval is the check's probing interval (its interval attribute);
+	// zero for targets, and when the caller has none.
+	Interval time.Duration
 }
 
 // TargetFactory builds a Target from its block.

@@ -207,7 +207,7 @@ func buildFailback(reg *providers.Registry, fb *policy.Failback) (*engine.Failba
 		if k.NewCheck == nil {
 			return nil, fmt.Errorf("failback %q, check %q: the %s kind validates but is not implemented in this build yet", fb.Name, c.Name, c.Kind)
 		}
-		chk, err := k.NewCheck(providers.Config{Name: c.Name, Attrs: c.Config, Provider: providerConfig(c.Provider), Timeout: c.Timeout})
+		chk, err := k.NewCheck(providers.Config{Name: c.Name, Attrs: c.Config, Provider: providerConfig(c.Provider), Timeout: c.Timeout, Interval: c.Interval})
 		if err != nil {
 			return nil, fmt.Errorf("failback %q, check %q: %w", fb.Name, c.Name, err)
 		}

@@ -354,7 +354,7 @@ func (c *Controller) probeLoop(ctx context.Context, fb *engine.Failback, ch engi
 			return
 		}
 		start := c.o.Clock.Now()
-		res := ch.Check.Probe(ctx)
+		res := ch.Check.Probe(providers.WithNow(ctx, start))
 		if ctx.Err() != nil {
 			return // stopped mid-probe: no verdict
 		}

@@ -556,7 +556,8 @@ func probe(ctx context.Context, c NamedCheck, ev health.Evidence, ttl time.Durat
 		limit = max(samples, c.UnhealthyThreshold)
 	}
 	for i := 0; i < limit; i++ {
-		if i >= samples && (ev.LastHealthy || ev.Failures >= max(c.UnhealthyThreshold, 1)) {
+		// An unknown result is no failure to confirm: no more probes.
+		if i >= samples && (ev.LastHealthy || ev.LastUnknown || ev.Failures >= max(c.UnhealthyThreshold, 1)) {
 			break
 		}
 		if i > 0 {
@@ -564,7 +565,9 @@ func probe(ctx context.Context, c NamedCheck, ev health.Evidence, ttl time.Durat
 				return ev, err
 			}
 		}
-		res := c.Check.Probe(ctx)
+		// The engine's clock says when the probe is taken (a prometheus
+		// query's evaluation time, see providers.WithNow).
+		res := c.Check.Probe(providers.WithNow(ctx, now()))
 		if err := ctx.Err(); err != nil {
 			return ev, err
 		}

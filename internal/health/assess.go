@@ -51,8 +51,9 @@ func (s *CheckState) UnmarshalText(b []byte) error {
 
 // Judge turns a check's evidence into a state at now.
 //
-//   - Unknown (since zero) when the check was never probed, or its last
-//     probe is older than ttl: stale evidence says nothing.
+//   - Unknown (since zero) when the check was never probed, its last
+//     probe is older than ttl (stale evidence says nothing), or its last
+//     result was unknown.
 //   - Healthy when the current streak is healthy and has at least
 //     healthyThreshold successes; since is the streak's start.
 //   - Unhealthy when the current streak is unhealthy and has at least
@@ -62,7 +63,7 @@ func (s *CheckState) UnmarshalText(b []byte) error {
 // Thresholds below 1 count as 1. A non-positive ttl makes all evidence
 // stale.
 func Judge(ev Evidence, healthyThreshold, unhealthyThreshold int, ttl time.Duration, now time.Time) (CheckState, time.Time) {
-	if ev.LastProbe.IsZero() || ttl <= 0 || now.Sub(ev.LastProbe) > ttl {
+	if ev.LastProbe.IsZero() || ev.LastUnknown || ttl <= 0 || now.Sub(ev.LastProbe) > ttl {
 		return Unknown, time.Time{}
 	}
 	healthyThreshold = max(healthyThreshold, 1)

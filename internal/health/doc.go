@@ -14,8 +14,7 @@
 // or dns server (host:port, port 1-65535), a dns name, type and expected
 // records. The policy language reports those at validate time, and the
 // constructors, taken from the registry, refuse the same first; they
-// return an error naming the check. prometheus is declared (its schema and
-// Validate judge policies) but has no constructor yet.
+// return an error naming the check.
 //
 // Every Check's Probe honours the providers.Check contract: it never
 // panics, returns within Config.Timeout (or sooner when its context is
@@ -36,6 +35,20 @@
 //     least one record of the type, and every expect value is among them
 //     (A and AAAA compared as IP addresses, names case-insensitively with
 //     or without the trailing dot).
+//   - prometheus: one POST to address's /api/v1/query at the engine's
+//     time (providers.NowFrom; the engine sets it with providers.WithNow),
+//     or with for to /api/v1/query_range over [now-for, now] at step
+//     (default the check's interval, Config.Interval; now itself is always
+//     evaluated). Healthy when every sample of every series is within
+//     [min, max], inclusive; NaN and infinities never are. The Detail names
+//     the out-of-bounds series and value (for a range, the earliest such
+//     sample and its time); a query error names the query and Prometheus's
+//     errorType; 401 and 403 say "auth refused"; no redirect is followed.
+//     A result without series is, by empty, unknown (providers.Result's
+//     Unknown: no evidence either way, see Record), unhealthy or healthy.
+//     At most 8 MiB of an answer is read; the query, labels and error text
+//     are bounded in a Detail. bearer_token and basic_auth are always
+//     sensitive.
 //
 // Values marked sensitive are never put in a Detail or a constructor
 // error; neither are header values.

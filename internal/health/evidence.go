@@ -13,7 +13,10 @@ type Evidence struct {
 	// LastProbe is when the latest result was recorded; zero when never.
 	LastProbe   time.Time `json:"last_probe"`
 	LastHealthy bool      `json:"last_healthy"`
-	LastDetail  string    `json:"last_detail,omitempty"`
+	// LastUnknown says the latest result was unknown (see
+	// providers.Result.Unknown): no streak runs, LastHealthy is false.
+	LastUnknown bool   `json:"last_unknown,omitempty"`
+	LastDetail  string `json:"last_detail,omitempty"`
 	// Successes and Failures count the consecutive equal results of the
 	// current streak; one of them is zero.
 	Successes int `json:"successes"`
@@ -33,9 +36,18 @@ type Evidence struct {
 // evidence. A probe recorded before the last one (a clock that went back)
 // also starts a new streak. A non-positive ttl makes every earlier probe
 // stale.
+//
+// An unknown result (r.Unknown) is no evidence either way: it counts as
+// neither a success nor a failure and ends the streak, so Judge says
+// Unknown until results count again, and the next result starts a new
+// streak. Keeping the earlier streak instead would let a check stay healthy
+// on results older than a probe that could not tell.
 func Record(ev Evidence, r providers.Result, at time.Time, ttl time.Duration) Evidence {
+	if r.Unknown {
+		return Evidence{LastProbe: at, LastUnknown: true, LastDetail: r.Detail, StreakSince: at}
+	}
 	gap := at.Sub(ev.LastProbe)
-	extends := !ev.LastProbe.IsZero() && ev.LastHealthy == r.Healthy &&
+	extends := !ev.LastProbe.IsZero() && !ev.LastUnknown && ev.LastHealthy == r.Healthy &&
 		gap >= 0 && gap <= ttl && ttl > 0 && !ev.StreakSince.IsZero()
 	out := Evidence{LastProbe: at, LastHealthy: r.Healthy, LastDetail: r.Detail, StreakSince: at}
 	if extends {

@@ -287,13 +287,37 @@ func (*timeoutErr) Temporary() bool { return true }
 func TestKindsRegistered(t *testing.T) {
 	r := providers.NewRegistry()
 	Register(r)
-	for _, name := range []string{"http", "tcp", "dns"} {
+	for _, name := range []string{"http", "tcp", "dns", "prometheus"} {
 		k, err := r.Kind(providers.ClassCheck, name)
 		if err != nil || k.NewCheck == nil {
 			t.Errorf("%s: kind %v, err %v: want a constructor", name, k, err)
 		}
 	}
-	if k, err := r.Kind(providers.ClassCheck, "prometheus"); err != nil || k.NewCheck != nil {
-		t.Errorf("prometheus: want a schema-only kind (err %v)", err)
+}
+
+// TestUnknownResultEndsStreak: an unknown result (a prometheus query with
+// no series under empty = "unknown") is neither a success nor a failure:
+// the check is Unknown after it, and the next result starts a new streak.
+func TestUnknownResultEndsStreak(t *testing.T) {
+	const ttl = time.Minute
+	unknown := providers.Result{Unknown: true, Detail: "no series"}
+	ev := record(ttl, probeAt{up, 0}, probeAt{up, 10 * time.Second}, probeAt{unknown, 20 * time.Second})
+	want := Evidence{LastProbe: at(20 * time.Second), LastUnknown: true, LastDetail: "no series", StreakSince: at(20 * time.Second)}
+	if diff := cmp.Diff(want, ev); diff != "" {
+		t.Fatalf("after an unknown result (-want +got):\n%s", diff)
+	}
+	if st, _ := Judge(ev, 1, 1, ttl, at(21*time.Second)); st != Unknown {
+		t.Errorf("Judge after an unknown result = %v, want unknown", st)
+	}
+	ev = Record(ev, up, at(30*time.Second), ttl)
+	if ev.Successes != 1 || !ev.StreakSince.Equal(at(30*time.Second)) || ev.LastUnknown {
+		t.Errorf("a success after an unknown result = %+v, want a new streak of one", ev)
+	}
+	ev = Record(Record(Evidence{}, unknown, at(0), ttl), down, at(time.Second), ttl)
+	if ev.Failures != 1 || !ev.StreakSince.Equal(at(time.Second)) {
+		t.Errorf("a failure after an unknown result = %+v, want a new streak of one", ev)
+	}
+	if st, _ := Judge(ev, 1, 1, ttl, at(2*time.Second)); st != Unhealthy {
+		t.Errorf("Judge after a failure that follows an unknown result = %v, want unhealthy", st)
 	}
 }

@@ -2,9 +2,12 @@ package health
 
 import (
 	"fmt"
+	"math"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -63,15 +66,24 @@ func Register(r *providers.Registry) {
 	r.Register(providers.Kind{
 		Class: providers.ClassCheck,
 		Name:  "prometheus",
-		Doc:   "A PromQL instant query: healthy when it returns a value within [min, max] (any value when neither is set).",
-		// No NewCheck yet: prometheus probing comes with the controller work.
+		Doc: "A PromQL query: healthy when every series' value is within [min, max] (inclusive), " +
+			"at the engine's time, or at every step of the last `for` when set.",
 		Attributes: []providers.Attribute{
-			providers.Required("address", cty.String, "Prometheus base URL, e.g. http://prometheus:9090."),
-			providers.Required("query", cty.String, "PromQL expression returning one scalar or a one-element vector."),
-			providers.Optional("min", cty.Number, cty.NilVal, "Lowest healthy value."),
-			providers.Optional("max", cty.Number, cty.NilVal, "Highest healthy value."),
+			providers.Required("address", cty.String, "Prometheus base URL, e.g. http://prometheus:9090 (a path prefix is kept)."),
+			providers.Required("query", cty.String, "PromQL expression; each series of its result is judged."),
+			providers.Optional("min", cty.Number, cty.NilVal, "Lowest healthy value (inclusive); min, max or both must be set."),
+			providers.Optional("max", cty.Number, cty.NilVal, "Highest healthy value (inclusive)."),
+			providers.Optional("for", cty.String, cty.NilVal, "A duration: every sample from now-for to now must be in bounds (a range query)."),
+			providers.Optional("step", cty.String, cty.NilVal, "Resolution of the range query, with for; default the check's interval."),
+			providers.Optional("empty", cty.String, cty.StringVal(promEmptyUnknown), "What a result without series means: \"unknown\" (no evidence), \"unhealthy\" or \"healthy\"."),
+			providers.Secret(providers.Optional("bearer_token", cty.String, cty.NilVal, "Token sent as Authorization: Bearer TOKEN.")),
+			providers.Secret(providers.Optional("basic_auth", cty.Object(map[string]cty.Type{"username": cty.String, "password": cty.String}), cty.NilVal,
+				"{ username, password } for HTTP basic authentication.")),
+			providers.Optional("ca_file", cty.String, cty.NilVal, "PEM file of CAs to trust instead of the system roots."),
+			providers.Optional("headers", cty.Map(cty.String), cty.NilVal, "Request headers."),
 		},
 		Validate: validatePrometheus,
+		NewCheck: newPrometheusCheck,
 	})
 }
 
@@ -134,17 +146,103 @@ func validateTCP(v cty.Value) []providers.Problem {
 	return providers.HostPortProblem(v, "address")
 }
 
-// validatePrometheus is the prometheus kind's validation, ready for the
-// constructor it will get.
+// validatePrometheus is the prometheus kind's validation, shared by the
+// policy language and the constructor: everything but ca_file, which is
+// read from disk when the check is built.
 func validatePrometheus(v cty.Value) []providers.Problem {
 	p := providers.URLProblem(v, "address", "http", "https")
+	if s, ok := providers.StringAttr(v, "address"); ok && len(p) == 0 {
+		if u, err := url.Parse(s); err == nil && (u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "") {
+			p = append(p, providers.Problem{Attr: "address", Summary: "Invalid address",
+				Detail: "address is a base URL: no user info (use basic_auth), query string or fragment."})
+		}
+	}
 	p = append(p, providers.NotBlank(v, "query")...)
 	lo, okLo := numberAttr(v, "min")
 	hi, okHi := numberAttr(v, "max")
+	for _, b := range []struct {
+		attr string
+		f    float64
+		ok   bool
+	}{{"min", lo, okLo}, {"max", hi, okHi}} {
+		if b.ok && (math.IsInf(b.f, 0) || math.IsNaN(b.f)) {
+			p = append(p, providers.Problem{Attr: b.attr, Summary: "Invalid " + b.attr, Detail: b.attr + " must be a finite number."})
+		}
+	}
 	if okLo && okHi && lo > hi {
 		p = append(p, providers.Problem{Attr: "max", Summary: "Invalid max", Detail: "max must not be below min."})
 	}
+	if unmarkedAttr(v, "min").IsNull() && unmarkedAttr(v, "max").IsNull() {
+		p = append(p, providers.Problem{Summary: "Missing bounds",
+			Detail: "A prometheus check needs min, max or both: the bounds a healthy value stays within."})
+	}
+	window, okFor, pf := promDuration(v, "for")
+	p = append(p, pf...)
+	step, okStep, ps := promDuration(v, "step")
+	p = append(p, ps...)
+	if !unmarkedAttr(v, "step").IsNull() && unmarkedAttr(v, "for").IsNull() {
+		p = append(p, providers.Problem{Attr: "step", Summary: "Invalid step",
+			Detail: "step is the resolution of the range query over for; set for, or remove step."})
+	}
+	if okFor && okStep {
+		switch {
+		case step > window:
+			p = append(p, providers.Problem{Attr: "step", Summary: "Invalid step", Detail: "step must not be longer than for."})
+		case window/step > promMaxPoints:
+			p = append(p, providers.Problem{Attr: "step", Summary: "Invalid step",
+				Detail: fmt.Sprintf("for / step must be at most %d (Prometheus refuses more points per series); make step longer.", promMaxPoints)})
+		}
+	}
+	p = append(p, providers.OneOf(v, "empty", promEmptyUnknown, promEmptyUnhealthy, promEmptyHealthy)...)
+	if tok, ok := providers.StringAttr(v, "bearer_token"); ok && (strings.TrimSpace(tok) == "" || strings.ContainsAny(tok, "\r\n\x00")) {
+		p = append(p, providers.Problem{Attr: "bearer_token", Summary: "Invalid bearer_token",
+			Detail: "bearer_token must not be blank or contain a line break or NUL."})
+	}
+	if ba := unmarkedAttr(v, "basic_auth"); !ba.IsNull() && ba.IsWhollyKnown() && ba.Type().IsObjectType() &&
+		ba.Type().HasAttribute("username") && ba.Type().HasAttribute("password") {
+		user, pass := ba.GetAttr("username"), ba.GetAttr("password")
+		switch {
+		case user.IsNull() || pass.IsNull():
+			p = append(p, providers.Problem{Attr: "basic_auth", Summary: "Invalid basic_auth", Detail: "basic_auth needs a username and a password."})
+		case user.AsString() == "" || strings.ContainsAny(user.AsString(), ":\r\n\x00"):
+			p = append(p, providers.Problem{Attr: "basic_auth", Summary: "Invalid basic_auth",
+				Detail: "basic_auth's username must not be empty or contain a colon, a line break or NUL."})
+		}
+	}
+	if providers.IsSet(v, "bearer_token") && providers.IsSet(v, "basic_auth") {
+		p = append(p, providers.Problem{Attr: "basic_auth", Summary: "Conflicting authentication",
+			Detail: "Set bearer_token or basic_auth, not both."})
+	}
+	if m, ok := stringMap(v, "headers"); ok && (providers.IsSet(v, "bearer_token") || providers.IsSet(v, "basic_auth")) {
+		for k := range m {
+			if strings.EqualFold(k, "Authorization") {
+				p = append(p, providers.Problem{Attr: "headers", Summary: "Conflicting authentication",
+					Detail: "headers sets Authorization, and so does bearer_token or basic_auth; keep one."})
+			}
+		}
+	}
+	// Only header problems quote anything (a header's name): every other
+	// Detail here is fixed text, kept whole even for a marked attribute.
+	p = append(p, providers.HideMarked(v, headerProblems(v))...)
+	if f, ok := providers.StringAttr(v, "ca_file"); ok && (strings.TrimSpace(f) == "" || strings.ContainsRune(f, 0)) {
+		p = append(p, providers.Problem{Attr: "ca_file", Summary: "Invalid ca_file", Detail: "ca_file must be a file name."})
+	}
 	return p
+}
+
+// promDuration parses a duration attribute of the prometheus kind: set
+// (ok) and positive, or a Problem. Its Detail never quotes the value.
+func promDuration(v cty.Value, attr string) (time.Duration, bool, []providers.Problem) {
+	s, ok := providers.StringAttr(v, attr)
+	if !ok {
+		return 0, false, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, false, []providers.Problem{{Attr: attr, Summary: "Invalid " + attr,
+			Detail: attr + " must be a positive duration such as \"90s\", \"10m\" or \"1h30m\"."}}
+	}
+	return d, true, nil
 }
 
 // numberAttr returns a known, set number attribute as a float64.

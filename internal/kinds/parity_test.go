@@ -19,7 +19,7 @@ var validBlocks = map[string]map[string]any{
 	"http":       {"url": "https://api.example.test/healthz", "headers": cty.MapVal(map[string]cty.Value{"Accept": cty.StringVal("application/json")}), "body_regex": "ok", "host": "api.example.test", "server_name": "api.example.test"},
 	"tcp":        {"address": "db.example.test:5432"},
 	"dns":        {"name": "api.example.test", "server": "127.0.0.1:53", "expect": []string{"192.0.2.1"}},
-	"prometheus": {"address": "http://prometheus:9090", "query": "up"},
+	"prometheus": {"address": "http://prometheus:9090", "query": "up", "min": 1, "for": "10m", "step": "1m", "headers": cty.MapVal(map[string]cty.Value{"Accept": cty.StringVal("application/json")})},
 
 	"route53_weighted":  {"zone_id": "Z123", "name": "api.example.test", "primary": []string{"blue"}, "secondary": []string{"green"}},
 	"alb_forward":       {"listener_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/lb/1/2", "primary": []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1"}, "secondary": []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2"}},
@@ -46,7 +46,8 @@ var validProviders = map[string]map[string]any{
 var exceptions = map[string]map[string]string{
 	// The file is read when the check is built: it must exist on the
 	// controller, not where the policy is validated.
-	"http": {"ca_file=": "read from disk by the constructor"},
+	"http":       {"ca_file=": "read from disk by the constructor"},
+	"prometheus": {"ca_file=": "read from disk by the constructor"},
 	// Driver secrets (an rfc2136 key's base64) are checked by the driver's
 	// New only: policies are validated with placeholder secrets as often
 	// as with real ones (see libdns.Driver.Check).

@@ -29,6 +29,17 @@ type PrometheusConfig struct {
 	// RuleFiles are alerting or recording rule files loaded as they are
 	// (a bad file fails the start).
 	RuleFiles []string
+	// OpenMetrics, when set, is backfilled into the TSDB before the start
+	// with `promtool tsdb create-blocks-from openmetrics` (see
+	// StartPrometheusWithData), and the retention is made long enough
+	// (10y) that no block of it is dropped.
+	OpenMetrics string
+	// BasicAuthUsers, when set, makes every endpoint require HTTP basic
+	// authentication (--web.config.file): username -> bcrypt hash of the
+	// password. testenv's own requests (readiness, Query) then send
+	// Username and Password.
+	BasicAuthUsers     map[string]string
+	Username, Password string
 }
 
 // Prometheus is a running prometheus, stopped when the test ends.
@@ -38,10 +49,11 @@ type Prometheus struct {
 	// ConfigPath is the configuration file it runs with.
 	ConfigPath string
 
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	done   chan struct{}
-	client *http.Client
+	cmd        *exec.Cmd
+	out        *syncBuffer
+	done       chan struct{}
+	client     *http.Client
+	user, pass string
 }
 
 // prometheusStartTimeout bounds how long StartPrometheus waits for
@@ -93,6 +105,8 @@ func startPrometheus(t testing.TB, bin string, cfg PrometheusConfig, dir string)
 		out:        &syncBuffer{},
 		done:       make(chan struct{}),
 		client:     &http.Client{Timeout: 10 * time.Second},
+		user:       cfg.Username,
+		pass:       cfg.Password,
 	}
 	conf := renderPrometheusConfig(cfg)
 	if err := os.WriteFile(p.ConfigPath, []byte(conf), 0o600); err != nil {
@@ -100,12 +114,26 @@ func startPrometheus(t testing.TB, bin string, cfg PrometheusConfig, dir string)
 	}
 	data := filepath.Join(dir, "data")
 	os.RemoveAll(data) // left over from a failed attempt
-	p.cmd = exec.Command(bin,
-		"--config.file="+p.ConfigPath,
-		"--storage.tsdb.path="+data,
-		"--web.listen-address="+addr,
+	args := []string{
+		"--config.file=" + p.ConfigPath,
+		"--storage.tsdb.path=" + data,
+		"--web.listen-address=" + addr,
 		"--log.level=warn",
-	)
+	}
+	if cfg.OpenMetrics != "" {
+		if err := backfillOpenMetrics(t, dir, data, cfg.OpenMetrics); err != nil {
+			return nil, err
+		}
+		args = append(args, "--storage.tsdb.retention.time=10y")
+	}
+	if len(cfg.BasicAuthUsers) > 0 {
+		web := filepath.Join(dir, "web.yml")
+		if err := os.WriteFile(web, []byte(renderWebConfig(cfg.BasicAuthUsers)), 0o600); err != nil {
+			return nil, err
+		}
+		args = append(args, "--web.config.file="+web)
+	}
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
@@ -178,7 +206,7 @@ func (p *Prometheus) waitReady() error {
 }
 
 func (p *Prometheus) ready() error {
-	resp, err := p.client.Get(p.URL + "/-/ready")
+	resp, err := p.get("/-/ready")
 	if err != nil {
 		return err
 	}
@@ -204,6 +232,18 @@ func (p *Prometheus) stop() {
 		p.cmd.Process.Kill()
 		<-p.done
 	}
+}
+
+// get sends a GET for path, with the configured credentials.
+func (p *Prometheus) get(path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, p.URL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if p.user != "" {
+		req.SetBasicAuth(p.user, p.pass)
+	}
+	return p.client.Do(req)
 }
 
 // Stop stops prometheus now and waits for it to exit.
@@ -259,7 +299,7 @@ func (p *Prometheus) WaitQuery(t testing.TB, promql string, timeout time.Duratio
 }
 
 func (p *Prometheus) query(promql string) ([]PromSample, error) {
-	resp, err := p.client.Get(p.URL + "/api/v1/query?" + url.Values{"query": {promql}}.Encode())
+	resp, err := p.get("/api/v1/query?" + url.Values{"query": {promql}}.Encode())
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ failback "web" {
   check "prometheus" "errors" {
     address = "http://prometheus:99999" # ERROR: Invalid address
     query   = "up"
+    max     = 1
   }
 
   target "haproxy_backend" "lb" {
