@@ -260,6 +260,8 @@ func (s *session) checkTrouble(c engine.CheckEvidence) string {
 	switch {
 	case c.State == health.Unhealthy:
 		return text + ", unhealthy, " + plural(ev.Failures, "failure", "failures") + " in a row"
+	case ev.LastUnknown:
+		return text + ", no evidence either way"
 	case !ev.LastHealthy:
 		return fmt.Sprintf("%s, %d of %d failures", text, ev.Failures, c.UnhealthyThreshold)
 	}
@@ -270,7 +272,7 @@ func (s *session) checkTrouble(c engine.CheckEvidence) string {
 // failed, in checkTrouble's words, or "".
 func (s *session) failingCheck(w engine.Wait) string {
 	for _, c := range w.Checks {
-		if c.Side != engine.Secondary && !c.Evidence.LastProbe.IsZero() && !c.Evidence.LastHealthy && !c.Stale {
+		if c.Side != engine.Secondary && !c.Evidence.LastProbe.IsZero() && !c.Evidence.LastHealthy && !c.Evidence.LastUnknown && !c.Stale {
 			return s.checkTrouble(c)
 		}
 	}

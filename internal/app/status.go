@@ -372,6 +372,9 @@ func (s *session) evidenceLack(c engine.CheckEvidence, now time.Time) string {
 			side, fmtDuration(c.Age), fmtDuration(c.TTL), fmtDuration(c.TTL))
 	case c.State == health.Unhealthy:
 		return fmt.Sprintf("%s: unhealthy for %s, %s%s", side, fmtDuration(now.Sub(c.Since)), plural(ev.Failures, "failure", "failures")+" in a row", last)
+	case ev.LastUnknown:
+		return fmt.Sprintf("%s: the last probe said nothing either way%s; %d successes in a row make it healthy",
+			side, last, c.HealthyThreshold)
 	case ev.LastHealthy:
 		return fmt.Sprintf("%s: %d of %d successes needed", side, ev.Successes, c.HealthyThreshold)
 	}

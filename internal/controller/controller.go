@@ -359,7 +359,9 @@ func (c *Controller) probeLoop(ctx context.Context, fb *engine.Failback, ch engi
 			return // stopped mid-probe: no verdict
 		}
 		took := c.o.Clock.Now().Sub(start)
-		if c.o.Observer != nil {
+		if c.o.Observer != nil && !res.Unknown {
+			// An unknown result is no evidence either way: not a probe
+			// that passed or failed.
 			c.o.Observer.Probe(fb.Name, ch.Side, ch.Name, res.Healthy, took)
 		}
 		c.record(fb, ch, res)
