@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -34,10 +35,14 @@ func (d *fbDecoder) decodeProbe(b *hcl.Block, gate bool) (*Check, hcl.Diagnostic
 	kind, diags := l.lookupKind(providers.ClassCheck, kindName, b.LabelRanges[0])
 	if kind == nil {
 		if gate {
-			for _, dd := range diags {
-				dd.Summary = "Unknown gate kind"
-				dd.Detail += " A gate may also be of kind \"webhook\"."
-			}
+			known := append(l.opts.Registry.KindNames(providers.ClassCheck), GateOnlyKinds...)
+			return nil, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown gate kind",
+				Detail: fmt.Sprintf("No gate kind %q exists.%s A gate is of any check kind, or of a gate-only kind; known gate kinds: %s.",
+					kindName, didYouMean(kindName, known), strings.Join(known, ", ")),
+				Subject: rangePtr(b.LabelRanges[0]),
+			}}
 		}
 		return nil, diags
 	}
