@@ -69,6 +69,9 @@ func newGateE2E(t *testing.T) (*e2e, *signoff) {
     headers = { Authorization = var.gate_token }
     timeout = "5s"
   }
+  gate "http" "smoke" {
+    url = "` + e.primary.URL + `/healthz"
+  }
 `
 	e.writePolicy(`steps = [5, 25, 100]
     bake = "1m"
@@ -76,10 +79,11 @@ func newGateE2E(t *testing.T) (*e2e, *signoff) {
 	return e, so
 }
 
-// A failback with a webhook gate on a real HAProxy: it holds at 0 %, with
-// the receiver's reason and exit 0, for as long as the gate says no, even
-// with a healthy primary; it proceeds when the gate says yes. plan lists
-// the gate without calling it.
+// A failback with a webhook gate and an http gate on a real HAProxy: it
+// holds at 0 %, with the receiver's reason and exit 0, for as long as the
+// webhook says no (the http gate after it is not asked), even with a
+// healthy primary; it proceeds when both say yes. plan lists the webhook
+// without calling it and probes the http gate.
 func TestHAProxyWebhookGate(t *testing.T) {
 	e, so := newGateE2E(t)
 	var held int
@@ -92,7 +96,7 @@ func TestHAProxyWebhookGate(t *testing.T) {
 		if len(fb.Gates) > 0 {
 			held++
 			g := fb.Gates[0]
-			if g.Name != "signoff" || g.Kind != "webhook" || g.Verdict != "hold" ||
+			if len(fb.Gates) != 2 || fb.Gates[1].Verdict != "skipped" || g.Name != "signoff" || g.Kind != "webhook" || g.Verdict != "hold" ||
 				g.Detail != "HTTP 503: smoke tests still running" ||
 				!strings.Contains(fb.Reason, `gate "signoff" holds the share at 0%: HTTP 503: smoke tests still running`) {
 				t.Fatalf("held: gates %+v, reason %q", fb.Gates, fb.Reason)
@@ -125,7 +129,7 @@ func TestHAProxyWebhookGate(t *testing.T) {
 	if len(so.requests()) != held {
 		t.Fatal("plan called the webhook gate")
 	}
-	if len(fb.Gates) != 1 || fb.Gates[0].Verdict != "not_called" || !fb.Writes || *fb.To != 5 {
+	if len(fb.Gates) != 2 || fb.Gates[0].Verdict != "not_called" || fb.Gates[1].Verdict != "pass" || !fb.Writes || *fb.To != 5 {
 		t.Fatalf("plan: %+v", fb)
 	}
 	if strings.Contains(out, "s3cr3t") {
@@ -144,7 +148,7 @@ func TestHAProxyWebhookGate(t *testing.T) {
 	so.set(true)
 	e.reconcile()
 	fb = e.lastJSON.Failbacks[0]
-	if !fb.Applied || *fb.To != 5 || len(fb.Gates) != 1 || fb.Gates[0].Verdict != "pass" {
+	if !fb.Applied || *fb.To != 5 || len(fb.Gates) != 2 || fb.Gates[0].Verdict != "pass" || fb.Gates[1].Verdict != "pass" {
 		t.Fatalf("with the gate open: %+v", fb)
 	}
 	if f := e.primaryFraction(); f < 2 || f > 9 {
