@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -142,6 +143,18 @@ func TestHAProxyWebhookGate(t *testing.T) {
 	})
 	if !strings.Contains(text, "web: gates: signoff (webhook) not called: plan does not call webhook gates") {
 		t.Fatalf("plan text: %s", text)
+	}
+
+	// --log-format json: the result's record carries the gates.
+	var logBuf strings.Builder
+	e.run(func(g *Global, s IO) error {
+		g.Output, g.LogFormat = OutputText, "json"
+		g.Logger = slog.New(slog.NewJSONHandler(&logBuf, nil))
+		return Reconcile(context.Background(), s, ReconcileOptions{Global: g, DryRun: true})
+	})
+	logged := logBuf.String()
+	if !strings.Contains(logged, `"gates":[{"name":"signoff","kind":"webhook","verdict":"not_called"`) {
+		t.Fatalf("the log record has no gates: %s", logged)
 	}
 
 	// The gate opens: the next run raises to 5 %.
