@@ -284,3 +284,30 @@ func TestGateInterrupted(t *testing.T) {
 	}
 	t.Fatal("the gate was never asked")
 }
+
+// on_drift = "correct" that climbs a target someone moved down back up is
+// a raise: a closed gate holds it (the drift stays visible, nothing is
+// written); an open one lets the correction through.
+func TestGateHoldsDriftCorrection(t *testing.T) {
+	r, g, spy := gateRig(t, func(ro *Rollout) { ro.OnDrift = "correct" })
+	r.climbTo(2500)
+	intents := spy.count()
+	r.a.mu.Lock()
+	r.a.share = 1000 // moved down by hand
+	r.a.mu.Unlock()
+	g.set(false, "data check running")
+	asked := len(g.moves())
+	rep := r.reconcile()
+	d := rep.Decision
+	if d.Writes || d.Action != ActionHold || !d.Drift || d.Refused != ActionCorrect || r.a.get() != 1000 || spy.count() != intents {
+		t.Fatalf("closed gate on a correction: %+v, a=%s", d, r.a.get())
+	}
+	if m := g.moves(); len(m) != asked+1 || m[len(m)-1].To != 2500 {
+		t.Fatalf("the gate was asked %+v", m[asked:])
+	}
+	g.set(true, "ok")
+	rep = r.reconcile()
+	if !rep.Applied || rep.Decision.Action != ActionCorrect || r.a.get() != 2500 {
+		t.Fatalf("open gate on a correction: %+v, a=%s", rep.Decision, r.a.get())
+	}
+}
