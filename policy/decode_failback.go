@@ -56,6 +56,7 @@ func (l *Loader) decodeFailback(b *hcl.Block) (*Failback, hcl.Diagnostics) {
 
 	var rollout *hcl.Block
 	checks := map[string]*Check{}
+	gates := map[string]*Gate{}
 	targets := map[string]*Target{}
 	for _, blk := range content.Blocks {
 		switch blk.Type {
@@ -83,6 +84,19 @@ func (l *Loader) decodeFailback(b *hcl.Block) (*Failback, hcl.Diagnostics) {
 			}
 			checks[c.Name] = c
 			fb.Checks = append(fb.Checks, c)
+		case "gate":
+			g, d := dec.decodeGate(blk)
+			diags = append(diags, d...)
+			if g == nil {
+				dec.broken = true
+				continue
+			}
+			if prev, dup := gates[g.Name]; dup {
+				diags = append(diags, duplicate("gate", g.Name, blk.LabelRanges[1], prev.DeclRange))
+				continue
+			}
+			gates[g.Name] = g
+			fb.Gates = append(fb.Gates, g)
 		case "target":
 			t, d := dec.decodeTarget(blk)
 			diags = append(diags, d...)

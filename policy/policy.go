@@ -171,9 +171,12 @@ type Failback struct {
 	PrimaryName   string
 	SecondaryName string
 	Checks        []*Check
-	Targets       []*Target
-	Rollout       Rollout
-	DeclRange     hcl.Range
+	// Gates are consulted, in declared order, before each raise of the
+	// primary's share, after the decision and before any write.
+	Gates     []*Gate
+	Targets   []*Target
+	Rollout   Rollout
+	DeclRange hcl.Range
 	// UnknownSettings names the settings of the rollout and the checks
 	// (bake, approval, healthy_threshold, of, ...) that depend on a value
 	// that was not given, in ModeState (and ModeValidate); the defaults
@@ -200,6 +203,39 @@ type Check struct {
 	Config    cty.Value
 	DeclRange hcl.Range
 }
+
+// Gate is a `gate "KIND" "NAME"` block: asked yes or no before each
+// raise of the primary's share. A gate of a check kind has Check (its
+// Of, Interval and thresholds unset: a gate keeps no evidence); a webhook
+// gate has Webhook.
+type Gate struct {
+	Kind      string
+	Name      string
+	Check     *Check
+	Webhook   *GateWebhook
+	DeclRange hcl.Range
+}
+
+// GateWebhook is the body of `gate "webhook"`: a POST of the proposed move
+// to URL, with Headers. Sensitive values are named as in Notify and never
+// printed.
+type GateWebhook struct {
+	URL              string
+	URLSensitive     bool
+	Headers          map[string]string
+	SensitiveHeaders map[string]bool
+	Timeout          time.Duration
+	// Unknown is set in ModeValidate and ModeState when the URL or a
+	// header depends on a value that was not given.
+	Unknown bool
+}
+
+// DefaultGateTimeout bounds a webhook gate's answer when the block sets
+// no timeout; MaxGateTimeout bounds the setting.
+const (
+	DefaultGateTimeout = 10 * time.Second
+	MaxGateTimeout     = 5 * time.Minute
+)
 
 // Target is a target block.
 type Target struct {

@@ -39,6 +39,7 @@ var failbackSchema = &hcl.BodySchema{
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "check", LabelNames: []string{"kind", "name"}},
+		{Type: "gate", LabelNames: []string{"kind", "name"}},
 		{Type: "target", LabelNames: []string{"kind", "name"}},
 		{Type: "rollout"},
 	},
@@ -79,6 +80,7 @@ var (
 	topMisplaced = func() misplaced {
 		m := misplaced{attrs: map[string]string{}, blocks: map[string]string{
 			"check":   "A check block belongs inside a failback block: checks judge one failback's sides.",
+			"gate":    "A gate block belongs inside a failback block: gates are asked before one failback's raises.",
 			"target":  "A target block belongs inside a failback block: targets steer one failback's traffic.",
 			"rollout": "A rollout block belongs inside a failback block.",
 		}}
@@ -113,6 +115,7 @@ var (
 		},
 		blocks: map[string]string{
 			"check":  "A check block belongs directly in the failback block, not in rollout.",
+			"gate":   "A gate block belongs directly in the failback block, not in rollout.",
 			"target": "A target block belongs directly in the failback block, not in rollout.",
 		},
 	}

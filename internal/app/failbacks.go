@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fbctl/fbctl/internal/engine"
+	"github.com/fbctl/fbctl/internal/gatehook"
 	"github.com/fbctl/fbctl/internal/kinds"
 	"github.com/fbctl/fbctl/internal/state"
 	"github.com/fbctl/fbctl/policy"
@@ -83,7 +84,7 @@ func (g *Global) open(streams IO, names []string, mode policy.Mode) (*session, e
 		if mode == policy.ModeState {
 			build = buildStateFailback
 		}
-		efb, err := build(reg, fb)
+		efb, err := build(reg, fb, s.redact)
 		if err != nil {
 			return nil, err
 		}
@@ -157,20 +158,22 @@ func selectFailbacks(p *policy.Policy, names []string) ([]*policy.Failback, erro
 // state: no check is built, and a target only when its block and provider
 // are wholly known (so that status can note how it approximates shares);
 // none is ever observed or written.
-func buildStateFailback(reg *providers.Registry, fb *policy.Failback) (*engine.Failback, error) {
+func buildStateFailback(reg *providers.Registry, fb *policy.Failback, redact func(string) string) (*engine.Failback, error) {
 	known := *fb
 	known.Checks = nil
+	known.Gates = nil
 	known.Targets = nil
 	for _, t := range fb.Targets {
 		if t.Config.IsWhollyKnown() && (t.Provider == nil || t.Provider.Config.IsWhollyKnown()) {
 			known.Targets = append(known.Targets, t)
 		}
 	}
-	return buildFailback(reg, &known)
+	return buildFailback(reg, &known, redact)
 }
 
 // buildFailback attaches behaviour from the registry to a policy failback.
-func buildFailback(reg *providers.Registry, fb *policy.Failback) (*engine.Failback, error) {
+// redact scrubs the policy's secrets from what a webhook gate answers.
+func buildFailback(reg *providers.Registry, fb *policy.Failback, redact func(string) string) (*engine.Failback, error) {
 	out := &engine.Failback{
 		Name:          fb.Name,
 		PrimaryName:   fb.PrimaryName,
@@ -213,7 +216,40 @@ func buildFailback(reg *providers.Registry, fb *policy.Failback) (*engine.Failba
 		}
 		out.Checks = append(out.Checks, namedCheck(c, chk))
 	}
+	for _, g := range fb.Gates {
+		ng, err := buildGate(reg, fb, g, redact)
+		if err != nil {
+			return nil, err
+		}
+		out.Gates = append(out.Gates, ng)
+	}
 	return out, nil
+}
+
+// buildGate attaches behaviour to a gate block: a check kind's check
+// (probed once per raise), or a webhook.
+func buildGate(reg *providers.Registry, fb *policy.Failback, g *policy.Gate, redact func(string) string) (engine.NamedGate, error) {
+	ng := engine.NamedGate{Name: g.Name, Kind: g.Kind}
+	if w := g.Webhook; w != nil {
+		ng.Calls = true
+		ng.Gate = gatehook.New(gatehook.Hook{Name: g.Name, URL: w.URL, URLSensitive: w.URLSensitive,
+			Headers: w.Headers, SensitiveHeaders: w.SensitiveHeaders, Timeout: w.Timeout, Redact: redact})
+		return ng, nil
+	}
+	c := g.Check
+	k, err := reg.Kind(providers.ClassCheck, c.Kind)
+	if err != nil {
+		return ng, err
+	}
+	if k.NewCheck == nil {
+		return ng, fmt.Errorf("failback %q, gate %q: the %s kind validates but is not implemented in this build yet", fb.Name, g.Name, c.Kind)
+	}
+	chk, err := k.NewCheck(providers.Config{Name: g.Name, Attrs: c.Config, Provider: providerConfig(c.Provider), Timeout: c.Timeout})
+	if err != nil {
+		return ng, fmt.Errorf("failback %q, gate %q: %w", fb.Name, g.Name, err)
+	}
+	ng.Gate = engine.CheckGate{Check: chk}
+	return ng, nil
 }
 
 func providerConfig(p *policy.Provider) *providers.ProviderConfig {

@@ -32,6 +32,8 @@ type e2e struct {
 	primaryCheck, secondaryCheck string
 	// top is put at the top level of the policy (e.g. a schedule).
 	top string
+	// inFailback is put inside the failback block (e.g. a gate).
+	inFailback string
 	// stateBlock replaces the policy's `state "file" { path = "state" }`.
 	stateBlock string
 	// dieBeforeApply and dieBeforeSave, when set, make the next command
@@ -91,7 +93,7 @@ failback "web" {
     url = "%s/healthz"
     %s
   }
-
+%s
   target "haproxy_backend" "lb" {
     runtime_api = %q
     backend     = "app"
@@ -103,7 +105,7 @@ failback "web" {
     %s
   }
 }
-`, e.primary.URL, primaryCheck, e.second.URL, secondaryCheck, runtimeAPI, primaryServer, rollout)
+`, e.primary.URL, primaryCheck, e.second.URL, secondaryCheck, e.inFailback, runtimeAPI, primaryServer, rollout)
 	if err := os.WriteFile(e.policy, []byte(src), 0o644); err != nil {
 		e.t.Fatal(err)
 	}

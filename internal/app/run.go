@@ -187,6 +187,9 @@ func (s *session) logResult(ctx context.Context, command, msg string, j runJSON)
 	if j.Error != "" {
 		attrs = append(attrs, slog.String("error", j.Error))
 	}
+	if len(j.Gates) > 0 {
+		attrs = append(attrs, slog.Any("gates", j.Gates))
+	}
 	if len(j.Deliverable) > 0 {
 		attrs = append(attrs, slog.Any("deliverable", j.Deliverable))
 	}

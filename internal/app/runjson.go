@@ -50,6 +50,16 @@ type sideJSON struct {
 	Checks []checkJSON `json:"checks"`
 }
 
+// gateJSON is one gate's answer about the raise a run proposed: verdict
+// pass, hold, not_called (plan does not call webhook gates) or skipped (an
+// earlier gate held).
+type gateJSON struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Verdict string `json:"verdict"`
+	Detail  string `json:"detail,omitempty"`
+}
+
 type runJSON struct {
 	Name   string `json:"name"`
 	RunID  string `json:"run_id,omitempty"`
@@ -70,6 +80,9 @@ type runJSON struct {
 	Delivered     []targetJSON  `json:"delivered,omitempty"`
 	Primary       *sideJSON     `json:"primary,omitempty"`
 	Secondary     *sideJSON     `json:"secondary,omitempty"`
+	// Gates are the gates asked about the raise the run proposed, in
+	// declared order; absent when it proposed none.
+	Gates []gateJSON `json:"gates,omitempty"`
 	// Deliverable lists, for a run that moves traffic, the targets that
 	// cannot deliver the share exactly and what each delivers instead.
 	Deliverable []deliverableJSON `json:"deliverable,omitempty"`
@@ -139,6 +152,9 @@ func (s *session) runJSON(fb string, rep *engine.Report, err error, code ExitCod
 		j.Observed, j.Applied = targetsOf(rep.Observed), rep.Applied
 		if rep.Applied {
 			j.Delivered = targetsOf(rep.Delivered)
+		}
+		for _, g := range rep.Gates {
+			j.Gates = append(j.Gates, gateJSON{Name: g.Name, Kind: g.Kind, Verdict: string(g.State), Detail: s.redact(g.Detail)})
 		}
 		if d.Action != "" {
 			to := percent(d.To)

@@ -29,6 +29,9 @@ func (s *session) line(fb string, rep *engine.Report, err error) string {
 		fmt.Fprintf(&b, "%s: %s at %s (%s)", fb, strings.ReplaceAll(verb, "_", " "), rep.After.Share, rep.After.Phase)
 	}
 	fmt.Fprintf(&b, ": %s", s.redact(d.Reason))
+	if len(rep.Gates) > 0 {
+		fmt.Fprintf(&b, "\n%s: gates: %s", fb, s.redact(gatesText(rep.Gates)))
+	}
 	if err != nil {
 		fmt.Fprintf(&b, "\n%s: error: %s", fb, s.redact(err.Error()))
 	}
@@ -37,4 +40,18 @@ func (s *session) line(fb string, rep *engine.Report, err error) string {
 
 func fmtPercent(p percent) string {
 	return strconv.FormatFloat(providers.Share(p).Percent(), 'f', -1, 64)
+}
+
+// gatesText lists what each gate said: "signoff (webhook) hold: HTTP 503:
+// not yet; smoke (http) skipped".
+func gatesText(gs []engine.GateVerdict) string {
+	parts := make([]string, len(gs))
+	for i, g := range gs {
+		p := fmt.Sprintf("%s (%s) %s", g.Name, g.Kind, strings.ReplaceAll(string(g.State), "_", " "))
+		if g.Detail != "" {
+			p += ": " + g.Detail
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, "; ")
 }

@@ -22,7 +22,9 @@ type failbackSummary struct {
 	Secondary string         `json:"secondary"`
 	Steps     []string       `json:"steps"`
 	Checks    []checkSummary `json:"checks"`
-	Targets   []kindSummary  `json:"targets"`
+	// Gates are the failback's gate blocks; absent when it has none.
+	Gates   []kindSummary `json:"gates,omitempty"`
+	Targets []kindSummary `json:"targets"`
 }
 
 type checkSummary struct {
@@ -87,6 +89,13 @@ func summarize(fb *policy.Failback) failbackSummary {
 			cs.Provider = c.Provider.Addr()
 		}
 		s.Checks = append(s.Checks, cs)
+	}
+	for _, g := range fb.Gates {
+		gs := kindSummary{Kind: g.Kind, Name: g.Name}
+		if g.Check != nil && g.Check.Provider != nil {
+			gs.Provider = g.Check.Provider.Addr()
+		}
+		s.Gates = append(s.Gates, gs)
 	}
 	for _, t := range fb.Targets {
 		ts := kindSummary{Kind: t.Kind, Name: t.Name}

@@ -205,6 +205,9 @@ type Decision struct {
 //	shifting, otherwise                          hold until the bake ends
 //	primary                                      hold (exit 5 if the primary is unhealthy)
 //
+// The policy's gate blocks are not Decide's: the engine asks them about a
+// raise Decide proposes, before anything is recorded (see consultGates).
+//
 // Shift sets the requested share and holds it (phase manual); abort moves
 // to 0, pauses and starts the cooldown; both go through the gate unless
 // forced, and refuse while a dead run's change is unsettled (shift) or

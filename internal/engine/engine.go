@@ -53,6 +53,8 @@ type Failback struct {
 	Rollout       Rollout
 	Targets       []NamedTarget
 	Checks        []NamedCheck
+	// Gates are asked, in order, before each raise (see consultGates).
+	Gates []NamedGate
 }
 
 // Options configure an Engine.
@@ -163,6 +165,9 @@ type Report struct {
 	Primary   health.SideHealth
 	Secondary health.SideHealth
 	Decision  Decision
+	// Gates are the gates asked about the raise the run proposed, in
+	// declared order; empty when it proposed none or the failback has none.
+	Gates []GateVerdict
 	// Applied is set when targets were written; Delivered is then the
 	// share each target read back afterwards.
 	Applied   bool
@@ -274,7 +279,12 @@ func (e *Engine) ReconcileAll(ctx context.Context, fbs []*Failback, dryRun bool)
 			r.end()
 			return
 		}
-		d := r.decide(Request{})
+		d, err := r.consultGates(ctx, r.decide(Request{}), dryRun)
+		if err != nil {
+			errs[i] = err
+			r.end()
+			return
+		}
 		decisions[i] = d
 		switch {
 		case dryRun:

@@ -43,7 +43,10 @@ func (e *Engine) command(ctx context.Context, fb *Failback, req Request) (*Repor
 	if err := r.assess(ctx); err != nil {
 		return r.report, err
 	}
-	d := r.decide(req)
+	d, err := r.consultGates(ctx, r.decide(req), false)
+	if err != nil {
+		return r.report, err
+	}
 	if d.Refused != "" {
 		r.saveQuietly(ctx)
 		return r.report, refusal(d, req)

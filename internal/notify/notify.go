@@ -184,15 +184,15 @@ func New(o Options) *Sender {
 		if w.Timeout <= 0 {
 			w.Timeout = DefaultTimeout
 		}
-		s.hooks = append(s.hooks, hook{Webhook: w, red: secretsOf(w)})
+		s.hooks = append(s.hooks, hook{Webhook: w, red: SecretsOf(w)})
 	}
 	return s
 }
 
-// secretsOf is what no error about w may quote: every header value (a
+// SecretsOf is what no error about w may quote: every header value (a
 // short one only when marked sensitive: "json" would mangle text), the
 // URL, its password and query, and its parts when it is sensitive.
-func secretsOf(w Webhook) *providers.Redactor {
+func SecretsOf(w Webhook) *providers.Redactor {
 	red := &providers.Redactor{}
 	for k, v := range w.Headers {
 		if len(v) >= 8 || w.SensitiveHeaders[k] {

@@ -1,0 +1,21 @@
+# A webhook gate has no events: it is asked before each raise.
+failback "web" {
+  primary   = "dc1"
+  secondary = "dc2"
+
+  check "tcp" "up" {
+    address = "dc1.example.com:443"
+  }
+
+  gate "webhook" "signoff" {
+    url    = "https://signoff.example.com/"
+    events = ["shift"] # ERROR: Misplaced argument
+  }
+
+  target "haproxy_backend" "lb" {
+    runtime_api = "/run/haproxy/admin.sock"
+    backend     = "web"
+    primary     = ["dc1-a"]
+    secondary   = ["dc2-a"]
+  }
+}
