@@ -107,7 +107,9 @@ func (r *run) consultGates(ctx context.Context, d Decision, dryRun bool) (Decisi
 		case dryRun && g.Calls:
 			v.State, v.Detail = GateNotCalled, "plan does not call "+g.Kind+" gates"
 		default:
-			res := g.Gate.Consult(ctx, m)
+			// A gate judges now, on the engine's clock (a prometheus
+			// gate's evaluation time); an unknown result holds.
+			res := g.Gate.Consult(providers.WithNow(ctx, r.e.o.Now()), m)
 			if err := ctx.Err(); err != nil {
 				return d, fmt.Errorf("consulting gate %q: %w", g.Name, err)
 			}
