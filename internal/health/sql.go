@@ -31,27 +31,35 @@ type database struct {
 }
 
 // newDatabase parses dsn for driver (already judged by the kind's
-// Validate) and teaches red its parts.
-func newDatabase(driver, dsn string, red *providers.Redactor) (*database, error) {
+// Validate). It teaches red the DSN, its passwords and hosts, which no
+// text may show, and errRed those and its user and database names, which
+// drivers' errors quote ("failed to connect to `user=... database=...`")
+// but which, as common words ("postgres", "app"), are left in the texts
+// fbctl writes itself (a standby's name, "postgres_replication").
+func newDatabase(driver, dsn string, red, errRed *providers.Redactor) (*database, error) {
 	red.Add(dsn)
+	errRed.Add(dsn)
 	d := &database{driver: driver, dsn: dsn}
+	var parts dsnParts
 	switch driver {
 	case "postgres":
-		parts, err := parsePostgresDSN(dsn)
-		if err != nil {
+		var err error
+		if parts, err = parsePostgresDSN(dsn); err != nil {
 			return nil, err
 		}
-		parts.addTo(red)
 	case "mysql":
 		cfg, err := parseMySQLDSN(dsn)
 		if err != nil {
 			return nil, err
 		}
-		mysqlParts(cfg).addTo(red)
+		parts = mysqlParts(cfg)
 		d.mysql = cfg
 	default:
 		return nil, fmt.Errorf("unknown driver %q", driver)
 	}
+	parts.addSecretsTo(red)
+	parts.addSecretsTo(errRed)
+	parts.addNamesTo(errRed)
 	return d, nil
 }
 
@@ -75,11 +83,14 @@ func (d *database) open(timeout time.Duration) (*sql.DB, error) {
 		if cfg.Timeout == 0 || cfg.Timeout > timeout {
 			cfg.Timeout = timeout
 		}
-		if cfg.ReadTimeout == 0 || cfg.ReadTimeout > timeout {
-			cfg.ReadTimeout = timeout
+		// The probe's context ends every call at the timeout; these
+		// are a backstop, later, so that the context's end is what a
+		// Detail reports ("timeout after"), not "invalid connection".
+		if backstop := timeout + time.Second; cfg.ReadTimeout == 0 || cfg.ReadTimeout > backstop {
+			cfg.ReadTimeout = backstop
 		}
-		if cfg.WriteTimeout == 0 || cfg.WriteTimeout > timeout {
-			cfg.WriteTimeout = timeout
+		if backstop := timeout + time.Second; cfg.WriteTimeout == 0 || cfg.WriteTimeout > backstop {
+			cfg.WriteTimeout = backstop
 		}
 		// The driver logs some network errors on its own: never, here.
 		cfg.Logger = &mysql.NopLogger{}
@@ -92,6 +103,12 @@ func (d *database) open(timeout time.Duration) (*sql.DB, error) {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	return db, nil
+}
+
+// probeError is the Detail of a failed probe: the driver's error without
+// the DSN or any part of it, bounded.
+func probeError(errRed *providers.Redactor, parent, pctx context.Context, timeout time.Duration, err error) string {
+	return clip(errRed.Redact(failure(parent, pctx, timeout, err)))
 }
 
 // clip bounds a text from a database for a Detail, on one line.
@@ -120,6 +137,7 @@ type sqlCheck struct {
 	max     *float64
 	timeout time.Duration
 	red     *providers.Redactor
+	errRed  *providers.Redactor // red, and the DSN's user and database names
 }
 
 // newSQLCheck is the sql kind's CheckFactory.
@@ -137,7 +155,7 @@ func newSQLCheck(cfg providers.Config) (providers.Check, error) {
 
 func buildSQLCheck(a *attrs, cfg providers.Config) (*sqlCheck, error) {
 	// validateSQL has judged the block already (see providers.ValidateBlock).
-	c := &sqlCheck{timeout: cfg.Timeout, red: a.red}
+	c := &sqlCheck{timeout: cfg.Timeout, red: a.red, errRed: a.red.Merged(nil)}
 	drv, err := a.requireStr("driver")
 	if err != nil {
 		return nil, err
@@ -146,7 +164,7 @@ func buildSQLCheck(a *attrs, cfg providers.Config) (*sqlCheck, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.db, err = newDatabase(drv, dsn, a.red); err != nil {
+	if c.db, err = newDatabase(drv, dsn, a.red, c.errRed); err != nil {
 		return nil, fmt.Errorf("dsn: %v", err)
 	}
 	if c.query, err = a.requireStr("query"); err != nil {
@@ -169,7 +187,7 @@ func (c *sqlCheck) Probe(ctx context.Context) (res providers.Result) {
 	pctx, cancel := probeContext(ctx, c.timeout)
 	defer cancel()
 	fail := func(err error) providers.Result {
-		return providers.Result{Detail: clip(failure(ctx, pctx, c.timeout, err)), Latency: time.Since(start)}
+		return providers.Result{Detail: probeError(c.errRed, ctx, pctx, c.timeout, err), Latency: time.Since(start)}
 	}
 
 	db, err := c.db.open(c.timeout)
@@ -185,7 +203,7 @@ func (c *sqlCheck) Probe(ctx context.Context) (res providers.Result) {
 	v, err := queryNumber(pctx, tx, c.query)
 	lat := time.Since(start)
 	if err != nil {
-		return providers.Result{Detail: clip(failure(ctx, pctx, c.timeout, err)), Latency: lat}
+		return providers.Result{Detail: probeError(c.errRed, ctx, pctx, c.timeout, err), Latency: lat}
 	}
 	return providers.Result{Healthy: inBounds(v, c.min, c.max), Detail: boundsDetail(v, c.min, c.max), Latency: lat}
 }

@@ -173,13 +173,16 @@ type dsnParts struct {
 	users, passwords, hosts, databases []string
 }
 
-func (d dsnParts) addTo(r *providers.Redactor) {
+func (d dsnParts) addSecretsTo(r *providers.Redactor) {
 	r.Add(d.passwords...)
-	r.Add(d.users...)
-	r.Add(d.databases...)
 	for _, h := range d.hosts {
 		r.AddHostPort(h)
 	}
+}
+
+func (d dsnParts) addNamesTo(r *providers.Redactor) {
+	r.Add(d.users...)
+	r.Add(d.databases...)
 }
 
 // commonDSNProblem refuses what no driver accepts: an empty or blank

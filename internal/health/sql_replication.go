@@ -27,7 +27,8 @@ const maxColumns = 512
 const (
 	// On the standby (dsn, with upstream_dsn): where it has replayed to,
 	// and the timestamp lag and pause state for the Detail only.
-	pgStandbySQL = `SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, pg_is_wal_replay_paused(),
+	pgStandbySQL = `SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,
+       CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END,
        extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8`
 	// On the upstream (upstream_dsn): where the writes are. A standby
 	// has no current position of its own (the function fails in recovery).
@@ -48,6 +49,7 @@ type pgReplicationCheck struct {
 	maxLag   uint64
 	timeout  time.Duration
 	red      *providers.Redactor
+	errRed   *providers.Redactor
 }
 
 // newPostgresReplicationCheck is the postgres_replication kind's CheckFactory.
@@ -64,16 +66,16 @@ func newPostgresReplicationCheck(cfg providers.Config) (providers.Check, error) 
 }
 
 func buildPGReplicationCheck(a *attrs, cfg providers.Config) (*pgReplicationCheck, error) {
-	c := &pgReplicationCheck{timeout: cfg.Timeout, red: a.red}
+	c := &pgReplicationCheck{timeout: cfg.Timeout, red: a.red, errRed: a.red.Merged(nil)}
 	dsn, err := a.requireStr("dsn")
 	if err != nil {
 		return nil, err
 	}
-	if c.db, err = newDatabase("postgres", dsn, a.red); err != nil {
+	if c.db, err = newDatabase("postgres", dsn, a.red, c.errRed); err != nil {
 		return nil, fmt.Errorf("dsn: %v", err)
 	}
 	if up, ok := a.str("upstream_dsn"); ok {
-		if c.upstream, err = newDatabase("postgres", up, a.red); err != nil {
+		if c.upstream, err = newDatabase("postgres", up, a.red, c.errRed); err != nil {
 			return nil, fmt.Errorf("upstream_dsn: %v", err)
 		}
 	}
@@ -107,7 +109,7 @@ func (c *pgReplicationCheck) Probe(ctx context.Context) (res providers.Result) {
 	}
 	lat := time.Since(start)
 	if err != nil {
-		return providers.Result{Detail: clip(failure(ctx, pctx, c.timeout, err)), Latency: lat}
+		return providers.Result{Detail: probeError(c.errRed, ctx, pctx, c.timeout, err), Latency: lat}
 	}
 	return providers.Result{Healthy: healthy, Detail: detail, Latency: lat}
 }
@@ -320,6 +322,7 @@ type mysqlReplicationCheck struct {
 	maxLag  float64
 	timeout time.Duration
 	red     *providers.Redactor
+	errRed  *providers.Redactor
 }
 
 // newMySQLReplicationCheck is the mysql_replication kind's CheckFactory.
@@ -328,12 +331,12 @@ func newMySQLReplicationCheck(cfg providers.Config) (providers.Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &mysqlReplicationCheck{timeout: cfg.Timeout, red: a.red}
+	c := &mysqlReplicationCheck{timeout: cfg.Timeout, red: a.red, errRed: a.red.Merged(nil)}
 	dsn, err := a.requireStr("dsn")
 	if err != nil {
 		return nil, a.wrap(cfg.Name, err)
 	}
-	if c.db, err = newDatabase("mysql", dsn, a.red); err != nil {
+	if c.db, err = newDatabase("mysql", dsn, a.red, c.errRed); err != nil {
 		return nil, a.wrap(cfg.Name, fmt.Errorf("dsn: %v", err))
 	}
 	n, ok := numberAttr(a.obj, "max_lag")
@@ -368,7 +371,7 @@ func (c *mysqlReplicationCheck) Probe(ctx context.Context) (res providers.Result
 	healthy, detail, err := c.probe(pctx)
 	lat := time.Since(start)
 	if err != nil {
-		return providers.Result{Detail: clip(failure(ctx, pctx, c.timeout, err)), Latency: lat}
+		return providers.Result{Detail: probeError(c.errRed, ctx, pctx, c.timeout, err), Latency: lat}
 	}
 	return providers.Result{Healthy: healthy, Detail: detail, Latency: lat}
 }
