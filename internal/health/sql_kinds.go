@@ -81,9 +81,6 @@ const (
 // and the constructor.
 func validateSQL(v cty.Value) []providers.Problem {
 	p := providers.OneOf(v, "driver", "postgres", "mysql")
-	if drv, ok := providers.StringAttr(v, "driver"); ok && (drv == "postgres" || drv == "mysql") {
-		p = append(p, dsnProblems(v, "dsn", drv)...)
-	}
 	if q, ok := providers.StringAttr(v, "query"); ok {
 		switch {
 		case strings.TrimSpace(q) == "":
@@ -100,18 +97,22 @@ func validateSQL(v cty.Value) []providers.Problem {
 	if okLo && okHi && lo > hi {
 		p = append(p, providers.Problem{Attr: "max", Summary: "Invalid max", Detail: "max must not be below min."})
 	}
-	return providers.HideMarked(v, p)
+	p = providers.HideMarked(v, p)
+	if drv, ok := providers.StringAttr(v, "driver"); ok && (drv == "postgres" || drv == "mysql") {
+		p = append(p, dsnProblems(v, "dsn", drv)...)
+	}
+	return p
 }
 
 // validatePostgresReplication is the postgres_replication kind's validation.
 func validatePostgresReplication(v cty.Value) []providers.Problem {
-	p := dsnProblems(v, "dsn", "postgres")
-	p = append(p, dsnProblems(v, "upstream_dsn", "postgres")...)
-	p = append(p, providers.NumberInRange(v, "max_lag_bytes", 0, maxLagBytesLimit, true)...)
+	p := providers.NumberInRange(v, "max_lag_bytes", 0, maxLagBytesLimit, true)
 	if names, ok := providers.StringsAttr(v, "standbys"); ok {
 		p = append(p, standbysProblems(names)...)
 	}
-	return providers.HideMarked(v, p)
+	p = providers.HideMarked(v, p)
+	p = append(p, dsnProblems(v, "dsn", "postgres")...)
+	return append(p, dsnProblems(v, "upstream_dsn", "postgres")...)
 }
 
 func standbysProblems(names []string) []providers.Problem {
@@ -143,13 +144,13 @@ func standbysProblems(names []string) []providers.Problem {
 
 // validateMySQLReplication is the mysql_replication kind's validation.
 func validateMySQLReplication(v cty.Value) []providers.Problem {
-	p := dsnProblems(v, "dsn", "mysql")
-	p = append(p, providers.NumberInRange(v, "max_lag", 0, maxLagSeconds, true)...)
-	return providers.HideMarked(v, p)
+	p := providers.HideMarked(v, providers.NumberInRange(v, "max_lag", 0, maxLagSeconds, true))
+	return append(p, dsnProblems(v, "dsn", "mysql")...)
 }
 
 // dsnProblems judges a connection string without I/O. Its Details never
-// quote the value, nor any part of it: a DSN is a secret whole.
+// quote the value, nor any part of it (a DSN is a secret whole), so they
+// are shown even though the value is always marked.
 func dsnProblems(v cty.Value, attr, driver string) []providers.Problem {
 	s, ok := providers.StringAttr(v, attr)
 	if !ok {
