@@ -104,4 +104,9 @@ func TestDataSyncHoldsFailback(t *testing.T) {
 	if f := e.primaryFraction(); f < 1 || f > 10 {
 		t.Errorf("after the first step the primary really gets %.1f%%", f)
 	}
+	for name, content := range e.stateBytes() {
+		if strings.Contains(content, pw) || strings.Contains(content, standby.DSN("fbctl", pw)) {
+			t.Errorf("state file %s holds the DSN or its password", name)
+		}
+	}
 }
