@@ -24,7 +24,7 @@ func RegisterSQL(r *providers.Registry) {
 			"fresh connection: healthy when the number is within [min, max] (any number when neither is set).",
 		Attributes: []providers.Attribute{
 			providers.Required("driver", cty.String, `Database driver: "postgres" or "mysql" (MySQL and MariaDB).`),
-			providers.Secret(providers.Required("dsn", cty.String, "Connection string (always sensitive): postgres://user:pass@host:5432/db or host=... key/value for postgres; user:pass@tcp(host:3306)/db for mysql.")),
+			providers.Secret(providers.Required("dsn", cty.String, "Connection string: postgres://user:pass@host:5432/db or host=... key/value for postgres; user:pass@tcp(host:3306)/db for mysql.")),
 			providers.Required("query", cty.String, "Query returning exactly one row with one numeric column."),
 			providers.Optional("min", cty.Number, cty.NilVal, "Lowest healthy value (inclusive)."),
 			providers.Optional("max", cty.Number, cty.NilVal, "Highest healthy value (inclusive)."),
@@ -40,8 +40,8 @@ func RegisterSQL(r *providers.Registry) {
 			"upstream's pg_current_wal_lsn() minus the standby's pg_last_wal_replay_lsn(). With standbys, dsn is the " +
 			"upstream: each named standby must be streaming with its replay_lsn within max_lag_bytes.",
 		Attributes: []providers.Attribute{
-			providers.Secret(providers.Required("dsn", cty.String, "Connection string (always sensitive) of the database checked: the standby with upstream_dsn, the upstream with standbys.")),
-			providers.Secret(providers.Optional("upstream_dsn", cty.String, cty.NilVal, "Connection string (always sensitive) of the database that takes the writes, whose current WAL position the standby (dsn) must reach.")),
+			providers.Secret(providers.Required("dsn", cty.String, "Connection string of the database checked: the standby with upstream_dsn, the upstream with standbys.")),
+			providers.Secret(providers.Optional("upstream_dsn", cty.String, cty.NilVal, "Connection string of the database that takes the writes, whose current WAL position the standby (dsn) must reach.")),
 			providers.Optional("standbys", providers.StringList, cty.NilVal, "application_name of each standby (pg_stat_replication) that must be streaming within max_lag_bytes; dsn is then the upstream."),
 			providers.Required("max_lag_bytes", cty.Number, "Most WAL bytes the standby's replay may be behind the upstream's current position (inclusive)."),
 		},
@@ -56,7 +56,7 @@ func RegisterSQL(r *providers.Registry) {
 		Doc: "MySQL or MariaDB replica status (SHOW REPLICA STATUS, else SHOW SLAVE STATUS) on the replica: healthy " +
 			"when it is a replica, both replication threads run, and every channel's lag is known and within max_lag.",
 		Attributes: []providers.Attribute{
-			providers.Secret(providers.Required("dsn", cty.String, "Connection string (always sensitive) of the replica, user:pass@tcp(host:3306)/.")),
+			providers.Secret(providers.Required("dsn", cty.String, "Connection string of the replica, user:pass@tcp(host:3306)/.")),
 			providers.Required("max_lag", cty.Number, "Most seconds the replica may be behind its source (Seconds_Behind_Source, inclusive)."),
 		},
 		Validate: validateMySQLReplication,
