@@ -18,12 +18,18 @@ test: deps lint unit fuzz-smoke
 # System packages the tests use: real servers, started by the tests on
 # loopback: HAProxy (haproxy_backend), BIND 9 with its tools (dns_rrset over
 # RFC 2136, the dns check), Prometheus (it scrapes `fbctl run`'s /metrics;
-# its promtool checks and tests the shipped alerting rules). The tests start
-# their own servers: the services the packages install are not needed.
-DEBS = haproxy bind9 bind9-utils prometheus
+# its promtool checks and tests the shipped alerting rules), PostgreSQL 15
+# and MariaDB (the sql, postgres_replication and mysql_replication checks,
+# with streaming replication and a replica on loopback). The tests start
+# their own servers in their own directories on free loopback ports: the
+# services the packages install are not needed: right after installing
+# them, deps stops them (and disables them where systemd runs).
+DEBS = haproxy bind9 bind9-utils prometheus postgresql mariadb-server
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing && \
+	  if [ -d /run/systemd/system ]; then systemctl disable --now -q postgresql mariadb 2>/dev/null || true; \
+	  else for s in postgresql mariadb; do service $$s stop >/dev/null 2>&1 || true; done; fi; fi
 	@command -v moto_server >/dev/null 2>&1 || pip install 'moto[server]==5.2.1' || \
 	  { echo "moto_server is missing and could not be installed: the AWS tests need it" >&2; exit 1; }
 	@command -v aws >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli; }

@@ -53,6 +53,18 @@
 // Values marked sensitive are never put in a Detail or a constructor
 // error; neither are header values.
 //
+// # Data-sync kinds
+//
+// [RegisterSQL] adds sql, postgres_replication and mysql_replication
+// (docs/data-sync.md), apart from Register so that the database drivers
+// (pgx, go-sql-driver/mysql, through database/sql) come with them only.
+// Every dsn is declared sensitive: Validate judges its syntax without I/O
+// and never quotes it; probes redact the DSN, its passwords and hosts from
+// every Detail, and the user and database names too from drivers' errors.
+// Each probe opens its connections with the timeout and closes them; it
+// reads at most a bounded number of rows and columns, and bounds any text
+// a server sent.
+//
 // # Evidence
 //
 // [Evidence] is plain data kept in a failback's state across runs.

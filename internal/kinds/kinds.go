@@ -16,6 +16,7 @@ import (
 func Registry() *providers.Registry {
 	r := providers.NewRegistry()
 	health.Register(r)
+	health.RegisterSQL(r)
 	aws.Register(r)
 	gcp.Register(r)
 	libdns.Register(r)

@@ -14,7 +14,7 @@ func TestEveryDesignedKindIsRegistered(t *testing.T) {
 	r := kinds.Registry()
 	want := map[providers.Class][]string{
 		providers.ClassTarget: {"alb_forward", "dns_rrset", "gcp_backend_capacity", "gcp_url_map", "haproxy_backend", "route53_weighted"},
-		providers.ClassCheck:  {"alb_target_health", "dns", "gcp_backend_health", "http", "prometheus", "route53_health", "tcp"},
+		providers.ClassCheck:  {"alb_target_health", "dns", "gcp_backend_health", "http", "mysql_replication", "postgres_replication", "prometheus", "route53_health", "sql", "tcp"},
 	}
 	for class, names := range want {
 		if got := r.KindNames(class); !slices.Equal(got, names) {

@@ -21,6 +21,10 @@ var validBlocks = map[string]map[string]any{
 	"dns":        {"name": "api.example.test", "server": "127.0.0.1:53", "expect": []string{"192.0.2.1"}},
 	"prometheus": {"address": "http://prometheus:9090", "query": "up", "min": 1, "for": "10m", "step": "1m", "headers": cty.MapVal(map[string]cty.Value{"Accept": cty.StringVal("application/json")})},
 
+	"sql":                  {"driver": "postgres", "dsn": "postgres://fbctl:pw@db.example.test:5432/app?sslmode=require", "query": "SELECT 1", "min": 0, "max": 10},
+	"postgres_replication": {"dsn": "host=standby.example.test port=5432 user=fbctl password='p w' dbname=postgres", "upstream_dsn": "postgres://fbctl@primary.example.test/postgres", "max_lag_bytes": 1048576},
+	"mysql_replication":    {"dsn": "fbctl:pw@tcp(replica.example.test:3306)/", "max_lag": 30},
+
 	"route53_weighted":  {"zone_id": "Z123", "name": "api.example.test", "primary": []string{"blue"}, "secondary": []string{"green"}},
 	"alb_forward":       {"listener_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/lb/1/2", "primary": []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1"}, "secondary": []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2"}},
 	"route53_health":    {"health_check_id": "abcdef01-2345-6789-abcd-ef0123456789"},

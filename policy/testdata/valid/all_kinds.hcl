@@ -60,6 +60,21 @@ failback "everything" {
     groups              = ["europe-west1-b/b-ig"]
     min_healthy_percent = 75
   }
+  check "sql" "orders_synced" {
+    driver = "postgres"
+    dsn    = "postgres://fbctl:pw@db-a.example.org:5432/shop?sslmode=require"
+    query  = "SELECT count(*) FROM pending_sync"
+    max    = 0
+  }
+  check "postgres_replication" "pg" {
+    dsn           = "host=db-a.example.org user=fbctl dbname=postgres"
+    upstream_dsn  = "host=db-b.example.org user=fbctl dbname=postgres"
+    max_lag_bytes = 1048576
+  }
+  check "mysql_replication" "mysql" {
+    dsn     = "fbctl:pw@tcp(mysql-a.example.org:3306)/"
+    max_lag = 10
+  }
 
   target "route53_weighted" "dns" {
     zone_id   = "Z0123456789"
