@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -17,9 +18,11 @@ import (
 // supported).
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// patch answers urlMaps.patch and backendServices.patch: a JSON merge patch
-// (RFC 7386) of body onto the stored resource, guarded by its fingerprint.
-func (s *Server) patch(k resKey, body []byte, requestID string) (proto.Message, *apiError) {
+// write answers urlMaps.patch and backendServices.patch (verb "patch": a
+// JSON merge patch, RFC 7386, of body onto the stored resource) and
+// urlMaps.update and backendServices.update (verb "update": body replaces
+// the resource), both guarded by the stored fingerprint.
+func (s *Server) write(k resKey, verb string, body []byte, requestID string) (proto.Message, *apiError) {
 	if requestID != "" && (!uuidRE.MatchString(requestID) || strings.Trim(requestID, "0-") == "") {
 		return nil, invalidf("Invalid value for field 'requestId': '%s'. The request ID must be a valid UUID (the zero UUID is not supported).", requestID)
 	}
@@ -48,21 +51,9 @@ func (s *Server) patch(k resKey, body []byte, requestID string) (proto.Message, 
 	if fp, _ := patch["fingerprint"].(string); fp == "" || fp != fingerprintOf(r.msg) {
 		return nil, badFingerprint()
 	}
-	current, err := protojson.Marshal(r.msg)
-	if err != nil {
-		return nil, &apiError{status: http.StatusInternalServerError, reason: "backendError", domain: "global", msg: err.Error()}
-	}
-	target, aerr := decodeObject(current)
+	next, aerr := s.nextVersion(k, r.msg, verb, patch, body)
 	if aerr != nil {
 		return nil, aerr
-	}
-	merged, err := json.Marshal(mergePatch(target, patch))
-	if err != nil {
-		return nil, invalidf("Invalid JSON payload received. %v", err)
-	}
-	next := r.msg.ProtoReflect().New().Interface()
-	if err := protojson.Unmarshal(merged, next); err != nil {
-		return nil, invalidf("Invalid JSON payload received. %v", err)
 	}
 	keepServerFields(next, r.msg)
 	switch m := next.(type) {
@@ -83,11 +74,38 @@ func (s *Server) patch(k resKey, body []byte, requestID string) (proto.Message, 
 		// Applied when accepted: the fingerprint moves at once.
 		s.store(k, next)
 	}
-	op := s.newOperation(k, fail)
+	op := s.newOperation(k, verb, fail)
 	if requestID != "" {
 		s.requestIDs[requestID] = opKey{k.region, op.pb.GetName()}
 	}
 	return proto.Clone(op.pb), nil
+}
+
+// nextVersion returns what a write makes of the stored resource cur:
+// patch merged onto it, or (update) body itself, which must not rename it.
+func (s *Server) nextVersion(k resKey, cur proto.Message, verb string, patch map[string]any, body []byte) (proto.Message, *apiError) {
+	merged := body
+	if verb == "patch" {
+		current, err := protojson.Marshal(cur)
+		if err != nil {
+			return nil, &apiError{status: http.StatusInternalServerError, reason: "backendError", domain: "global", msg: err.Error()}
+		}
+		target, aerr := decodeObject(current)
+		if aerr != nil {
+			return nil, aerr
+		}
+		if merged, err = json.Marshal(mergePatch(target, patch)); err != nil {
+			return nil, invalidf("Invalid JSON payload received. %v", err)
+		}
+	}
+	next := cur.ProtoReflect().New().Interface()
+	if err := protojson.Unmarshal(merged, next); err != nil {
+		return nil, invalidf("Invalid JSON payload received. %v", err)
+	}
+	if n, ok := patch["name"].(string); verb == "update" && ok && n != k.name {
+		return nil, invalidf("Invalid value for field 'resource.name': '%s'. The name cannot be changed (it is '%s').", n, k.name)
+	}
+	return next, nil
 }
 
 // runHooks applies the InterleaveWrite mutations due at this PATCH. Caller
@@ -144,9 +162,9 @@ func mergePatch(target, patch any) any {
 	return t
 }
 
-// newOperation records the operation of an accepted PATCH. Caller holds
-// s.mu.
-func (s *Server) newOperation(k resKey, fail *opFailure) *operation {
+// newOperation records the operation of an accepted write (opType patch or
+// update). Caller holds s.mu.
+func (s *Server) newOperation(k resKey, opType string, fail *opFailure) *operation {
 	s.opSeq++
 	name := fmt.Sprintf("operation-%d", s.opSeq)
 	var self string
@@ -161,7 +179,7 @@ func (s *Server) newOperation(k resKey, fail *opFailure) *operation {
 		Kind:          proto.String("compute#operation"),
 		Id:            proto.Uint64(resourceID(self)),
 		Name:          proto.String(name),
-		OperationType: proto.String("patch"),
+		OperationType: proto.String(opType),
 		TargetLink:    proto.String(target),
 		TargetId:      proto.Uint64(resourceID(target)),
 		SelfLink:      proto.String(self),
@@ -216,18 +234,34 @@ func opErrorCode(status int) string {
 	return "INVALID_USAGE"
 }
 
-// getOperation answers globalOperations.get and regionOperations.get.
-func (s *Server) getOperation(region, name string) (proto.Message, *apiError) {
+// getOperation answers globalOperations.get and regionOperations.get, and
+// with wait globalOperations.wait and regionOperations.wait. An operation is
+// named by its name or by its numeric id. get advances a RUNNING operation
+// by one poll (see Options.PendingPolls); wait returns it DONE at once: the
+// emulator never has anything to wait for.
+func (s *Server) getOperation(region, name string, wait bool) (proto.Message, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	op := s.ops[opKey{region, name}]
+	if op == nil && name != "" && strings.Trim(name, "0123456789") == "" {
+		for k, o := range s.ops {
+			if k.region == region && strconv.FormatUint(o.pb.GetId(), 10) == name {
+				op = o
+				break
+			}
+		}
+	}
 	if op == nil {
 		return nil, notFound(s.resourcePath(resKey{kindOperation, region, name}))
 	}
 	if op.pb.GetStatus() != computepb.Operation_DONE {
-		if op.pending > 0 {
+		switch {
+		case wait:
+			op.pending = 0
+			s.finish(op)
+		case op.pending > 0:
 			op.pending--
-		} else {
+		default:
 			s.finish(op)
 		}
 	}

@@ -24,7 +24,21 @@ func TestProtocolErrors(t *testing.T) {
 		{"DELETE", p + "global/urlMaps/checkout-lb", "", 405, "methodNotAllowed", "DELETE"},
 		{"PATCH", p + "global/operations/operation-1", "{}", 405, "methodNotAllowed", ""},
 		{"GET", p + "global/backendServices/checkout-pool/getHealth", "", 405, "methodNotAllowed", ""},
-		{"GET", p + "global/urlMaps", "", 404, "notFound", ""},
+		{"POST", p + "global/urlMaps", "{}", 405, "methodNotAllowed", ""}, // insert is not emulated
+		{"GET", p + "global/operations", "", 404, "notFound", ""},
+		{"GET", p + "aggregated/operations", "", 404, "notFound", ""},
+		{"GET", p + "aggregated/forwardingRules", "", 404, "notFound", ""},
+		{"POST", p + "aggregated/urlMaps", "", 405, "methodNotAllowed", ""},
+		{"GET", p + "global/operations/operation-1/wait", "", 405, "methodNotAllowed", ""},
+		{"POST", p + "global/operations/operation-9/wait", "", 404, "notFound", "operation-9"},
+		{"GET", p + "global/operations/12345", "", 404, "notFound", "12345"},
+		{"PUT", p + "global/operations/operation-1", "{}", 405, "methodNotAllowed", ""},
+		{"GET", p + "global/urlMaps?maxResults=501", "", 400, "invalid", "maxResults"},
+		{"GET", p + "global/urlMaps?pageToken=bm9wZQ", "", 400, "invalid", "pageToken"},
+		{"GET", p + "global/urlMaps?pageToken=" + listToken(t, s, "global/backendServices"), "", 400, "invalid", "pageToken"},
+		{"PUT", p + "global/urlMaps/checkout-lb", `{"name":"checkout-lb"}`, 412, "conditionNotMet", "fingerprint"},
+		{"PUT", p + "global/urlMaps/checkout-lb", `{"fingerprint":"` + m.GetFingerprint() + `","name":"other"}`, 400, "invalid", "name"},
+		{"PUT", p + "global/urlMaps/nope", `{}`, 404, "notFound", "nope"},
 		{"GET", p + "global/forwardingRules/x", "", 404, "notFound", ""},
 		{"GET", "/compute/v1/projects/other/global/urlMaps/checkout-lb", "", 404, "notFound", "projects/other"},
 		{"GET", "/healthz", "", 404, "notFound", ""},
@@ -49,7 +63,8 @@ func TestProtocolErrors(t *testing.T) {
 		t.Fatal("refused requests changed the URL map")
 	}
 	// Calls counts requests that name an operation, refused ones included.
-	if c := s.Calls(); c["urlMaps.patch"] != 3 || c["backendServices.getHealth"] != 1 || c["urlMaps.get"] != 1 {
+	if c := s.Calls(); c["urlMaps.patch"] != 3 || c["backendServices.getHealth"] != 1 || c["urlMaps.get"] != 1 ||
+		c["urlMaps.update"] != 3 || c["urlMaps.list"] != 3 || c["globalOperations.wait"] != 1 || c["urlMaps.aggregatedList"] != 0 {
 		t.Fatalf("calls: %v", c)
 	}
 	s.ResetCalls()
@@ -79,4 +94,16 @@ func TestSeedDemo(t *testing.T) {
 	if _, err := SeedDemo(s); err != nil { // seeding twice replaces
 		t.Fatal(err)
 	}
+}
+
+// listToken returns the next page token of a one-item page of a list path.
+func listToken(t *testing.T, s *Server, path string) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/compute/v1/projects/"+s.Project()+"/"+path+"?maxResults=1", nil))
+	var l struct{ NextPageToken string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &l); err != nil || rec.Code != 200 || l.NextPageToken == "" {
+		t.Fatalf("list %s: %d %s", path, rec.Code, rec.Body)
+	}
+	return l.NextPageToken
 }

@@ -170,7 +170,7 @@ type route struct {
 	kind    string // urlMaps, backendServices or operations
 	region  string // "" for global
 	name    string
-	verb    string // get, patch or getHealth
+	verb    string // get, patch, update, list, aggregatedList, getHealth or wait
 }
 
 // collections maps a path collection to the global and regional prefixes of
@@ -188,14 +188,37 @@ func parseRoute(method, path string) (route, *apiError) {
 	if !ok {
 		return rt, &apiError{status: http.StatusNotFound, reason: "notFound", domain: "global", msg: "The requested URL " + path + " was not found on this server."}
 	}
+	missing := notFound(strings.TrimPrefix(path, "/compute/v1/"))
 	segs := strings.Split(rest, "/")
 	for _, sg := range segs {
 		if sg == "" {
-			return rt, notFound(strings.TrimPrefix(path, "/compute/v1/"))
+			return rt, missing
 		}
 	}
 	rt.project = segs[0]
 	segs = segs[1:]
+	wrong := &apiError{status: http.StatusMethodNotAllowed, reason: "methodNotAllowed", domain: "global",
+		msg: fmt.Sprintf("Method %s is not allowed on %s", method, path)}
+	// only lets method through, or answers 405.
+	only := func(m, verb string) *apiError {
+		if method != m {
+			return wrong
+		}
+		rt.verb = verb
+		return nil
+	}
+	if len(segs) == 2 && segs[0] == "aggregated" {
+		names, ok := collections[segs[1]]
+		if !ok || segs[1] == kindOperation {
+			return rt, missing
+		}
+		rt.kind = segs[1]
+		if aerr := only(http.MethodGet, "aggregatedList"); aerr != nil {
+			return rt, aerr
+		}
+		rt.op = names[0] + ".aggregatedList"
+		return rt, nil
+	}
 	scope := 0
 	switch {
 	case len(segs) >= 1 && segs[0] == "global":
@@ -205,32 +228,42 @@ func parseRoute(method, path string) (route, *apiError) {
 		segs = segs[2:]
 		scope = 1
 	default:
-		return rt, notFound(strings.TrimPrefix(path, "/compute/v1/"))
+		return rt, missing
 	}
-	if len(segs) < 2 || len(segs) > 3 {
-		return rt, notFound(strings.TrimPrefix(path, "/compute/v1/"))
+	if len(segs) < 1 || len(segs) > 3 {
+		return rt, missing
 	}
 	names, ok := collections[segs[0]]
 	if !ok {
-		return rt, notFound(strings.TrimPrefix(path, "/compute/v1/"))
+		return rt, missing
 	}
-	rt.kind, rt.name = segs[0], segs[1]
-	wrong := &apiError{status: http.StatusMethodNotAllowed, reason: "methodNotAllowed", domain: "global",
-		msg: fmt.Sprintf("Method %s is not allowed on %s", method, path)}
+	rt.kind = segs[0]
+	if len(segs) >= 2 {
+		rt.name = segs[1]
+	}
+	var aerr *apiError
 	switch {
+	case len(segs) == 1 && rt.kind != kindOperation:
+		aerr = only(http.MethodGet, "list")
+	case len(segs) == 1:
+		return rt, missing
 	case len(segs) == 3 && segs[2] == "getHealth" && rt.kind == kindBackendService:
-		if method != http.MethodPost {
-			return rt, wrong
-		}
-		rt.verb = "getHealth"
+		aerr = only(http.MethodPost, "getHealth")
+	case len(segs) == 3 && segs[2] == "wait" && rt.kind == kindOperation:
+		aerr = only(http.MethodPost, "wait")
 	case len(segs) == 3:
-		return rt, notFound(strings.TrimPrefix(path, "/compute/v1/"))
+		return rt, missing
 	case method == http.MethodGet:
 		rt.verb = "get"
 	case method == http.MethodPatch && rt.kind != kindOperation:
 		rt.verb = "patch"
+	case method == http.MethodPut && rt.kind != kindOperation:
+		rt.verb = "update"
 	default:
-		return rt, wrong
+		aerr = wrong
+	}
+	if aerr != nil {
+		return rt, aerr
 	}
 	rt.op = names[scope] + "." + rt.verb
 	return rt, nil
@@ -258,7 +291,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body []byte
-	if rt.verb != "get" {
+	if r.Method != http.MethodGet {
 		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
 			writeError(w, invalidf("Invalid JSON payload received. %v", err))
@@ -270,11 +303,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var res proto.Message
 	switch {
 	case rt.kind == kindOperation:
-		res, aerr = s.getOperation(rt.region, rt.name)
+		res, aerr = s.getOperation(rt.region, rt.name, rt.verb == "wait")
 	case rt.verb == "get":
 		res, aerr = s.getResource(resKey{rt.kind, rt.region, rt.name})
-	case rt.verb == "patch":
-		res, aerr = s.patch(resKey{rt.kind, rt.region, rt.name}, body, r.URL.Query().Get("requestId"))
+	case rt.verb == "list":
+		res, aerr = s.list(rt.kind, rt.region, r.URL.Query())
+	case rt.verb == "aggregatedList":
+		res, aerr = s.aggregatedList(rt.kind, r.URL.Query())
+	case rt.verb == "patch", rt.verb == "update":
+		res, aerr = s.write(resKey{rt.kind, rt.region, rt.name}, rt.verb, body, r.URL.Query().Get("requestId"))
 	case rt.verb == "getHealth":
 		res, aerr = s.getHealth(resKey{rt.kind, rt.region, rt.name}, body)
 	}
