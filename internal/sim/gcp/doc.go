@@ -15,13 +15,20 @@
 // Paths are under /compute/v1/projects/{project}/; the operation names (in
 // Calls and fault rules) are in parentheses:
 //
-//   - global/urlMaps/{name} GET (urlMaps.get), PATCH (urlMaps.patch);
-//     regions/{r}/urlMaps/{name} likewise (regionUrlMaps.get, .patch)
-//   - global/backendServices/{name} GET, PATCH, and POST …/getHealth
-//     (backendServices.get, .patch, .getHealth); regions/{r}/backendServices/{name}
-//     likewise (regionBackendServices.*)
-//   - global/operations/{op} GET (globalOperations.get);
-//     regions/{r}/operations/{op} GET (regionOperations.get)
+//   - global/urlMaps GET (urlMaps.list); global/urlMaps/{name} GET
+//     (urlMaps.get), PATCH (urlMaps.patch), PUT (urlMaps.update);
+//     regions/{r}/urlMaps[/{name}] likewise (regionUrlMaps.list, .get,
+//     .patch, .update); aggregated/urlMaps GET (urlMaps.aggregatedList)
+//   - global/backendServices GET (backendServices.list);
+//     global/backendServices/{name} GET, PATCH, PUT, and POST …/getHealth
+//     (backendServices.get, .patch, .update, .getHealth);
+//     regions/{r}/backendServices[/{name}] likewise
+//     (regionBackendServices.*); aggregated/backendServices GET
+//     (backendServices.aggregatedList)
+//   - global/operations/{op} GET (globalOperations.get) and POST
+//     …/{op}/wait (globalOperations.wait); regions/{r}/operations/{op}
+//     likewise (regionOperations.get, .wait). {op} is the operation's name
+//     or its numeric id.
 //
 // Any other path is 404, another method on these paths 405, and a project
 // other than Options.Project 404; all in Google's JSON error form
@@ -32,16 +39,36 @@
 // writes them). Every call counts in Calls(), refused and faulted ones
 // included; requests that name no operation do not.
 //
-// # PATCH
+// # Lists
+//
+// list answers {"kind":"compute#urlMapList" (or backendServiceList), "id",
+// "selfLink", "items":[…], "nextPageToken"}, the resources of one scope
+// sorted by name; aggregatedList answers items keyed by scope ("global",
+// "regions/R"), global first, then regions and names in order; only the
+// scopes with resources on the page are keys (the API also lists empty
+// scopes with a warning). maxResults is 0-500 (0 or absent: 500; otherwise
+// 400), pageToken is opaque and valid only for the call that produced it
+// (400 otherwise). filter, orderBy, includeAllScopes and
+// returnPartialSuccess are accepted and ignored: gcloud filters and sorts
+// again on its side, and fbctl does not list.
+//
+// # PATCH and PUT
 //
 // PATCH is a JSON merge patch (RFC 7386) of the body onto the stored
 // resource's JSON: objects merge member by member, lists (backends,
 // weightedBackendServices, pathMatchers …) are replaced whole, null deletes a
-// member (the Go client never sends null: it cannot clear a field, e.g. swap
-// defaultService for defaultRouteAction, by PATCH). The result is read back
+// member, nested ones included (the Go client never sends null: it cannot
+// clear a field, e.g. swap defaultService for defaultRouteAction, by PATCH;
+// gcloud's url-maps import sends the whole map with a null for every field
+// its file lacks). The result is read back
 // into computepb (an unknown member is 400) and validated; a refused PATCH
 // changes nothing. name, selfLink, id, kind, creationTimestamp and region are
 // the server's: the body cannot change them.
+//
+// PUT (update, as gcloud's add-host-rule and update-backend send it)
+// replaces the resource with the body, read and validated the same way;
+// a body naming another resource is 400. Its operation has operationType
+// update.
 //
 // The body's fingerprint must equal the stored one (the reference: "An
 // up-to-date fingerprint must be provided in order to update …, otherwise
@@ -51,23 +78,26 @@
 // mutation) sets a new fingerprint: base64 of 8 bytes derived from
 // Options.Seed and a counter.
 //
-// A requestId query parameter must be a UUID; a PATCH repeating a requestId
+// A requestId query parameter must be a UUID; a write repeating a requestId
 // gets the first request's operation back and changes nothing.
 //
 // # Operations and their outcome
 //
-// An accepted PATCH answers a compute#operation (name operation-N,
-// operationType patch, targetLink, targetId, selfLink, insertTime, progress).
+// An accepted PATCH or PUT answers a compute#operation (name operation-N,
+// a numeric id, operationType patch or update, targetLink, targetId, selfLink, insertTime, progress).
 // Simplification: the change is applied when the PATCH is accepted, so a GET
 // sees it and the fingerprint moves at once, even while the operation still
 // reports RUNNING. The operation answers RUNNING to its first
 // Options.PendingPolls operations.get calls, then DONE (progress 100); the
 // PATCH answer itself is DONE only when PendingPolls is 0 and the operation
-// succeeds. Note that the client's op.Wait always polls at least once and
+// succeeds. operations.wait answers the operation DONE at once, whatever
+// polls remain (the real wait returns after at most two minutes, DONE or
+// not; the emulator never has anything to wait for); gcloud waits through
+// it. Note that the Go client's op.Wait always polls get at least once and
 // sleeps at least 1 s between polls: tests with PendingPolls > 0 should call
 // op.Poll in a loop.
 //
-// FailOperations makes the next accepted PATCHes fail: such a PATCH is
+// FailOperations makes the next accepted writes (PATCH or PUT) fail: such a PATCH is
 // validated and fingerprint-checked like any other but its change is never
 // applied (the fingerprint does not move); its operation starts RUNNING
 // and ends DONE with error.errors[{code, message}], httpErrorStatusCode and
@@ -128,13 +158,13 @@
 // or the server does). A faulted call changes nothing.
 //
 // InterleaveWrite models another writer between a client's read and its
-// write: before the nth PATCH of a resource is processed, a mutation is
+// write: before the nth write (PATCH or PUT) of a resource is processed, a mutation is
 // applied to the stored resource and its fingerprint moves, so that PATCH
 // (carrying the fingerprint it read) gets 412.
 //
 // # Not emulated
 //
-// Insert, delete, list, update (PUT), aggregated calls and /wait; backend
+// Insert and delete, operations list; backend
 // buckets, instance groups, NEGs and health checks as resources (group URLs
 // are checked for form only); quotas other than injected faults; the
 // per-scheme rules (classic load balancers refusing weighted splits,

@@ -182,7 +182,7 @@ func (s *Server) store(k resKey, msg proto.Message) {
 }
 
 // keepServerFields copies what the server owns from the stored resource
-// onto a patched one: a PATCH cannot change them. The fingerprint is set by
+// onto a patched one: a PATCH or PUT cannot change them. The fingerprint is set by
 // store.
 func keepServerFields(dst, src proto.Message) {
 	switch d := dst.(type) {
@@ -298,9 +298,9 @@ func (s *Server) SetGroupHealth(region, backendService, group string, status []*
 	return nil
 }
 
-// FailOperations makes the next n accepted PATCH operations, of any
-// resource, end DONE with an error of this HTTP status and message; their
-// change is never applied and the fingerprint does not move.
+// FailOperations makes the operations of the next n accepted writes (PATCH
+// or PUT), of any resource, end DONE with an error of this HTTP status and
+// message; their change is never applied and the fingerprint does not move.
 func (s *Server) FailOperations(n int, httpStatus int, message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -309,7 +309,7 @@ func (s *Server) FailOperations(n int, httpStatus int, message string) {
 	}
 }
 
-// InterleaveWrite makes the nth (1-based) PATCH request of the named
+// InterleaveWrite makes the nth (1-based) write (PATCH or PUT) of the named
 // resource (kind "urlMaps" or "backendServices", region "" = global) be
 // preceded by mutate on the stored resource (a *computepb.UrlMap or
 // *computepb.BackendService) and a fingerprint change: another writer
