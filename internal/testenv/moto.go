@@ -562,3 +562,15 @@ func AWSCLI(t testing.TB) string {
 	t.Fatal("the AWS CLI is missing: install it (pip install awscli, or Debian's awscli) and run make test; a missing tool is a failure, not a skip")
 	return ""
 }
+
+// Gcloud finds the Google Cloud CLI (shipped on the machine image): the
+// independent client of the GCS and Compute emulators' checks. A missing
+// one fails the test, as every missing tool does.
+func Gcloud(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("gcloud")
+	if err != nil {
+		t.Fatal("gcloud is missing: install the Google Cloud SDK (Debian's google-cloud-cli) and run make test; a missing tool is a failure, not a skip")
+	}
+	return p
+}

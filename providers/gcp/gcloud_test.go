@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	gcpsim "github.com/fbctl/fbctl/internal/sim/gcp"
+	"github.com/fbctl/fbctl/internal/testenv"
 	"github.com/fbctl/fbctl/providers"
 )
 
@@ -22,10 +23,7 @@ func TestSimURLMapDriftByGcloud(t *testing.T) {
 	if testing.Short() {
 		t.Skip("gcloud calls take seconds each")
 	}
-	bin, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Fatal("gcloud is missing: install the Google Cloud SDK (Debian's google-cloud-cli) and run make test; a missing tool is a failure, not a skip")
-	}
+	bin := testenv.Gcloud(t)
 	w := newSimWorld(t, gcpsim.Options{Seed: 17, PendingPolls: 1})
 	tg := defaultRouteTarget(t, providerBlock(t, w.url))
 	observe := func() providers.Share {

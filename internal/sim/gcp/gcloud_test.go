@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
+
+	"github.com/fbctl/fbctl/internal/testenv"
 )
 
 // gcloud runs gcloud commands against one emulator.
@@ -23,10 +25,7 @@ type gcloud struct {
 
 func newGcloud(t *testing.T, s *Server, url string) *gcloud {
 	t.Helper()
-	bin, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Fatal("gcloud is missing: install the Google Cloud SDK (Debian's google-cloud-cli) and run make test; a missing tool is a failure, not a skip")
-	}
+	bin := testenv.Gcloud(t)
 	dir := t.TempDir()
 	token := filepath.Join(dir, "token")
 	if err := os.WriteFile(token, []byte("dummy-token\n"), 0o600); err != nil {

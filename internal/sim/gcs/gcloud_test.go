@@ -8,18 +8,8 @@ import (
 	"testing"
 
 	gcssim "github.com/fbctl/fbctl/internal/sim/gcs"
+	"github.com/fbctl/fbctl/internal/testenv"
 )
-
-// gcloudCLI finds gcloud (shipped on the machine image): a missing one
-// fails the test, as every missing tool does.
-func gcloudCLI(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Fatal("gcloud is missing: install the Google Cloud SDK (Debian's google-cloud-cli) and run make test; a missing tool is a failure, not a skip")
-	}
-	return p
-}
 
 // TestGcloudStorage: an independent client (gcloud storage, Python and
 // apitools, not the Go client) sees the documented semantics: create-only
@@ -41,7 +31,7 @@ func TestGcloudStorage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("gcloud calls take seconds each")
 	}
-	cli := gcloudCLI(t)
+	cli := testenv.Gcloud(t)
 	srv := gcssim.New(gcssim.Options{Buckets: []string{"bkt"}})
 	url, err := srv.Start()
 	if err != nil {
