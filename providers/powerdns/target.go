@@ -179,8 +179,8 @@ func (t *Target) Resolution() providers.Share { return t.res }
 
 // state is the target's record as read.
 type state struct {
-	rrset   RRset  // the whole LUA rrset of the name
-	index   int    // the target's record in rrset.Records
+	rrset   RRset // the whole LUA rrset of the name
+	index   int   // the target's record in rrset.Records
 	record  luaRecord
 	foreign []entry
 }
