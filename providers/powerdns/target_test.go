@@ -196,3 +196,33 @@ func TestForeignAddress(t *testing.T) {
 		t.Fatalf("record after Apply: %q", got)
 	}
 }
+
+// TestSensitiveValuesHidden: a sensitive name and sensitive addresses
+// never appear in errors or in Foreign.
+func TestSensitiveValuesHidden(t *testing.T) {
+	p := startPDNS(t)
+	setLUA(t, p, "www", `A "pickwhashed({{500, '192.0.2.1'}, {250, '198.51.100.1'}, {250, '203.0.113.9'}})"`)
+	secretName := cty.StringVal("plain").Mark("sensitive")
+	tg := newTarget(t, provider(p, p.APIKey), map[string]any{"name": secretName})
+	_, err := tg.Observe(ctx(t))
+	if err == nil || strings.Contains(err.Error(), "plain") {
+		t.Fatalf("Observe with a sensitive name: %v", err)
+	}
+	tg = newTarget(t, provider(p, p.APIKey), map[string]any{
+		"primary":   cty.ListVal([]cty.Value{cty.StringVal("192.0.2.1")}).Mark("sensitive"),
+		"secondary": cty.ListVal([]cty.Value{cty.StringVal("198.51.100.1")}).Mark("sensitive"),
+	})
+	if s, err := tg.Observe(ctx(t)); err != nil || s != 5000 {
+		t.Fatalf("Observe = %v, %v", s, err)
+	}
+	f, err := tg.(providers.ForeignReporter).Foreign(ctx(t))
+	if err != nil || len(f) != 1 || !strings.Contains(f[0], "203.0.113.9") {
+		t.Fatalf("Foreign = %q, %v", f, err)
+	}
+	setLUA(t, p, "www", `A "pickwhashed({{0, '192.0.2.1'}, {0, '198.51.100.1'}})"`)
+	_, err = tg.Observe(ctx(t))
+	if err == nil || strings.Contains(err.Error(), "192.0.2.1") || strings.Contains(err.Error(), "198.51.100.1") {
+		t.Fatalf("Observe of a table without weight: %v", err)
+	}
+	t.Log(err)
+}
