@@ -24,12 +24,12 @@ test: deps lint unit fuzz-smoke
 # their own servers in their own directories on free loopback ports: the
 # services the packages install are not needed: right after installing
 # them, deps stops them (and disables them where systemd runs).
-DEBS = haproxy bind9 bind9-utils prometheus postgresql mariadb-server
+DEBS = haproxy bind9 bind9-utils prometheus postgresql mariadb-server pdns-server pdns-backend-sqlite3 sqlite3
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing && \
-	  if [ -d /run/systemd/system ]; then systemctl disable --now -q postgresql mariadb 2>/dev/null || true; \
-	  else for s in postgresql mariadb; do service $$s stop >/dev/null 2>&1 || true; done; fi; fi
+	  if [ -d /run/systemd/system ]; then systemctl disable --now -q postgresql mariadb pdns 2>/dev/null || true; \
+	  else for s in postgresql mariadb pdns; do service $$s stop >/dev/null 2>&1 || true; done; fi; fi
 	@command -v moto_server >/dev/null 2>&1 || pip install 'moto[server]==5.2.1' || \
 	  { echo "moto_server is missing and could not be installed: the AWS tests need it" >&2; exit 1; }
 	@command -v aws >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli; }

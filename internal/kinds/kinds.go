@@ -9,6 +9,7 @@ import (
 	"github.com/fbctl/fbctl/providers/gcp"
 	"github.com/fbctl/fbctl/providers/haproxy"
 	"github.com/fbctl/fbctl/providers/libdns"
+	"github.com/fbctl/fbctl/providers/powerdns"
 )
 
 // Registry returns a new registry holding every built-in provider type,
@@ -21,5 +22,6 @@ func Registry() *providers.Registry {
 	gcp.Register(r)
 	libdns.Register(r)
 	haproxy.Register(r)
+	powerdns.Register(r)
 	return r
 }

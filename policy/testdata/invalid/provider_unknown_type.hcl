@@ -1,5 +1,5 @@
 # A provider type that does not exist.
-provider "azure" "prod" { # ERROR: Unknown provider type # DETAIL: Known provider types: aws, gcp, libdns.
+provider "azure" "prod" { # ERROR: Unknown provider type # DETAIL: Known provider types: aws, gcp, libdns, powerdns.
   subscription = "x"
 }
 

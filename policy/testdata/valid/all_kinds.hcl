@@ -15,6 +15,10 @@ provider "libdns" "bind" {
     key      = "c2VjcmV0"
   }
 }
+provider "powerdns" "auth" {
+  api_url = "http://127.0.0.1:8081"
+  api_key = "secret"
+}
 
 failback "everything" {
   primary   = "site-a"
@@ -114,5 +118,13 @@ failback "everything" {
     backend     = "www"
     primary     = ["a1", "a2"]
     secondary   = ["b1", "b2"]
+  }
+  target "powerdns_weighted" "lua" {
+    zone      = "example.net"
+    name      = "www"
+    type      = "AAAA"
+    primary   = ["2001:db8::1"]
+    secondary = ["2001:db8::2"]
+    function  = "pickwhashed"
   }
 }
