@@ -20,7 +20,9 @@ test: deps lint unit fuzz-smoke
 # RFC 2136, the dns check), Prometheus (it scrapes `fbctl run`'s /metrics;
 # its promtool checks and tests the shipped alerting rules), PostgreSQL 15
 # and MariaDB (the sql, postgres_replication and mysql_replication checks,
-# with streaming replication and a replica on loopback). The tests start
+# with streaming replication and a replica on loopback), PowerDNS with its
+# SQLite backend (powerdns_weighted's LUA records, answered for real; sqlite3
+# creates its schema). The tests start
 # their own servers in their own directories on free loopback ports: the
 # services the packages install are not needed: right after installing
 # them, deps stops them (and disables them where systemd runs).
