@@ -136,6 +136,8 @@ func Register(r *providers.Registry) {
 		},
 	})
 
+	r.Register(cloudDNSKind())
+
 	r.Register(providers.Kind{
 		Class:    providers.ClassCheck,
 		Name:     "gcp_backend_health",
