@@ -13,7 +13,7 @@ import (
 func TestEveryDesignedKindIsRegistered(t *testing.T) {
 	r := kinds.Registry()
 	want := map[providers.Class][]string{
-		providers.ClassTarget: {"alb_forward", "dns_rrset", "gcp_backend_capacity", "gcp_url_map", "haproxy_backend", "powerdns_weighted", "route53_weighted"},
+		providers.ClassTarget: {"alb_forward", "cloud_dns_wrr", "dns_rrset", "gcp_backend_capacity", "gcp_url_map", "haproxy_backend", "powerdns_weighted", "route53_weighted"},
 		providers.ClassCheck:  {"alb_target_health", "dns", "gcp_backend_health", "http", "mysql_replication", "postgres_replication", "prometheus", "route53_health", "sql", "tcp"},
 	}
 	for class, names := range want {

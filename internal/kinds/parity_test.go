@@ -33,6 +33,7 @@ var validBlocks = map[string]map[string]any{
 	"gcp_url_map":          {"url_map": "web-map", "path_matcher": "api", "route_rule": 10, "primary": []string{"blue"}, "secondary": []string{"green"}},
 	"gcp_backend_capacity": {"backend_service": "web", "primary": []string{"us-east1-b/blue"}, "secondary": []string{"us-east1-c/green"}},
 	"gcp_backend_health":   {"backend_service": "web", "groups": []string{"us-east1-b/blue"}},
+	"cloud_dns_wrr":        {"managed_zone": "zone-a", "name": "www", "type": "A", "primary": []string{"192.0.2.1"}, "secondary": []string{"192.0.2.2"}},
 
 	"dns_rrset":         {"zone": "example.test", "name": "api", "primary": []string{"192.0.2.1"}, "secondary": []string{"192.0.2.2"}, "ttl": 60},
 	"powerdns_weighted": {"zone": "example.test", "name": "www", "type": "A", "primary": []string{"192.0.2.1"}, "secondary": []string{"192.0.2.2"}, "function": "pickwhashed"},

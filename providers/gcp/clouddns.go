@@ -48,6 +48,7 @@ func cloudDNSKind() providers.Kind {
 			providers.Required("secondary", providers.StringList, "Rrdatas of the secondary's items."),
 		},
 		Validate: validateCloudDNS,
+		Steers:   cloudDNSSteers,
 		NewTarget: func(cfg providers.Config) (providers.Target, error) {
 			t, err := NewCloudDNSWRR(cfg)
 			if err != nil {

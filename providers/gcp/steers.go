@@ -150,3 +150,37 @@ func knownAll(cfg providers.Config, attrs ...string) bool {
 	}
 	return true
 }
+
+// cloudDNSSteers lists the WRR items a cloud_dns_wrr target sets weights
+// on: each rrdata of primary and secondary, in one record set (name and
+// type) of one managed zone of one project. Names compare as written,
+// case-insensitively: a relative name and its fully qualified spelling are
+// told apart here (the zone's DNS name is known only to Cloud DNS).
+func cloudDNSSteers(cfg providers.Config) []providers.SteeredObject {
+	ep, project, ok := projectPart(cfg)
+	if !ok || !knownAll(cfg, "managed_zone", "name", "type") {
+		return nil
+	}
+	if ep == "compute.googleapis.com" {
+		ep = "dns.googleapis.com"
+	}
+	zone, okZ := providers.SteerString(cfg.Attrs, "managed_zone")
+	name, okN := providers.SteerString(cfg.Attrs, "name")
+	if !okZ || !okN {
+		return nil
+	}
+	typ := "A"
+	if v, ok := providers.SteerString(cfg.Attrs, "type"); ok && strings.TrimSpace(v.Raw) != "" {
+		typ = strings.ToUpper(strings.TrimSpace(v.Raw))
+	}
+	rrdatas, attrs := providers.SteerSides(cfg.Attrs)
+	var out []providers.SteeredObject
+	for i, r := range rrdatas {
+		out = append(out, providers.SteeredObject{
+			Key:  providers.SteerKey("clouddns", "wrr", ep, project, strings.TrimSpace(zone.Raw), strings.ToLower(strings.TrimSpace(name.Raw)), typ, strings.ToLower(strings.TrimSpace(r.Raw))),
+			What: "WRR item " + r.Shown + " of record set " + name.Shown + " " + typ + " in managed zone " + zone.Shown,
+			Attr: attrs[i],
+		})
+	}
+	return out
+}

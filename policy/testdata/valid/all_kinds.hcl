@@ -100,6 +100,13 @@ failback "everything" {
     primary      = ["to-a"]
     secondary    = ["b"]
   }
+  target "cloud_dns_wrr" "clouddns" {
+    managed_zone = "example-org"
+    name         = "www.example.org."
+    type         = "A"
+    primary      = ["192.0.2.10"]
+    secondary    = ["198.51.100.10", "198.51.100.11"]
+  }
   target "gcp_backend_capacity" "capacity" {
     backend_service = "b"
     primary         = ["europe-west1-b/a-neg"]
