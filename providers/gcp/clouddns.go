@@ -107,8 +107,9 @@ func validateCloudDNS(v cty.Value) []providers.Problem {
 // to be done (changes.get every WithPollInterval) and reads the record
 // set back.
 //
-// One change per target and write: several cloud_dns_wrr targets of one
-// zone are not yet batched into one change.
+// Writes of one process to one zone are serialized. In a run, Stage
+// batches the changes of every target on one zone into one change (see
+// Stage).
 type CloudDNSWRR struct {
 	acct       *account
 	red        *providers.Redactor
@@ -531,30 +532,89 @@ func (t *CloudDNSWRR) Apply(ctx context.Context, want providers.Share) (provider
 
 // write is the read-modify-write of Apply, under the zone's lock.
 func (t *CloudDNSWRR) write(ctx context.Context, want providers.Share) error {
+	st := &stagedWRR{t: t, want: want}
+	if err := zoneChange(ctx, []*stagedWRR{st}); err != nil {
+		return err
+	}
+	return st.err
+}
+
+// zoneChange makes ONE changes.create in the zone of every staging of
+// ok (all of one zone): for each record set they steer it starts from the
+// run's read (a fresh read after a conflict), applies every staging's
+// edit in turn, and puts the changed record sets in one change: the old
+// ones in deletions, the new ones in additions. On 412 or 409 it reads
+// again and redoes it, MaxConflicts times in all. An error of one
+// staging's edit sets its err and leaves it out; the error returned is
+// that of the change. The caller holds the zone's lock.
+func zoneChange(ctx context.Context, ok []*stagedWRR) error {
+	t := ok[0].t
 	svc, err := t.acct.dnsService(ctx)
 	if err != nil {
 		return t.wrap(err)
 	}
-	cur, err := t.cachedRead(ctx)
-	if err != nil {
-		return t.wrap(err)
-	}
+	defer func() {
+		for _, st := range ok {
+			providers.RunCacheFrom(ctx).Forget(st.t.cacheKey())
+		}
+	}()
 	var last error
+	var where []string
 	for attempt := 1; attempt <= MaxConflicts; attempt++ {
-		if attempt > 1 {
-			if cur, err = t.read(ctx); err != nil {
-				return err
+		type rec struct {
+			old, next *dns.ResourceRecordSet
+		}
+		var order []string
+		recs := map[string]*rec{}
+		for _, st := range ok {
+			st.err = nil
+			read := st.t.cachedRead
+			if attempt > 1 {
+				read = st.t.read
+			}
+			cur, err := read(ctx)
+			if err != nil {
+				st.err = st.t.wrap(err)
+				continue
+			}
+			k := strings.ToLower(cur.Name) + " " + strings.ToUpper(cur.Type)
+			r := recs[k]
+			if r == nil {
+				r = &rec{old: cur}
+				recs[k] = r
+				order = append(order, k)
+			}
+			base := r.old
+			if r.next != nil {
+				base = r.next
+			}
+			next, err := st.t.edit(base, st.want)
+			if err != nil {
+				st.err = err
+				continue
+			}
+			if next != nil {
+				r.next = next
 			}
 		}
-		next, err := t.edit(cur, want)
-		if err != nil || next == nil {
-			return err
+		change := &dns.Change{}
+		where = where[:0]
+		for _, k := range order {
+			r := recs[k]
+			if r.next == nil {
+				continue
+			}
+			old, err := cloneRRSet(r.old)
+			if err != nil {
+				return t.errorf("%s: %v", t.where(r.old.Name), err)
+			}
+			change.Deletions = append(change.Deletions, wire(old))
+			change.Additions = append(change.Additions, wire(r.next))
+			where = append(where, r.old.Name+" "+r.old.Type)
 		}
-		old, err := cloneRRSet(cur)
-		if err != nil {
-			return t.errorf("%s: %v", t.where(cur.Name), err)
+		if len(change.Additions) == 0 {
+			return nil
 		}
-		change := &dns.Change{Deletions: []*dns.ResourceRecordSet{wire(old)}, Additions: []*dns.ResourceRecordSet{wire(next)}}
 		var done *dns.Change
 		err = call(ctx, "dns.changes.create", func(ctx context.Context) error {
 			var err error
@@ -562,15 +622,15 @@ func (t *CloudDNSWRR) write(ctx context.Context, want providers.Share) error {
 			return err
 		})
 		if err == nil {
-			return t.waitChange(ctx, svc, done, cur.Name)
+			return t.waitChange(ctx, svc, done, strings.Join(where, ", "))
 		}
 		if !isConflict(err) && statusOf(err) != 409 {
-			return t.callErr(err, cur.Name)
+			return t.callErr(err, strings.Join(where, ", "))
 		}
 		last = err
 	}
 	return t.errorf("%s: gave up after %d attempts, each refused (HTTP 412/409) because another writer changed the record set between fbctl's read and its change; nothing was changed (last: %w)",
-		t.where(""), MaxConflicts, last)
+		t.red.Redact(fmt.Sprintf("record sets %s in managed zone %s (project %s)", strings.Join(where, ", "), t.zone, t.acct.set.project)), MaxConflicts, last)
 }
 
 // waitChange polls changes.get until the change is done.

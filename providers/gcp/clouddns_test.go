@@ -230,7 +230,7 @@ func TestCloudDNSConflict(t *testing.T) {
 		s.Put("zone-a", r)
 	})
 	_, err = tg.Apply(context.Background(), 8000)
-	if err == nil || !strings.Contains(err.Error(), "gave up after 5 attempts") || !strings.Contains(err.Error(), "www A in managed zone zone-a") {
+	if err == nil || !strings.Contains(err.Error(), "gave up after 5 attempts") || !strings.Contains(err.Error(), "www.example.test. A in managed zone zone-a") {
 		t.Fatalf("Apply under a constant writer: %v", err)
 	}
 	s.BeforeWrite(nil)
@@ -318,3 +318,69 @@ func objectOf(t testing.TB, attrs map[string]any) cty.Value {
 }
 
 func cmpDiff(a, b any) string { return cmp.Diff(a, b) }
+
+// TestCloudDNSBatch: in one run, targets of two record sets of zone-a and
+// one of zone-b (three failbacks) make one changes.create per zone and
+// one rrsets.list per record set before it; two stagings that set one
+// item to different weights both fail and send nothing.
+func TestCloudDNSBatch(t *testing.T) {
+	s, u := newDNSWorld(t)
+	s.Put("zone-a", &dns.ResourceRecordSet{Name: "app.example.test.", Type: "A", Ttl: 60, RoutingPolicy: wrr(
+		&wrrItem{Weight: 1, Rrdatas: []string{"192.0.2.1"}}, &wrrItem{Weight: 1, Rrdatas: []string{"192.0.2.2"}})})
+	tgs := []*CloudDNSWRR{
+		mustWRR(t, u, dnsAttrs("zone-a", "www.example.test.", "A", []string{"192.0.2.1"}, []string{"198.51.100.1", "198.51.100.2"})),
+		mustWRR(t, u, dnsAttrs("zone-a", "app.example.test.", "A", []string{"192.0.2.1"}, []string{"192.0.2.2"})),
+		mustWRR(t, u, dnsAttrs("zone-b", "www.other.test.", "A", []string{"192.0.2.1"}, []string{"192.0.2.2"})),
+		// Another failback's item of the www record set of zone-a.
+		mustWRR(t, u, dnsAttrs("zone-a", "www.example.test.", "A", []string{"203.0.113.7"}, []string{"192.0.2.50"})),
+	}
+	wants := []providers.Share{2500, 7500, 4000, 10000}
+	ctx := providers.WithRunCache(context.Background())
+	s.ResetCalls()
+	var ps []providers.Pending
+	for i, tg := range tgs {
+		p, err := tg.Stage(ctx, wants[i])
+		if err != nil {
+			t.Fatalf("Stage %d: %v", i, err)
+		}
+		ps = append(ps, p)
+	}
+	if err := providers.FlushRun(ctx); err != nil {
+		t.Fatalf("FlushRun: %v", err)
+	}
+	if c := s.Calls(); c["changes.create"] != 2 || c["rrsets.list"] != 3 {
+		t.Fatalf("calls = %v, want 2 changes.create (one per zone) and 3 rrsets.list (one per record set)", c)
+	}
+	for i, p := range ps {
+		if got, err := p.Wait(ctx); err != nil || got != wants[i] {
+			t.Fatalf("Wait %d = %v, %v; want %v", i, got, err, wants[i])
+		}
+	}
+	items := s.Get("zone-a", "www.example.test.", "A").RoutingPolicy.Wrr.Items
+	if items[2].Weight != 0 || items[3].Weight == 0 || items[0].Weight*3 != items[1].Weight {
+		t.Fatalf("www items: %v %v %v %v", items[0].Weight, items[1].Weight, items[2].Weight, items[3].Weight)
+	}
+
+	// Two stagings of one item at different weights.
+	ctx = providers.WithRunCache(context.Background())
+	before := s.Snapshot("zone-a")
+	twin := mustWRR(t, u, dnsAttrs("zone-a", "www", "A", []string{"192.0.2.1"}, []string{"198.51.100.1", "198.51.100.2"}))
+	p0, err0 := tgs[0].Stage(ctx, 5000)
+	p1, err1 := twin.Stage(ctx, 6000)
+	if err0 != nil || err1 != nil {
+		t.Fatal(err0, err1)
+	}
+	s.ResetCalls()
+	_ = providers.FlushRun(ctx)
+	for _, p := range []providers.Pending{p0, p1} {
+		if _, err := p.Wait(ctx); err == nil || !strings.Contains(err.Error(), "set to different weights in one run") {
+			t.Fatalf("Wait: %v", err)
+		}
+	}
+	if c := s.Calls(); c["changes.create"] != 0 {
+		t.Fatalf("calls = %v, want no change", c)
+	}
+	if diff := cmpDiff(before, s.Snapshot("zone-a")); diff != "" {
+		t.Fatalf("zone changed:\n%s", diff)
+	}
+}
