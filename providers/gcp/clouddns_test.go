@@ -384,3 +384,39 @@ func TestCloudDNSBatch(t *testing.T) {
 		t.Fatalf("zone changed:\n%s", diff)
 	}
 }
+
+// TestCloudDNSFaults: 429 and 5xx are retried within the attempt budget;
+// 403 (permissions) is not, and names the record set; a fault that
+// outlasts the budget changes nothing.
+func TestCloudDNSFaults(t *testing.T) {
+	s, u := newDNSWorld(t)
+	tg := mustWRR(t, u, wwwAttrs)
+	s.Fail("rrsets.list", 503, 429)
+	s.Fail("changes.create", 500)
+	s.ResetCalls()
+	if got, err := tg.Apply(context.Background(), 3000); err != nil || got != 3000 {
+		t.Fatalf("Apply = %v, %v", got, err)
+	}
+	if c := s.Calls(); c["rrsets.list"] != 4 || c["changes.create"] != 2 {
+		t.Fatalf("calls = %v", c)
+	}
+
+	s.Fail("rrsets.list", 403)
+	s.ResetCalls()
+	_, err := tg.Observe(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "www.example.test. A in managed zone zone-a") || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("Observe with 403: %v", err)
+	}
+	if c := s.Calls(); c["rrsets.list"] != 1 {
+		t.Fatalf("403 retried: %v", c)
+	}
+
+	before := s.Snapshot("zone-a")
+	s.Fail("changes.create", 503, 503, 503, 503, 503)
+	if _, err := tg.Apply(context.Background(), 9000); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("Apply under 5 503s: %v", err)
+	}
+	if diff := cmpDiff(before, s.Snapshot("zone-a")); diff != "" {
+		t.Fatalf("zone changed:\n%s", diff)
+	}
+}

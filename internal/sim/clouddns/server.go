@@ -42,6 +42,7 @@ type Server struct {
 	changes map[string][]*dns.Change
 	calls   map[string]int
 	hook    func(method string) // called before a change is applied, unlocked
+	faults  map[string][]int    // by method: statuses to answer next
 	srv     *http.Server
 	ln      net.Listener
 }
@@ -135,6 +136,30 @@ func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = map[string]int{}
+}
+
+// Fail makes the next calls of method ("rrsets.list", "changes.create",
+// ...) answer the HTTP statuses given, one each, before serving again:
+// 429 as rateLimitExceeded, 403 as forbidden, others by their text.
+func (s *Server) Fail(method string, statuses ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults == nil {
+		s.faults = map[string][]int{}
+	}
+	s.faults[method] = append(s.faults[method], statuses...)
+}
+
+// fault consumes the next injected status of method, or 0.
+func (s *Server) fault(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.faults[method]
+	if len(f) == 0 {
+		return 0
+	}
+	s.faults[method] = f[1:]
+	return f[0]
 }
 
 // BeforeWrite sets a function called before each changes.create (and
@@ -255,6 +280,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, z)
 	case len(rest) == 2 && rest[1] == "rrsets" && r.Method == http.MethodGet:
 		s.count("rrsets.list")
+		if s.injected(w, "rrsets.list") {
+			return
+		}
 		s.listRRsets(w, r, zone)
 	case len(rest) == 2 && rest[1] == "rrsets" && r.Method == http.MethodPost:
 		s.count("rrsets.create")
@@ -267,6 +295,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.rrset(w, r, zone, rest[2], rest[3])
 	case len(rest) == 2 && rest[1] == "changes" && r.Method == http.MethodPost:
 		s.count("changes.create")
+		if s.injected(w, "changes.create") {
+			return
+		}
 		var c dns.Change
 		if !decode(w, r, &c) {
 			return
@@ -298,6 +329,22 @@ func (s *Server) count(m string) {
 	s.mu.Lock()
 	s.calls[m]++
 	s.mu.Unlock()
+}
+
+// injected answers an injected fault of method, if any.
+func (s *Server) injected(w http.ResponseWriter, method string) bool {
+	code := s.fault(method)
+	switch code {
+	case 0:
+		return false
+	case http.StatusTooManyRequests:
+		apiError(w, code, "rateLimitExceeded", "Rate limit exceeded")
+	case http.StatusForbidden:
+		apiError(w, code, "forbidden", "Forbidden: the caller does not have permission")
+	default:
+		apiError(w, code, "backendError", "%s", http.StatusText(code))
+	}
+	return true
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
