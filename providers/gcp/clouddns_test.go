@@ -420,3 +420,40 @@ func TestCloudDNSFaults(t *testing.T) {
 		t.Fatalf("zone changed:\n%s", diff)
 	}
 }
+
+// Values the policy marks sensitive stay out of errors and Foreign.
+func TestCloudDNSSensitive(t *testing.T) {
+	_, u := newDNSWorld(t)
+	for _, c := range []struct {
+		attr, secret string
+		attrs        map[string]any
+	}{
+		{"managed_zone", "zone-secret", dnsAttrs("zone-secret", "www", "A", []string{"192.0.2.1"}, []string{"198.51.100.1", "198.51.100.2"})},
+		{"name", "hidden-name", dnsAttrs("zone-a", "hidden-name", "A", []string{"192.0.2.1"}, []string{"198.51.100.1", "198.51.100.2"})},
+	} {
+		m := objectOf(t, c.attrs).AsValueMap()
+		m[c.attr] = m[c.attr].Mark("sensitive")
+		tg, err := NewCloudDNSWRR(providers.Config{Name: "www", Provider: providerBlock(t, u), Attrs: cty.ObjectVal(m)}, testOpts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tg.Observe(context.Background())
+		if err == nil || strings.Contains(err.Error(), c.secret) {
+			t.Fatalf("%s: Observe: %v", c.attr, err)
+		}
+		_, err = tg.Apply(context.Background(), 5000)
+		if err == nil || strings.Contains(err.Error(), c.secret) {
+			t.Fatalf("%s: Apply: %v", c.attr, err)
+		}
+	}
+	// A sensitive rrdata that no item holds is not shown.
+	m := objectOf(t, dnsAttrs("zone-a", "www", "A", []string{"192.0.2.99"}, []string{"198.51.100.1", "198.51.100.2"})).AsValueMap()
+	m["primary"] = m["primary"].Mark("sensitive")
+	tg, err := NewCloudDNSWRR(providers.Config{Name: "www", Provider: providerBlock(t, u), Attrs: cty.ObjectVal(m)}, testOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.Observe(context.Background()); err == nil || strings.Contains(err.Error(), "192.0.2.99") || !strings.Contains(err.Error(), "has no WRR item holding") {
+		t.Fatalf("Observe: %v", err)
+	}
+}
