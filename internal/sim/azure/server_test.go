@@ -145,7 +145,9 @@ func TestARMErrors(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		if json.Unmarshal(b, &e) != nil || e.Error.Code == "" || e.Error.Message == "" || resp.StatusCode < 400 {
 			t.Errorf("%+v: %d %s", c, resp.StatusCode, b)
 		}
