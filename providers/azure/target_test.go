@@ -228,11 +228,6 @@ func TestFaults(t *testing.T) {
 	if err == nil || !providers.IsTransient(err) || !strings.Contains(err.Error(), "500") || strings.Contains(err.Error(), secret) {
 		t.Fatalf("Apply against a failing ARM: %v (transient %v)", err, providers.IsTransient(err))
 	}
-	reset(s)
-	s.Fail(4, 500, "")
-	for i := 0; i < 3; i++ { // drain what remains
-		tg.Observe(ctx(t))
-	}
 }
 
 // TestSensitiveValuesHidden: the client secret and sensitive names stay
