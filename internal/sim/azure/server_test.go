@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/trafficmanager/armtrafficmanager"
+	"github.com/google/go-cmp/cmp"
 
 	azsim "github.com/fbctl/fbctl/internal/sim/azure"
 )
@@ -151,5 +152,30 @@ func TestARMErrors(t *testing.T) {
 		if json.Unmarshal(b, &e) != nil || e.Error.Code == "" || e.Error.Message == "" || resp.StatusCode < 400 {
 			t.Errorf("%+v: %d %s", c, resp.StatusCode, b)
 		}
+	}
+}
+
+// TestRoundTrip: every field of the emulator's profile is one the SDK's
+// model knows: decoding it into armtrafficmanager.Profile and encoding it
+// again gives the same document.
+func TestRoundTrip(t *testing.T) {
+	s, _ := setup(t)
+	raw, ok := s.ProfileJSON(sub, rg, "web")
+	if !ok {
+		t.Fatal("no profile")
+	}
+	var p armtrafficmanager.Profile
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
+	again, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	json.Unmarshal(raw, &a)
+	json.Unmarshal(again, &b)
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("the SDK's model does not round-trip the emulator's profile (-emulator +sdk):\n%s", diff)
 	}
 }
