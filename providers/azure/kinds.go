@@ -103,8 +103,7 @@ func Register(r *providers.Registry) {
 }
 
 func validateProvider(v cty.Value) []providers.Problem {
-	p := providers.NotBlank(v, "subscription_id")
-	p = append(p, nameProblems(v, "subscription_id", "tenant_id", "client_id")...)
+	p := nameProblems(v, "subscription_id", "tenant_id", "client_id")
 	if providers.IsSet(v, "endpoint_url") {
 		p = append(p, providers.URLProblem(v, "endpoint_url", "https")...)
 	}
