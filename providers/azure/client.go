@@ -31,15 +31,10 @@ type Emulator struct {
 	RetryDelay time.Duration
 }
 
+// emulators is empty in the release binary: only the package's tests put
+// an emulator in it (UseEmulator, export_test.go).
 var emulators sync.Map // lower-case endpoint_url without trailing slash -> Emulator
 
-// UseEmulator makes every client for endpointURL use e, until the
-// returned function is called. For tests only.
-func UseEmulator(endpointURL string, e Emulator) (undo func()) {
-	k := strings.TrimRight(strings.ToLower(endpointURL), "/")
-	emulators.Store(k, e)
-	return func() { emulators.Delete(k) }
-}
 
 // account is a provider block, decoded: the subscription, the credential
 // (built on first use) and the redactor of its secrets.
