@@ -35,7 +35,6 @@ type Emulator struct {
 // an emulator in it (UseEmulator, export_test.go).
 var emulators sync.Map // lower-case endpoint_url without trailing slash -> Emulator
 
-
 // account is a provider block, decoded: the subscription, the credential
 // (built on first use) and the redactor of its secrets.
 type account struct {
