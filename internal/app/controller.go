@@ -183,15 +183,35 @@ func (s *session) controller(clock controller.Clock, evidence map[string]map[str
 
 // storedEvidence reads each failback's recorded evidence, so that a
 // restarted controller keeps the streaks its checks had (within their
-// TTLs); it is also the first sign that the store answers.
+// TTLs); it is also the first sign that the store answers. The documents
+// are read engine.DefaultParallel at a time: with a remote store, one
+// after another would make a large policy slow to start.
 func storedEvidence(ctx context.Context, s *session) (map[string]map[string]health.Evidence, error) {
+	docs := make([]map[string]health.Evidence, len(s.failbacks))
+	errs := make([]error, len(s.failbacks))
+	sem := make(chan struct{}, engine.DefaultParallel)
+	var wg sync.WaitGroup
+	for i, fb := range s.failbacks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			doc, err := s.store.Load(ctx, fb.Name)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			docs[i] = doc.Evidence
+		}()
+	}
+	wg.Wait()
 	out := map[string]map[string]health.Evidence{}
-	for _, fb := range s.failbacks {
-		doc, err := s.store.Load(ctx, fb.Name)
-		if err != nil {
-			return nil, err
+	for i, fb := range s.failbacks {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		out[fb.Name] = doc.Evidence
+		out[fb.Name] = docs[i]
 	}
 	return out, nil
 }

@@ -20,23 +20,29 @@ import (
 	"github.com/fbctl/fbctl/internal/state/s3store"
 )
 
-// TestS3StateSharedByTwoHosts: two fbctl "hosts" (two working directories,
-// two policy files) share one bucket on a real HAProxy. The operator's
-// shift on host B is seen by host A's next reconciles, which hold at 25
-// until B resumes; a third host's lock shows in A's status and refuses A's
+// sharedBucket is a bucket two fbctl "hosts" share, for
+// stateSharedByTwoHosts.
+type sharedBucket struct {
+	// stateBlock is the policies' state block.
+	stateBlock string
+	// third is a third host's store on the same bucket.
+	third state.Store
+	// keys lists the bucket's objects; calls counts its requests.
+	keys  func() []string
+	calls func() map[string]int
+	// secrets must never be printed.
+	secrets []string
+}
+
+// stateSharedByTwoHosts: two fbctl "hosts" (two working directories, two
+// policy files) share one bucket on a real HAProxy. The operator's shift
+// on host B is seen by host A's next reconciles, which hold at 25 until B
+// resumes; a third host's lock shows in A's status and refuses A's
 // reconcile (exit 4); of 20 concurrent reconciles across A and B exactly
 // one applies the due step; neither host keeps any state on its disk, and
 // no credential is printed.
-func TestS3StateSharedByTwoHosts(t *testing.T) {
-	srv, url := s3Bucket(t)
-
-	e := newE2E(t, `bake = "1m"
-    primary_healthy_for = "1m"`)
-	e.stateBlock = fmt.Sprintf(`state "s3" {
-  bucket       = "fbctl-state"
-  prefix       = "prod"
-  endpoint_url = %q
-}`, url)
+func stateSharedByTwoHosts(t *testing.T, e *e2e, b sharedBucket) {
+	e.stateBlock = b.stateBlock
 	e.writePolicy(`bake = "1m"
     primary_healthy_for = "1m"`, e.hap.SocketPath, "primary")
 	hostA := e.policy
@@ -54,6 +60,14 @@ func TestS3StateSharedByTwoHosts(t *testing.T) {
 		defer func() { e.policy = hostA }()
 		return e.run(f)
 	}
+	noSecrets := func(out string) {
+		t.Helper()
+		for _, s := range b.secrets {
+			if strings.Contains(out, s) {
+				t.Fatalf("a credential was printed: %s", out)
+			}
+		}
+	}
 
 	e.reconcile() // host A: first evidence
 	e.advance(10 * time.Second)
@@ -63,6 +77,7 @@ func TestS3StateSharedByTwoHosts(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("shift on host B exited %d: %s", code, out)
 	}
+	noSecrets(out)
 	for range 5 {
 		e.advance(time.Minute)
 		e.reconcile()
@@ -79,15 +94,10 @@ func TestS3StateSharedByTwoHosts(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("resume on host B exited %d: %s", code, out)
 	}
+	noSecrets(out)
 	// A third host's run holds the lock: host A's status names it, and
 	// host A's reconcile is refused with exit 4.
-	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
-	hostC, err := s3store.New(s3store.Options{Client: c, Bucket: "fbctl-state", Prefix: "prod", Now: e.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := hostC.Lock(context.Background(), "web", state.LockInfo{Owner: "carol", Host: "ops3", PID: 4242, RunID: "run-c", Expires: e.clock().Add(5 * time.Minute)})
+	l, err := b.third.Lock(context.Background(), "web", state.LockInfo{Owner: "carol", Host: "ops3", PID: 4242, RunID: "run-c", Expires: e.clock().Add(5 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,9 +150,7 @@ func TestS3StateSharedByTwoHosts(t *testing.T) {
 		default:
 			t.Errorf("a concurrent reconcile exited %d: %s", r.code, r.out)
 		}
-		if strings.Contains(r.out, testAWSSecret) || strings.Contains(r.out, "AKIDFBCTLTEST") {
-			t.Fatalf("a credential was printed: %s", r.out)
-		}
+		noSecrets(r.out)
 	}
 	if applied != 1 {
 		t.Fatalf("%d of 20 concurrent reconciles applied the step, want exactly 1", applied)
@@ -150,22 +158,42 @@ func TestS3StateSharedByTwoHosts(t *testing.T) {
 	if f := e.primaryFraction(); f < 45 || f > 55 {
 		t.Fatalf("after the concurrent reconciles: primary at %.1f%%", f)
 	}
-	// The last command's output (stdout, stderr, error) holds no credential.
-	if strings.Contains(out, testAWSSecret) || strings.Contains(out, "AKIDFBCTLTEST") {
-		t.Fatal("the secret key was printed")
-	}
 	for _, dir := range []string{filepath.Dir(hostA), filepath.Dir(hostB)} {
 		for _, name := range []string{"state", ".fbctl"} {
 			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-				t.Fatalf("%s/%s exists: with state \"s3\" nothing is kept on disk", dir, name)
+				t.Fatalf("%s/%s exists: with state in a bucket nothing is kept on disk", dir, name)
 			}
 		}
 	}
-	keys := srv.Keys("fbctl-state")
+	keys := b.keys()
 	if len(keys) == 0 || !strings.HasPrefix(keys[0], "prod/web/") {
 		t.Fatalf("bucket keys = %v, want the failback's objects under prod/web/", keys)
 	}
-	t.Logf("bucket: %v; requests: %v", keys, srv.Calls())
+	t.Logf("bucket: %v; requests: %v", keys, b.calls())
+}
+
+// State in S3, shared by two hosts (see stateSharedByTwoHosts).
+func TestS3StateSharedByTwoHosts(t *testing.T) {
+	srv, url := s3Bucket(t)
+	e := newE2E(t, `bake = "1m"
+    primary_healthy_for = "1m"`)
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+	third, err := s3store.New(s3store.Options{Client: c, Bucket: "fbctl-state", Prefix: "prod", Now: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateSharedByTwoHosts(t, e, sharedBucket{
+		stateBlock: fmt.Sprintf(`state "s3" {
+  bucket       = "fbctl-state"
+  prefix       = "prod"
+  endpoint_url = %q
+}`, url),
+		third:   third,
+		keys:    func() []string { return srv.Keys("fbctl-state") },
+		calls:   srv.Calls,
+		secrets: []string{testAWSSecret, "AKIDFBCTLTEST"},
+	})
 }
 
 // s3Bucket starts the S3 emulator with the bucket fbctl-state and gives

@@ -6,6 +6,7 @@ import (
 	"github.com/fbctl/fbctl/internal/health"
 	"github.com/fbctl/fbctl/providers"
 	"github.com/fbctl/fbctl/providers/aws"
+	"github.com/fbctl/fbctl/providers/azure"
 	"github.com/fbctl/fbctl/providers/gcp"
 	"github.com/fbctl/fbctl/providers/haproxy"
 	"github.com/fbctl/fbctl/providers/libdns"
@@ -19,6 +20,7 @@ func Registry() *providers.Registry {
 	health.Register(r)
 	health.RegisterSQL(r)
 	aws.Register(r)
+	azure.Register(r)
 	gcp.Register(r)
 	libdns.Register(r)
 	haproxy.Register(r)

@@ -13,8 +13,8 @@ import (
 func TestEveryDesignedKindIsRegistered(t *testing.T) {
 	r := kinds.Registry()
 	want := map[providers.Class][]string{
-		providers.ClassTarget: {"alb_forward", "cloud_dns_wrr", "dns_rrset", "gcp_backend_capacity", "gcp_url_map", "haproxy_backend", "powerdns_weighted", "route53_weighted"},
-		providers.ClassCheck:  {"alb_target_health", "dns", "gcp_backend_health", "http", "mysql_replication", "postgres_replication", "prometheus", "route53_health", "sql", "tcp"},
+		providers.ClassTarget: {"alb_forward", "azure_traffic_manager", "cloud_dns_wrr", "dns_rrset", "gcp_backend_capacity", "gcp_url_map", "haproxy_backend", "powerdns_weighted", "route53_weighted"},
+		providers.ClassCheck:  {"alb_target_health", "azure_endpoint_health", "dns", "gcp_backend_health", "http", "mysql_replication", "postgres_replication", "prometheus", "route53_health", "sql", "tcp"},
 	}
 	for class, names := range want {
 		if got := r.KindNames(class); !slices.Equal(got, names) {
@@ -39,7 +39,7 @@ func TestEveryDesignedKindIsRegistered(t *testing.T) {
 			}
 		}
 	}
-	if got := r.ProviderNames(); !slices.Equal(got, []string{"aws", "gcp", "libdns", "powerdns"}) {
+	if got := r.ProviderNames(); !slices.Equal(got, []string{"aws", "azure", "gcp", "libdns", "powerdns"}) {
 		t.Errorf("provider types = %v", got)
 	}
 }

@@ -35,6 +35,9 @@ var validBlocks = map[string]map[string]any{
 	"gcp_backend_health":   {"backend_service": "web", "groups": []string{"us-east1-b/blue"}},
 	"cloud_dns_wrr":        {"managed_zone": "zone-a", "name": "www", "type": "A", "primary": []string{"192.0.2.1"}, "secondary": []string{"192.0.2.2"}},
 
+	"azure_traffic_manager": {"resource_group": "rg-web", "profile": "web", "primary": []string{"east"}, "secondary": []string{"west"}},
+	"azure_endpoint_health": {"resource_group": "rg-web", "profile": "web", "endpoint": "east"},
+
 	"dns_rrset":         {"zone": "example.test", "name": "api", "primary": []string{"192.0.2.1"}, "secondary": []string{"192.0.2.2"}, "ttl": 60},
 	"powerdns_weighted": {"zone": "example.test", "name": "www", "type": "A", "primary": []string{"192.0.2.1"}, "secondary": []string{"192.0.2.2"}, "function": "pickwhashed"},
 	"haproxy_backend":   {"runtime_api": "127.0.0.1:9999", "backend": "web", "primary": []string{"blue1"}, "secondary": []string{"green1"}},
@@ -43,6 +46,7 @@ var validBlocks = map[string]map[string]any{
 var validProviders = map[string]map[string]any{
 	"aws":      {"region": "us-east-1", "endpoint_url": "http://127.0.0.1:1"},
 	"gcp":      {"project": "proj-1", "endpoint_url": "http://127.0.0.1:1"},
+	"azure":    {"subscription_id": "sub-1", "tenant_id": "tenant-1", "client_id": "client-1", "client_secret": "secret", "endpoint_url": "https://127.0.0.1:1"},
 	"powerdns": {"api_url": "http://127.0.0.1:8081", "api_key": "secret", "server_id": "localhost"},
 	"libdns":   {"driver": "rfc2136", "config": cty.MapVal(map[string]cty.Value{"server": cty.StringVal("127.0.0.1:53"), "key_name": cty.StringVal("fbctl."), "key": cty.StringVal("c2VjcmV0c2VjcmV0c2VjcmV0")})},
 }

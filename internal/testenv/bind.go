@@ -213,11 +213,7 @@ func (b *BIND) start(bin, dir string) error {
 // waitReady polls until every zone's SOA is answered over UDP and TCP,
 // named exits or reports a port it cannot bind, or bindStartTimeout passes.
 func (b *BIND) waitReady() error {
-	deadline := time.Now().Add(bindStartTimeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
+	return waitReady("named", b.cmd, b.done, bindStartTimeout, 20*time.Millisecond, func() error {
 		// named keeps running when it cannot listen or load a zone; its
 		// log says so, and waiting longer would not help.
 		switch out := b.out.String(); {
@@ -226,19 +222,8 @@ func (b *BIND) waitReady() error {
 		case strings.Contains(out, "not loaded due to errors"):
 			return errors.New("named could not load a zone")
 		}
-		last = b.ready()
-		if last == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("named not ready after %v: %v", bindStartTimeout, last)
-		}
-		select {
-		case <-b.done:
-			return fmt.Errorf("named exited during start-up (%v)", b.cmd.ProcessState)
-		case <-tick.C:
-		}
-	}
+		return nil
+	}, b.ready)
 }
 
 func (b *BIND) ready() error {

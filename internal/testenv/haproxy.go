@@ -207,24 +207,7 @@ func renderConfig(cfg HAProxyConfig, h *HAProxy, fePort int) string {
 // waitReady polls until the unix and TCP runtime APIs answer `show info` and
 // the frontend accepts connections, haproxy exits, or startTimeout passes.
 func (h *HAProxy) waitReady() error {
-	deadline := time.Now().Add(startTimeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
-		last = h.ready()
-		if last == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("haproxy not ready after %v: %v", startTimeout, last)
-		}
-		select {
-		case <-h.done:
-			return fmt.Errorf("haproxy exited during start-up (%v)", h.cmd.ProcessState)
-		case <-tick.C:
-		}
-	}
+	return waitReady("haproxy", h.cmd, h.done, startTimeout, 10*time.Millisecond, nil, h.ready)
 }
 
 func (h *HAProxy) ready() error {

@@ -131,27 +131,15 @@ func tail(s string, n int) string {
 // waitReady polls until moto answers any HTTP request, moto exits, or
 // motoStartTimeout passes.
 func (m *Moto) waitReady() error {
-	deadline := time.Now().Add(motoStartTimeout)
 	client := &http.Client{Timeout: 2 * time.Second}
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
+	return waitReady("moto_server", m.cmd, m.done, motoStartTimeout, 20*time.Millisecond, nil, func() error {
 		resp, err := client.Get(m.URL + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return nil
+		if err != nil {
+			return err
 		}
-		last = err
-		if time.Now().After(deadline) {
-			return fmt.Errorf("moto_server not answering after %v: %v", motoStartTimeout, last)
-		}
-		select {
-		case <-m.done:
-			return fmt.Errorf("moto_server exited during start-up (%v)", m.cmd.ProcessState)
-		case <-tick.C:
-		}
-	}
+		resp.Body.Close()
+		return nil
+	})
 }
 
 func (m *Moto) stop() {

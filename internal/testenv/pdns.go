@@ -173,27 +173,12 @@ func (p *PDNS) start(bin, db string) error {
 }
 
 func (p *PDNS) waitReady() error {
-	deadline := time.Now().Add(pdnsStartTimeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
-		if out := p.out.String(); strings.Contains(out, "Address already in use") {
+	return waitReady("pdns_server", p.cmd, p.done, pdnsStartTimeout, 20*time.Millisecond, func() error {
+		if strings.Contains(p.out.String(), "Address already in use") {
 			return errors.New("pdns_server reports an address in use")
 		}
-		last = p.ready()
-		if last == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("pdns_server not ready after %v: %v", pdnsStartTimeout, last)
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("pdns_server exited during start-up (%v)", p.cmd.ProcessState)
-		case <-tick.C:
-		}
-	}
+		return nil
+	}, p.ready)
 }
 
 func (p *PDNS) ready() error {

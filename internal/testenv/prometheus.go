@@ -185,24 +185,7 @@ func renderPrometheusConfig(cfg PrometheusConfig) string {
 // waitReady polls /-/ready until it answers 200, prometheus exits, or
 // prometheusStartTimeout passes.
 func (p *Prometheus) waitReady() error {
-	deadline := time.Now().Add(prometheusStartTimeout)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
-		last = p.ready()
-		if last == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("prometheus not ready after %v: %v", prometheusStartTimeout, last)
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("prometheus exited during start-up (%v)", p.cmd.ProcessState)
-		case <-tick.C:
-		}
-	}
+	return waitReady("prometheus", p.cmd, p.done, prometheusStartTimeout, 50*time.Millisecond, nil, p.ready)
 }
 
 func (p *Prometheus) ready() error {

@@ -1,6 +1,6 @@
 # A provider type that does not exist.
-provider "azure" "prod" { # ERROR: Unknown provider type # DETAIL: Known provider types: aws, gcp, libdns, powerdns.
-  subscription = "x"
+provider "oracle" "prod" { # ERROR: Unknown provider type # DETAIL: Known provider types: aws, azure, gcp, libdns, powerdns.
+  tenancy = "x"
 }
 
 failback "web" {

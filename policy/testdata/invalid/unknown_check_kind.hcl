@@ -3,7 +3,7 @@ failback "web" {
   primary   = "dc1"
   secondary = "dc2"
 
-  check "https" "up" { # ERROR: Unknown check kind # DETAIL: Known check kinds: alb_target_health, dns, gcp_backend_health, http, mysql_replication, postgres_replication, prometheus, route53_health, sql, tcp.
+  check "https" "up" { # ERROR: Unknown check kind # DETAIL: Known check kinds: alb_target_health, azure_endpoint_health, dns, gcp_backend_health, http, mysql_replication, postgres_replication, prometheus, route53_health, sql, tcp.
     url = "https://dc1.example.com/"
   }
 

@@ -15,6 +15,12 @@ provider "libdns" "bind" {
     key      = "c2VjcmV0"
   }
 }
+provider "azure" "prod" {
+  subscription_id = "00000000-0000-0000-0000-000000000001"
+  tenant_id       = "00000000-0000-0000-0000-000000000002"
+  client_id       = "00000000-0000-0000-0000-000000000003"
+  client_secret   = "secret"
+}
 provider "powerdns" "auth" {
   api_url = "http://127.0.0.1:8081"
   api_key = "secret"
@@ -63,6 +69,12 @@ failback "everything" {
     region              = "europe-west1"
     groups              = ["europe-west1-b/b-ig"]
     min_healthy_percent = 75
+  }
+  check "azure_endpoint_health" "east" {
+    provider       = azure.prod
+    resource_group = "rg-web"
+    profile        = "web"
+    endpoint       = "east"
   }
   check "sql" "orders_synced" {
     driver = "postgres"
@@ -125,6 +137,13 @@ failback "everything" {
     backend     = "www"
     primary     = ["a1", "a2"]
     secondary   = ["b1", "b2"]
+  }
+  target "azure_traffic_manager" "tm" {
+    provider       = azure.prod
+    resource_group = "rg-web"
+    profile        = "web"
+    primary        = ["east"]
+    secondary      = ["west", "west-2"]
   }
   target "powerdns_weighted" "lua" {
     zone      = "example.net"
