@@ -200,8 +200,8 @@ func outWhy(side string, servers, out []string) string {
 
 // Apply implements providers.Target.
 func (t *Target) Apply(ctx context.Context, want providers.Share) (providers.Share, error) {
-	if want < providers.ShareNone || want > providers.ShareFull {
-		return 0, fmt.Errorf("haproxy backend %s: share %d basis points is outside 0-10000", t.quote(t.backend), int(want))
+	if err := providers.CheckShare(want); err != nil {
+		return 0, fmt.Errorf("haproxy backend %s: %w", t.quote(t.backend), err)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, t.hide(&ConnError{Addr: t.client.name, Msg: err.Error(), Err: err})

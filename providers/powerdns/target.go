@@ -210,8 +210,8 @@ func (t *Target) Foreign(ctx context.Context) ([]string, error) {
 
 // Apply implements providers.Target.
 func (t *Target) Apply(ctx context.Context, want providers.Share) (providers.Share, error) {
-	if want < providers.ShareNone || want > providers.ShareFull {
-		return 0, t.errorf("share %d basis points is outside 0-10000", int(want))
+	if err := providers.CheckShare(want); err != nil {
+		return 0, t.errorf("%w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, t.wrap(err)
